@@ -1,0 +1,406 @@
+//! `sharc crawl`: a list, read through a source, mapped to records, into a bag.
+//!
+//! The phases, each a function below: [`prepare`] (mapping, clock, client, source),
+//! [`resolve`] (the list's fields against the mapping — every naming error surfaces here,
+//! before anything is downloaded), the page loop ([`Crawl::archive_page`]: map items, fetch
+//! their files concurrently with fixity computed on the way, write records), and
+//! [`Crawl::finish`] (schema, path map, crawl report, bag-info, rename into place).
+
+use super::Outcome;
+use super::clock::RunClock;
+use crate::bundle::{self, BagInfo, BagWriter, PayloadPath};
+use crate::error::Error;
+use crate::fetch::{Client, FetchOptions};
+use crate::fixity::Fixity;
+use crate::mapping::{ItemContext, Mapping, MappedItem, ResolvedMapping, WantedFile, WantedKind};
+use crate::record::{self, FileRef};
+use crate::report::{CrawlReport, Failure, Progress, Skipped};
+use crate::sharepoint::Shape;
+use crate::source::rest::{RestSource, ShapeChoice};
+use crate::source::{RawItem, Via};
+use crate::text::dates::PortalZone;
+use futures::StreamExt;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Instant;
+use url::Url;
+
+/// Everything `sharc crawl` needs, validated.
+#[derive(Debug, Clone)]
+pub struct CrawlConfig {
+    /// The site URL.
+    pub site: Url,
+    /// The mapping file.
+    pub mapping: PathBuf,
+    /// Where the bag goes.
+    pub out: PathBuf,
+    /// JSON shape.
+    pub shape: ShapeChoice,
+    /// Items per page.
+    pub page_size: usize,
+    /// HTTP behaviour.
+    pub fetch: FetchOptions,
+    /// `--bagging-date`.
+    pub bagging_date: Option<String>,
+    /// `SOURCE_DATE_EPOCH`.
+    pub source_date_epoch: Option<String>,
+    /// Extra hosts whose files are archived.
+    pub allowed_hosts: Vec<String>,
+    /// No progress output.
+    pub quiet: bool,
+}
+
+impl CrawlConfig {
+    /// A configuration with defaults for everything but the essentials.
+    pub fn new(site: &str, mapping: impl Into<PathBuf>, out: impl Into<PathBuf>) -> Result<Self, Error> {
+        Ok(Self {
+            site: parse_site_url(site)?,
+            mapping: mapping.into(),
+            out: out.into(),
+            shape: ShapeChoice::Auto,
+            page_size: 100,
+            fetch: FetchOptions::default(),
+            bagging_date: None,
+            source_date_epoch: None,
+            allowed_hosts: Vec::new(),
+            quiet: true,
+        })
+    }
+}
+
+/// Parses a site URL, adding the trailing slash that joins need.
+pub fn parse_site_url(site: &str) -> Result<Url, Error> {
+    let mut u = Url::parse(site)
+        .map_err(|e| Error::Usage(format!("site URL `{site}`: {e}; give it with its scheme, e.g. https://stp.longan.gov.vn/")))?;
+    if !matches!(u.scheme(), "http" | "https") {
+        return Err(Error::Usage(format!("site URL `{site}`: only http and https are supported")));
+    }
+    if !u.path().ends_with('/') {
+        let p = format!("{}/", u.path());
+        u.set_path(&p);
+    }
+    u.set_query(None);
+    u.set_fragment(None);
+    Ok(u)
+}
+
+/// What a finished crawl reports.
+#[derive(Debug, Clone)]
+pub struct CrawlSummary {
+    /// Where the bag is.
+    pub bag: PathBuf,
+    /// The crawl report (also inside the bag).
+    pub report: CrawlReport,
+    /// Wall time.
+    pub elapsed: std::time::Duration,
+    /// Success, or partial when something failed.
+    pub outcome: Outcome,
+}
+
+impl CrawlSummary {
+    /// The one-line summary printed at the end.
+    pub fn line(&self) -> String {
+        let c = &self.report.counts;
+        format!(
+            "{} items, {} files, {}, {} failures, {:.1}s -> {}",
+            c.items_archived,
+            c.files,
+            crate::report::human_bytes(c.file_bytes),
+            self.report.failures.len(),
+            self.elapsed.as_secs_f64(),
+            self.bag.display()
+        )
+    }
+}
+
+/// Runs a crawl.
+pub async fn run(cfg: &CrawlConfig) -> Result<CrawlSummary, Error> {
+    let started = Instant::now();
+    let (mapping, zone, clock, mut source) = prepare(cfg)?;
+    let progress = Progress::new(cfg.quiet);
+    let resolved = resolve(&mut source, &mapping).await?;
+    let writer = BagWriter::create(&cfg.out)?;
+    let mut crawl = Crawl {
+        cfg,
+        zone,
+        fetched_at: clock.stamp(&PortalZone::new(&mapping.list.time_zone).unwrap_or_else(|_| PortalZone::vietnam())),
+        clock,
+        client: Client::new(&cfg.fetch)?,
+        writer,
+        paths: PathPlanner::default(),
+        files: BTreeMap::new(),
+        report: CrawlReport {
+            sharc_version: env!("CARGO_PKG_VERSION").into(),
+            site: cfg.site.to_string(),
+            list: resolved.schema.list.title.clone(),
+            via: Via::Rest.as_str().into(),
+            json_shape: source.shape().map(|s| s.name().to_string()),
+            ..Default::default()
+        },
+        progress,
+    };
+    crawl.progress.set_total(resolved.schema.list.item_count.unwrap_or(0));
+    let query = resolved.item_query(cfg.page_size);
+    while let Some(items) = source.next_page(&query).await? {
+        crawl.archive_page(&resolved, &source, items).await?;
+    }
+    crawl.progress.finish();
+    crawl.finish(&mapping, &resolved, started)
+}
+
+fn prepare(cfg: &CrawlConfig) -> Result<(Mapping, PortalZone, RunClock, RestSource), Error> {
+    let mapping = Mapping::load(&cfg.mapping)?;
+    let zone = PortalZone::new(&mapping.list.time_zone).map_err(|e| Error::Usage(e.to_string()))?;
+    let clock = RunClock::from_options(cfg.bagging_date.as_deref(), cfg.source_date_epoch.as_deref(), &zone)?;
+    if cfg.out.exists() {
+        return Err(Error::Usage(format!(
+            "{} already exists: choose another --out, or remove it if it is an old bag you no longer need",
+            cfg.out.display()
+        )));
+    }
+    let client = Client::new(&cfg.fetch)?;
+    let source = RestSource::new(client, &cfg.site, &mapping.list.title, cfg.shape);
+    Ok((mapping, zone, clock, source))
+}
+
+async fn resolve(source: &mut RestSource, mapping: &Mapping) -> Result<ResolvedMapping, Error> {
+    let shape = source.probe().await?;
+    if shape == Shape::Verbose {
+        tracing::info!("the portal answers odata=verbose");
+    }
+    let schema = source.describe().await?;
+    Ok(ResolvedMapping::new(mapping, &schema)?)
+}
+
+/// The state of a crawl in progress.
+struct Crawl<'a> {
+    cfg: &'a CrawlConfig,
+    zone: PortalZone,
+    clock: RunClock,
+    fetched_at: String,
+    client: Client,
+    writer: BagWriter,
+    paths: PathPlanner,
+    /// Every file fetched so far: URL → payload path and fixity (or the failure).
+    files: BTreeMap<String, Result<(String, Fixity), String>>,
+    report: CrawlReport,
+    progress: Progress,
+}
+
+/// One download to run.
+struct Job {
+    url: Url,
+    payload: PayloadPath,
+    dest: PathBuf,
+}
+
+impl Crawl<'_> {
+    async fn archive_page(&mut self, resolved: &ResolvedMapping, source: &RestSource, items: Vec<RawItem>) -> Result<(), Error> {
+        self.report.counts.pages += 1;
+        let n_items = items.len();
+        let file_url = |p: &str| source.file_url(p).ok();
+        let zone = self.zone.clone();
+        let fetched_at = self.fetched_at.clone();
+        let allowed_hosts = self.cfg.allowed_hosts.clone();
+        let ctx = ItemContext {
+            site: source.site(),
+            zone: &zone,
+            fetched_at: &fetched_at,
+            via: Via::Rest,
+            file_url: &file_url,
+            allowed_hosts: &allowed_hosts,
+        };
+        let mut mapped: Vec<MappedItem> = Vec::new();
+        for item in &items {
+            self.report.counts.items_seen += 1;
+            if !resolved.wants(item) {
+                self.report.counts.items_skipped += 1;
+                self.report.skipped.push(Skipped { item_id: item.id, reason: "another content type".into() });
+                self.progress.item_done(&self.totals());
+                continue;
+            }
+            match resolved.apply(item, &ctx) {
+                Ok(m) => mapped.push(m),
+                Err(e) => {
+                    self.fail(Some(item.id), None, e);
+                    self.progress.item_done(&self.totals());
+                }
+            }
+        }
+        self.fetch_files(mapped.iter().flat_map(|m| m.wanted.iter())).await?;
+        for m in mapped {
+            self.write_record(m)?;
+            self.progress.item_done(&self.totals());
+        }
+        self.progress.page_done(&format!("page {}: {n_items} items; {}", self.report.counts.pages, self.totals()));
+        Ok(())
+    }
+
+    fn totals(&self) -> String {
+        let c = &self.report.counts;
+        format!("{} records, {} files, {}", c.items_archived, c.files, crate::report::human_bytes(c.file_bytes))
+    }
+
+    fn fail(&mut self, item_id: Option<i64>, url: Option<String>, error: String) {
+        let f = Failure { item_id, url, error };
+        self.progress.note(&format!("failed: {f}"));
+        self.report.failures.push(f);
+    }
+
+    /// Fetches every wanted file not fetched yet, concurrently, into the staging bag.
+    async fn fetch_files<'w>(&mut self, wanted: impl Iterator<Item = &'w WantedFile>) -> Result<(), Error> {
+        let mut jobs = Vec::new();
+        for w in wanted {
+            let key = w.url.to_string();
+            if self.files.contains_key(&key) || jobs.iter().any(|j: &Job| j.url == w.url) {
+                continue;
+            }
+            let payload = self.paths.plan(&w.path)?;
+            let dest = self.writer.data_path(&payload)?;
+            jobs.push(Job { url: w.url.clone(), payload, dest });
+        }
+        let client = self.client.clone();
+        let limit = self.cfg.fetch.concurrency.max(1) * 2;
+        let mut results = futures::stream::iter(jobs)
+            .map(|job| {
+                let client = client.clone();
+                async move {
+                    let r = client.download(&job.url, &job.dest).await;
+                    (job, r)
+                }
+            })
+            .buffer_unordered(limit);
+        while let Some((job, result)) = results.next().await {
+            let key = job.url.to_string();
+            match result {
+                Ok(fixity) => {
+                    self.report.counts.files += 1;
+                    self.report.counts.file_bytes += fixity.size;
+                    self.writer.add_file(&job.payload, fixity.clone());
+                    self.files.insert(key, Ok((format!("data/{}", job.payload.as_str()), fixity)));
+                }
+                Err(e @ crate::fetch::FetchError::Io { .. }) => return Err(e.into()),
+                Err(e) => {
+                    self.files.insert(key, Err(e.to_string()));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Fills in the record's files and writes it; a missing file makes the item a failure.
+    fn write_record(&mut self, m: MappedItem) -> Result<(), Error> {
+        let MappedItem { mut record, wanted } = m;
+        let item_id = record.source.item_id;
+        let mut failed = false;
+        for w in &wanted {
+            match self.files.get(w.url.as_str()) {
+                Some(Ok((path, fixity))) => {
+                    let media = record::media_type_for(path);
+                    let file = Some(FileRef::new(path.clone(), fixity, media));
+                    match w.kind {
+                        WantedKind::Attachment(i) => {
+                            if let Some(a) = record.attachments.get_mut(i) {
+                                a.file = file;
+                            }
+                        }
+                        WantedKind::Image => {
+                            if let Some(img) = record.image.as_mut() {
+                                img.file = file;
+                            }
+                        }
+                        WantedKind::BodyImage(i) => {
+                            if let Some(img) = record.body.as_mut().and_then(|b| b.images.get_mut(i)) {
+                                img.file = file;
+                            }
+                        }
+                    }
+                }
+                Some(Err(e)) => {
+                    failed = true;
+                    let e = e.clone();
+                    self.fail(Some(item_id), Some(w.url.to_string()), e);
+                }
+                None => {}
+            }
+        }
+        let path = PayloadPath::new(&format!("records/{item_id:06}.json"))?;
+        self.writer.add_bytes(&path, &record.to_json())?;
+        self.report.counts.items_archived += 1;
+        if failed {
+            self.report.counts.items_failed += 1;
+        }
+        Ok(())
+    }
+
+    fn finish(mut self, mapping: &Mapping, resolved: &ResolvedMapping, started: Instant) -> Result<CrawlSummary, Error> {
+        self.report.counts.items_failed += self.report.failures.iter().filter(|f| f.url.is_none()).count() as u64;
+        self.report.complete = self.report.failures.is_empty();
+        self.writer.add_bytes(&PayloadPath::new("schema/record.schema.json")?, record::schema::SCHEMA_JSON.as_bytes())?;
+        let mut tsv = String::from("original_url\tpayload_path\n");
+        for (url, r) in &self.files {
+            if let Ok((path, _)) = r {
+                tsv.push_str(&format!("{url}\t{path}\n"));
+            }
+        }
+        self.writer.add_bytes(&PayloadPath::new("path-map.tsv")?, tsv.as_bytes())?;
+        let mut report_json = serde_json::to_vec_pretty(&self.report).unwrap_or_default();
+        report_json.push(b'\n');
+        self.writer.add_bytes(&PayloadPath::new("crawl-report.json")?, &report_json)?;
+
+        let host = crate::mapping::apply::host_key(&self.cfg.site);
+        let date = self.clock.date(&self.zone);
+        let mut info = BagInfo {
+            source_organization: mapping.bag.source_organization.clone().unwrap_or_else(|| host.clone()),
+            external_identifier: Some(format!("urn:sharc:{host}:{}:{date}", resolved.schema.list.id)),
+            external_description: mapping.bag.external_description.clone(),
+            bagging_date: date,
+            software_agent: format!("sharc/{}", env!("CARGO_PKG_VERSION")),
+            ..Default::default()
+        };
+        if let Some(c) = &mapping.bag.contact_name {
+            info.extra.push(("Contact-Name".into(), c.clone()));
+        }
+        if let Some(c) = &mapping.bag.contact_email {
+            info.extra.push(("Contact-Email".into(), c.clone()));
+        }
+        info.extra.push(("Source-URL".into(), self.cfg.site.to_string()));
+        if !self.report.complete {
+            info.extra.push((
+                "Internal-Sender-Description".into(),
+                format!("PARTIAL: {} failure(s); see data/crawl-report.json", self.report.failures.len()),
+            ));
+        }
+        let finished = self.writer.finish(info)?;
+        let outcome = if self.report.complete { Outcome::Success } else { Outcome::Partial };
+        Ok(CrawlSummary { bag: finished.path, report: self.report, elapsed: started.elapsed(), outcome })
+    }
+}
+
+/// Plans payload paths under `data/files/` from decoded server-relative paths: each segment
+/// made portable, unique case-insensitively within its directory, and stable — the same
+/// original path always gets the same payload path within a run.
+#[derive(Default)]
+struct PathPlanner {
+    allocator: bundle::names::NameAllocator,
+    segments: BTreeMap<(String, String), String>,
+}
+
+impl PathPlanner {
+    fn plan(&mut self, server_path: &str) -> Result<PayloadPath, Error> {
+        let mut dir = String::from("files");
+        for original in server_path.split('/').filter(|s| !s.is_empty()) {
+            let key = (dir.clone(), original.to_string());
+            let seg = match self.segments.get(&key) {
+                Some(s) => s.clone(),
+                None => {
+                    let s = self.allocator.allocate(&dir, original);
+                    self.segments.insert(key, s.clone());
+                    s
+                }
+            };
+            dir = format!("{dir}/{seg}");
+        }
+        Ok(PayloadPath::new(&dir)?)
+    }
+}

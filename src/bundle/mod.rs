@@ -1,0 +1,145 @@
+//! BagIt (RFC 8493): portable payload names, the bag writer and the bag verifier.
+//!
+//! A bag is what an archivist receives and what outlives this tool, so this module keeps to
+//! the parts of the BagIt rules that every validator agrees on: payload names are plain ASCII
+//! that no file system rejects ([`names`]), a bag is staged beside its final place and renamed
+//! there only when every manifest is written and synced ([`BagWriter`]), and [`verify_bag`]
+//! checks a bag more strictly than bagit-python does, returning problems as a report rather
+//! than as an error. Nothing here knows about SharePoint; callers hand over bytes and names.
+
+mod info;
+mod manifest;
+pub mod names;
+mod reader;
+mod verify;
+mod writer;
+
+pub use info::BagInfo;
+pub use names::{NameAllocator, PayloadPath, is_portable_segment, portable_segment};
+pub use reader::{BagEntry, BagReader, DirReader, EntryKind};
+pub use verify::{Digests, Finding, FindingCode, VerifyReport, verify_bag, verify_reader};
+pub use writer::{BagWriter, FinishedBag};
+
+use std::io;
+use std::path::PathBuf;
+
+/// Errors from writing or opening a bag. Problems found *inside* a bag by [`verify_bag`] are
+/// [`Finding`]s, not errors.
+#[derive(Debug, thiserror::Error)]
+pub enum BundleError {
+    /// The output directory is already there; bags are never written over.
+    #[error("output {} already exists; remove it or choose another --out", path.display())]
+    OutputExists {
+        /// The requested output directory.
+        path: PathBuf,
+    },
+
+    /// The output path has no final component to name the bag after.
+    #[error("output {} does not name a directory; pass a path such as ./my-bag", path.display())]
+    BadOutputPath {
+        /// The requested output directory.
+        path: PathBuf,
+    },
+
+    /// Something other than a directory sits where the staging directory goes.
+    #[error(
+        "staging path {} exists and is not a directory; remove it and run again",
+        path.display()
+    )]
+    StagingNotDir {
+        /// The `<name>.sharc-partial` path.
+        path: PathBuf,
+    },
+
+    /// A payload path that could escape `data/` or is not portable.
+    #[error(
+        "payload path {path:?} is not allowed: {reason}; derive each segment with bundle::portable_segment"
+    )]
+    InvalidPayloadPath {
+        /// The rejected path, as given.
+        path: String,
+        /// Why it was rejected.
+        reason: &'static str,
+    },
+
+    /// Two payload files would land on the same name on a case-insensitive file system, or a
+    /// file would land where a directory is.
+    #[error(
+        "payload path {path:?} clashes with {existing:?} on case-insensitive file systems; allocate names with bundle::NameAllocator"
+    )]
+    PayloadClash {
+        /// The path being added.
+        path: String,
+        /// The path already in the bag it clashes with.
+        existing: String,
+    },
+
+    /// A file registered with [`BagWriter::add_file`] is not what its fixity says.
+    #[error(
+        "payload file {} has {actual} bytes but its fixity says {expected}; write it to BagWriter::data_path and hash what was written",
+        path.display()
+    )]
+    StagedSizeMismatch {
+        /// The staged file.
+        path: PathBuf,
+        /// Size from the caller's fixity.
+        expected: u64,
+        /// Size on disk.
+        actual: u64,
+    },
+
+    /// An extra tag file whose name is reserved by BagIt or not portable.
+    #[error("tag file name {name:?} is not allowed: {reason}; use a plain name such as bagit-profile.json")]
+    InvalidTagFile {
+        /// The rejected name.
+        name: String,
+        /// Why it was rejected.
+        reason: &'static str,
+    },
+
+    /// A `bag-info.txt` label that breaks the file's syntax or that the writer computes itself.
+    #[error("bag-info label {label:?} is not allowed: {reason}; fix the label or drop the element")]
+    InvalidBagInfo {
+        /// The rejected label.
+        label: String,
+        /// Why it was rejected.
+        reason: &'static str,
+    },
+
+    /// The path given to [`verify_bag`] is not a directory that can be read.
+    #[error("cannot read bag {}: {reason}; pass the bag's base directory", path.display())]
+    NotABag {
+        /// The path given.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
+
+    /// A file system operation failed.
+    #[error("cannot {action} {}: {source}; check the path, its permissions and free space", path.display())]
+    Io {
+        /// What was being done, as a verb phrase ("write", "create directory", ...).
+        action: &'static str,
+        /// The path it was done to.
+        path: PathBuf,
+        /// The underlying error.
+        #[source]
+        source: io::Error,
+    },
+}
+
+/// Result of bundle operations.
+pub type Result<T, E = BundleError> = std::result::Result<T, E>;
+
+/// Builds a closure that wraps an [`io::Error`] with the action and path that failed.
+pub(crate) fn io_err(
+    action: &'static str,
+    path: impl Into<PathBuf>,
+) -> impl FnOnce(io::Error) -> BundleError {
+    let path = path.into();
+    move |source| BundleError::Io {
+        action,
+        path,
+        source,
+    }
+}

@@ -1,0 +1,124 @@
+//! The command line: clap types only. They stop here; `main` turns them into the library's
+//! configuration types before anything runs.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// Archive SharePoint-based portals into verifiable BagIt bundles.
+#[derive(Debug, Parser)]
+#[command(name = "sharc", version, about, long_about = None)]
+pub struct Cli {
+    /// Only warnings and errors; no progress.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+    /// More log detail (repeat for more).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// The command.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// sharc's commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Crawl a SharePoint list into a BagIt bundle.
+    Crawl(CrawlArgs),
+    /// Check a bundle: completeness, fixity, records against the schema.
+    Verify(VerifyArgs),
+    /// Serve a sample portal on 127.0.0.1 until Ctrl-C.
+    Serve(ServeArgs),
+    /// Serve the bundled sample portal, crawl it, verify the bundle, print where it is.
+    Demo(DemoArgs),
+}
+
+/// `sharc crawl`.
+#[derive(Debug, Args)]
+pub struct CrawlArgs {
+    /// The site URL, e.g. https://stp.longan.gov.vn/
+    pub site_url: String,
+    /// The mapping file (TOML), e.g. mappings/tin-tuc-mo-rong.toml
+    #[arg(short, long)]
+    pub mapping: PathBuf,
+    /// Where to write the bag (a directory that must not exist yet).
+    #[arg(short, long)]
+    pub out: PathBuf,
+    /// JSON shape to request: auto tries nometadata and falls back to verbose.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub odata: OdataArg,
+    /// Items per page ($top), 1–5000.
+    #[arg(long, default_value_t = 100)]
+    pub page_size: usize,
+    /// Requests in flight at once.
+    #[arg(long, default_value_t = 4)]
+    pub concurrency: usize,
+    /// Longest single wait for a throttled request, in seconds (Retry-After is capped to it).
+    #[arg(long, default_value_t = 300)]
+    pub max_wait: u64,
+    /// Bagging date (YYYY-MM-DD) to pin for reproducible bags; SOURCE_DATE_EPOCH also works.
+    #[arg(long, env = "SHARC_BAGGING_DATE")]
+    pub bagging_date: Option<String>,
+    /// Archive files from this host too (repeatable); other hosts are never fetched.
+    #[arg(long = "allow-host")]
+    pub allow_hosts: Vec<String>,
+}
+
+/// JSON shapes.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum OdataArg {
+    /// nometadata, falling back to verbose.
+    Auto,
+    /// odata=verbose (SharePoint 2013 without JSON Light).
+    Verbose,
+    /// odata=minimalmetadata.
+    Minimalmetadata,
+    /// odata=nometadata.
+    Nometadata,
+}
+
+/// `sharc verify`.
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The bag directory.
+    pub bundle: PathBuf,
+}
+
+/// `sharc serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The sample portal directory, e.g. samples/long-an-stp
+    pub sample_dir: PathBuf,
+    /// Port on 127.0.0.1 (0 picks a free one).
+    #[arg(long, default_value_t = 8765)]
+    pub port: u16,
+    /// Answer only odata=verbose, like SharePoint 2013 without JSON Light.
+    #[arg(long)]
+    pub verbose_only: bool,
+    /// Close the REST API to anonymous readers.
+    #[arg(long, value_enum, default_value = "open")]
+    pub api: ApiArg,
+}
+
+/// REST API access for the sample portal.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ApiArg {
+    /// Answer.
+    Open,
+    /// 401 with WWW-Authenticate: NTLM.
+    #[value(name = "401")]
+    Unauthorized,
+    /// 403 Access denied.
+    #[value(name = "403")]
+    Forbidden,
+}
+
+/// `sharc demo`.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Where to write the demo bag (replaced if it exists).
+    #[arg(long, default_value = "target/sharc-demo/long-an-stp")]
+    pub out: PathBuf,
+    /// The sample portal to serve.
+    #[arg(long, default_value = "samples/long-an-stp")]
+    pub sample_dir: PathBuf,
+}

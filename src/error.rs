@@ -1,0 +1,77 @@
+//! Errors that stop a command, and the exit codes every outcome maps to.
+//!
+//! Per-item failures and verification findings are not errors: a crawl finishes and reports
+//! them, `verify` lists them. An [`Error`] is what stops a command outright; [`Error::exit_code`]
+//! is the one place where causes become exit codes.
+
+use std::path::PathBuf;
+
+/// The published exit codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitCode {
+    /// 0: success.
+    Success = 0,
+    /// 1: operational error (network, I/O, auth).
+    Operational = 1,
+    /// 2: usage or configuration error.
+    Usage = 2,
+    /// 3: verify found the bundle invalid.
+    Invalid = 3,
+    /// 4: finished, but some items failed (listed).
+    Partial = 4,
+    /// 130: interrupted.
+    Interrupted = 130,
+}
+
+/// What stopped a command.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Bad arguments.
+    #[error("{0}")]
+    Usage(String),
+    /// A mapping file that cannot be used.
+    #[error(transparent)]
+    Mapping(#[from] crate::mapping::MappingError),
+    /// The source could not read the list.
+    #[error(transparent)]
+    Source(#[from] crate::source::SourceError),
+    /// A request failed for good.
+    #[error(transparent)]
+    Fetch(#[from] crate::fetch::FetchError),
+    /// Writing or reading a bag failed.
+    #[error(transparent)]
+    Bundle(#[from] crate::bundle::BundleError),
+    /// The sample portal could not start.
+    #[error(transparent)]
+    Sample(#[from] crate::sample::SampleError),
+    /// A file could not be read or written.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// Ctrl-C.
+    #[error("interrupted")]
+    Interrupted,
+}
+
+impl Error {
+    /// The exit code for this error.
+    pub fn exit_code(&self) -> ExitCode {
+        use crate::source::SourceError;
+        match self {
+            Error::Usage(_) | Error::Mapping(_) => ExitCode::Usage,
+            Error::Source(SourceError::ListNotFound { .. } | SourceError::BadUrl(_)) => ExitCode::Usage,
+            Error::Interrupted => ExitCode::Interrupted,
+            _ => ExitCode::Operational,
+        }
+    }
+}
+
+/// Shorthand for I/O errors that name their file.
+pub fn io(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> Error {
+    let path = path.into();
+    move |source| Error::Io { path, source }
+}

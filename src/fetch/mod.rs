@@ -1,0 +1,318 @@
+//! One HTTP client for everything sharc fetches: retries, politeness, streaming downloads.
+//!
+//! SharePoint farms throttle with 429/503 and `Retry-After`, drop connections under load and
+//! serve attachments of any size. Every request goes through [`Client`], which bounds
+//! concurrency, retries what is worth retrying (and only that), and streams downloads to
+//! disk while computing their fixity, so no file is ever held in memory or read twice.
+
+mod retry;
+
+pub use retry::RetryPolicy;
+
+use crate::fixity::{Fixity, FixityHasher};
+use futures::StreamExt;
+use reqwest::StatusCode;
+use reqwest::header::{ACCEPT, CONTENT_LENGTH, HeaderMap};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::io::AsyncWriteExt;
+use tokio::sync::Semaphore;
+use url::Url;
+
+/// How the client behaves on the wire.
+#[derive(Debug, Clone)]
+pub struct FetchOptions {
+    /// Requests in flight at once.
+    pub concurrency: usize,
+    /// Time to establish a connection.
+    pub connect_timeout: Duration,
+    /// Time without any byte arriving before a request counts as timed out.
+    pub read_timeout: Duration,
+    /// Retries and waits.
+    pub retry: RetryPolicy,
+    /// Extra headers on every request (e.g. `Accept-Language`).
+    pub user_agent: String,
+}
+
+impl Default for FetchOptions {
+    fn default() -> Self {
+        Self {
+            concurrency: 4,
+            connect_timeout: Duration::from_secs(15),
+            read_timeout: Duration::from_secs(60),
+            retry: RetryPolicy::default(),
+            user_agent: format!("sharc/{} (+archiving; SharePoint portal archiver)", env!("CARGO_PKG_VERSION")),
+        }
+    }
+}
+
+/// Why a request failed for good.
+#[derive(Debug, thiserror::Error)]
+pub enum FetchError {
+    /// The server answered with a status that is not success.
+    #[error("{url}: HTTP {status}{}", detail.as_deref().map(|d| format!(" ({d})")).unwrap_or_default())]
+    Status {
+        /// The URL requested.
+        url: String,
+        /// The HTTP status.
+        status: u16,
+        /// SharePoint's error code and message, or a hint, when there is one.
+        detail: Option<String>,
+        /// The response body (bounded), for callers that parse error bodies.
+        body: Vec<u8>,
+    },
+    /// Connecting, sending or receiving failed.
+    #[error("{url}: {message}")]
+    Network {
+        /// The URL requested.
+        url: String,
+        /// What went wrong.
+        message: String,
+    },
+    /// The body ended before the length the server announced.
+    #[error("{url}: body truncated: got {got} of {expected} bytes")]
+    Truncated {
+        /// The URL requested.
+        url: String,
+        /// Content-Length.
+        expected: u64,
+        /// Bytes received.
+        got: u64,
+    },
+    /// Retries ran out.
+    #[error("{url}: gave up after {attempts} attempts; last error: {last}")]
+    GaveUp {
+        /// The URL requested.
+        url: String,
+        /// Attempts made.
+        attempts: u32,
+        /// The last failure.
+        last: String,
+    },
+    /// Writing the download to disk failed.
+    #[error("{}: {source}; check free space and permissions", path.display())]
+    Io {
+        /// The file being written.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The HTTP client could not be built.
+    #[error("cannot set up the HTTP client: {0}")]
+    Setup(String),
+}
+
+impl FetchError {
+    /// The HTTP status, when the server answered.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            FetchError::Status { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+}
+
+/// A successful response with its body in memory (API responses only, never files).
+#[derive(Debug)]
+pub struct Body {
+    /// The final URL.
+    pub url: Url,
+    /// Response headers.
+    pub headers: HeaderMap,
+    /// The bytes.
+    pub bytes: Vec<u8>,
+}
+
+/// The HTTP client. Cheap to clone; clones share the connection pool and the limits.
+#[derive(Clone)]
+pub struct Client {
+    http: reqwest::Client,
+    slots: Arc<Semaphore>,
+    retry: RetryPolicy,
+}
+
+/// What one attempt produced.
+enum Attempt<T> {
+    Done(T),
+    Retry { wait: Option<Duration>, why: String },
+}
+
+impl Client {
+    /// Builds a client.
+    pub fn new(opts: &FetchOptions) -> Result<Self, FetchError> {
+        let http = reqwest::Client::builder()
+            .user_agent(opts.user_agent.clone())
+            .connect_timeout(opts.connect_timeout)
+            .read_timeout(opts.read_timeout)
+            .build()
+            .map_err(|e| FetchError::Setup(e.to_string()))?;
+        Ok(Self {
+            http,
+            slots: Arc::new(Semaphore::new(opts.concurrency.max(1))),
+            retry: opts.retry.clone(),
+        })
+    }
+
+    /// GETs `url` with `Accept: accept` and returns the body (for API responses).
+    pub async fn get(&self, url: &Url, accept: &str) -> Result<Body, FetchError> {
+        self.with_retries(url, || async {
+            let _slot = self.slots.acquire().await;
+            let resp = match self.http.get(url.clone()).header(ACCEPT, accept).send().await {
+                Ok(r) => r,
+                Err(e) => return Ok(network_attempt(url, &e)),
+            };
+            if let Some(a) = self.retryable_status(&resp) {
+                return Ok(a);
+            }
+            let status = resp.status();
+            let final_url = resp.url().clone();
+            let headers = resp.headers().clone();
+            let expected = content_length(&headers);
+            let bytes = match resp.bytes().await {
+                Ok(b) => b.to_vec(),
+                Err(e) => return Ok(network_attempt(url, &e)),
+            };
+            if let Some(expected) = expected
+                && bytes.len() as u64 != expected
+            {
+                return Ok(Attempt::Retry { wait: None, why: format!("body truncated: {} of {expected} bytes", bytes.len()) });
+            }
+            if !status.is_success() {
+                return Err(status_error(url, status, bytes));
+            }
+            Ok(Attempt::Done(Body { url: final_url, headers, bytes }))
+        })
+        .await
+    }
+
+    /// Streams `url` into `dest`, computing fixity on the way. The bytes go to `dest` with a
+    /// `.part` suffix first and are renamed into place only when complete and as long as
+    /// announced; a failed attempt leaves nothing at `dest`.
+    pub async fn download(&self, url: &Url, dest: &Path) -> Result<Fixity, FetchError> {
+        let part = part_path(dest);
+        let result = self
+            .with_retries(url, || async {
+                let _slot = self.slots.acquire().await;
+                let resp = match self.http.get(url.clone()).send().await {
+                    Ok(r) => r,
+                    Err(e) => return Ok(network_attempt(url, &e)),
+                };
+                if let Some(a) = self.retryable_status(&resp) {
+                    return Ok(a);
+                }
+                let status = resp.status();
+                if !status.is_success() {
+                    let body = resp.bytes().await.map(|b| b.to_vec()).unwrap_or_default();
+                    return Err(status_error(url, status, body));
+                }
+                let expected = content_length(resp.headers());
+                let io = |source| FetchError::Io { path: part.clone(), source };
+                let mut file = tokio::fs::File::create(&part).await.map_err(io)?;
+                let mut hasher = FixityHasher::new();
+                let mut stream = resp.bytes_stream();
+                while let Some(chunk) = stream.next().await {
+                    let chunk = match chunk {
+                        Ok(c) => c,
+                        Err(e) => return Ok(network_attempt(url, &e)),
+                    };
+                    hasher.update(&chunk);
+                    file.write_all(&chunk).await.map_err(io)?;
+                }
+                file.sync_all().await.map_err(io)?;
+                if let Some(expected) = expected
+                    && hasher.size() != expected
+                {
+                    return Ok(Attempt::Retry {
+                        wait: None,
+                        why: format!("body truncated: {} of {expected} bytes", hasher.size()),
+                    });
+                }
+                Ok(Attempt::Done(hasher.finish()))
+            })
+            .await;
+        match result {
+            Ok(fixity) => {
+                tokio::fs::rename(&part, dest)
+                    .await
+                    .map_err(|source| FetchError::Io { path: dest.to_path_buf(), source })?;
+                Ok(fixity)
+            }
+            Err(e) => {
+                let _ = tokio::fs::remove_file(&part).await;
+                Err(e)
+            }
+        }
+    }
+
+    fn retryable_status<T>(&self, resp: &reqwest::Response) -> Option<Attempt<T>> {
+        let status = resp.status();
+        if !matches!(status.as_u16(), 429 | 503 | 504 | 408 | 502) {
+            return None;
+        }
+        let wait = retry::retry_after(resp.headers());
+        Some(Attempt::Retry { wait, why: format!("HTTP {status}") })
+    }
+
+    async fn with_retries<T, F, Fut>(&self, url: &Url, mut attempt: F) -> Result<T, FetchError>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<Attempt<T>, FetchError>>,
+    {
+        let mut n = 0u32;
+        let mut waited = Duration::ZERO;
+        loop {
+            n += 1;
+            match attempt().await? {
+                Attempt::Done(v) => return Ok(v),
+                Attempt::Retry { wait, why } => {
+                    let delay = self.retry.delay(n, wait);
+                    if n >= self.retry.max_attempts || waited + delay > self.retry.max_total_wait {
+                        return Err(FetchError::GaveUp { url: url.to_string(), attempts: n, last: why });
+                    }
+                    tracing::debug!(%url, attempt = n, ?delay, %why, "retrying");
+                    tokio::time::sleep(delay).await;
+                    waited += delay;
+                }
+            }
+        }
+    }
+}
+
+fn content_length(headers: &HeaderMap) -> Option<u64> {
+    headers.get(CONTENT_LENGTH)?.to_str().ok()?.parse().ok()
+}
+
+fn network_attempt<T>(url: &Url, e: &reqwest::Error) -> Attempt<T> {
+    let _ = url;
+    let mut why = e.to_string();
+    let mut src = std::error::Error::source(e);
+    while let Some(s) = src {
+        why = format!("{why}: {s}");
+        src = s.source();
+    }
+    Attempt::Retry { wait: None, why }
+}
+
+fn status_error(url: &Url, status: StatusCode, mut body: Vec<u8>) -> FetchError {
+    body.truncate(64 * 1024);
+    let detail = crate::sharepoint::error_body::parse(&body)
+        .map(|e| if e.message.is_empty() { e.code } else { format!("{}: {}", e.code, e.message) })
+        .or_else(|| hint_for(status.as_u16()).map(str::to_string));
+    FetchError::Status { url: url.to_string(), status: status.as_u16(), detail, body }
+}
+
+fn hint_for(status: u16) -> Option<&'static str> {
+    match status {
+        401 => Some("authentication required"),
+        403 => Some("access denied"),
+        404 => Some("not found"),
+        _ => None,
+    }
+}
+
+fn part_path(dest: &Path) -> PathBuf {
+    let mut name = dest.file_name().map(|n| n.to_os_string()).unwrap_or_default();
+    name.push(".part");
+    dest.with_file_name(name)
+}

@@ -1,0 +1,24 @@
+//! sharc archives SharePoint-based portals into verifiable BagIt bundles.
+//!
+//! The modules follow the pipeline: a [`source`] adapter reads raw list items from a portal
+//! (through [`fetch`] and the SharePoint knowledge in [`sharepoint`]), [`mapping`] turns each
+//! raw item into a neutral [`record::Record`] using a mapping file and the helpers in
+//! [`text`], the files a record points to are downloaded with their [`fixity`] computed on the
+//! way, and [`bundle`] writes and verifies the BagIt bag. [`app`] holds one function per
+//! command and is the only place that knows about all of them; [`sample`] is the bundled
+//! sample portal that the demo and the tests crawl.
+
+#[cfg(any())]
+pub mod app;
+pub mod bundle;
+#[cfg(any())]
+pub mod error;
+pub mod fetch;
+pub mod fixity;
+pub mod mapping;
+pub mod record;
+pub mod report;
+pub mod sample;
+pub mod sharepoint;
+pub mod source;
+pub mod text;

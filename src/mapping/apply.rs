@@ -1,0 +1,276 @@
+//! Turning one raw item into a record and the list of files it needs.
+//!
+//! The record comes out complete except for the `file` of each attachment and image:
+//! [`MappedItem::wanted`] lists those files (same-site only), and the crawl fills each `file`
+//! in once its bytes are on disk with their fixity.
+
+use super::convert::{Neutral, convert};
+use super::file::{Conversion, NeutralField};
+use super::resolve::ResolvedMapping;
+use crate::record::{self, Attachment, Body, BodyImage, Image, Record, SourceInfo, Stamp};
+use crate::source::{RawItem, Via};
+use crate::text::dates::PortalZone;
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet};
+use url::Url;
+
+/// What a mapping needs to know about the run and the site.
+pub struct ItemContext<'a> {
+    /// The site URL (trailing slash).
+    pub site: &'a Url,
+    /// The portal's zone.
+    pub zone: &'a PortalZone,
+    /// When the run read the item.
+    pub fetched_at: &'a str,
+    /// How the item was read.
+    pub via: Via,
+    /// Builds the absolute URL of a server-relative path as SharePoint reports it (decoded).
+    pub file_url: &'a dyn Fn(&str) -> Option<Url>,
+    /// Hosts whose files are archived besides the site's own.
+    pub allowed_hosts: &'a [String],
+}
+
+/// A record and the files to fetch for it.
+#[derive(Debug, Clone)]
+pub struct MappedItem {
+    /// The record, `file`s still empty.
+    pub record: Record,
+    /// Files to fetch.
+    pub wanted: Vec<WantedFile>,
+}
+
+/// One file a record points to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WantedFile {
+    /// Which slot of the record it fills.
+    pub kind: WantedKind,
+    /// The absolute URL.
+    pub url: Url,
+    /// The server-relative path, decoded, that names the file in the bag.
+    pub path: String,
+}
+
+/// Which slot of a record a file fills.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WantedKind {
+    /// `record.attachments[i]`.
+    Attachment(usize),
+    /// `record.image`.
+    Image,
+    /// `record.body.images[i]`.
+    BodyImage(usize),
+}
+
+/// Keys that feed `source` rather than `extra`.
+const SOURCE_KEYS: &[&str] = &["Id", "ID", "GUID", "ContentTypeId", "OData__UIVersionString"];
+
+impl ResolvedMapping {
+    /// Whether the item is of the mapping's content type (always, when none is named).
+    pub fn wants(&self, item: &RawItem) -> bool {
+        match (&self.content_type, item.props.get("ContentTypeId").and_then(Value::as_str)) {
+            (None, _) => true,
+            (Some((prefix, _)), Some(id)) => id.to_ascii_lowercase().starts_with(&prefix.to_ascii_lowercase()),
+            (Some(_), None) => true,
+        }
+    }
+
+    /// Maps one item. An error names the field and the value that did not convert.
+    pub fn apply(&self, item: &RawItem, ctx: &ItemContext<'_>) -> Result<MappedItem, String> {
+        let mut values: BTreeMap<NeutralField, Neutral> = BTreeMap::new();
+        let mut used_keys: BTreeSet<String> = SOURCE_KEYS.iter().map(|s| s.to_string()).collect();
+        for (neutral, (field, conversion)) in &self.bound {
+            let key = &field.entity_property_name;
+            used_keys.insert(key.clone());
+            if field.is_lookup_like() {
+                used_keys.insert(format!("{key}Id"));
+                used_keys.insert(format!("{key}StringId"));
+            }
+            let raw = item.props.get(key);
+            let v = convert(*conversion, raw, ctx.zone)
+                .map_err(|e| format!("field `{}` ({}, {}): {e}", field.title, neutral.name(), super::file::conversion_name(*conversion)))?;
+            if let (Some(Value::String(s)), Neutral::Text(t)) = (raw, &v)
+                && s.trim() != t
+                && matches!(conversion, Conversion::Text | Conversion::Choice)
+                && crate::text::nfc(s.trim()) == *t
+            {
+                // The value was not NFC as served: keep the raw bytes beside the derived text.
+                used_keys.remove(key);
+            }
+            values.insert(*neutral, v);
+        }
+        let extra: BTreeMap<String, Value> = item
+            .props
+            .iter()
+            .filter(|(k, _)| !used_keys.contains(*k))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        let mut take = |f: NeutralField| values.remove(&f).unwrap_or(Neutral::Null);
+
+        let mut wanted = Vec::new();
+        let title = as_text(take(NeutralField::Title));
+        let body = match take(NeutralField::Body) {
+            Neutral::Html { html, text } => Some(self.body_with_images(html, text, ctx, &mut wanted)),
+            Neutral::Text(t) => Some(Body { html: t.clone(), text: t, images: vec![] }),
+            _ => None,
+        };
+        let caption = as_text(take(NeutralField::ImageCaption));
+        let image = match take(NeutralField::Image) {
+            Neutral::Link { url, description } => {
+                if let Some((abs, path)) = self.same_site(&url, ctx) {
+                    wanted.push(WantedFile { kind: WantedKind::Image, url: abs, path });
+                }
+                Some(Image { url, caption: caption.or(description), file: None })
+            }
+            _ => None,
+        };
+        let attachments = if self.bound.contains_key(&NeutralField::Attachments) {
+            item.attachments
+                .iter()
+                .enumerate()
+                .filter_map(|(i, a)| {
+                    let url = (ctx.file_url)(&a.server_relative_url)?;
+                    wanted.push(WantedFile { kind: WantedKind::Attachment(i), url: url.clone(), path: a.server_relative_url.clone() });
+                    Some(Attachment { name: a.file_name.clone(), url: url.to_string(), file: None })
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let created = stamp(take(NeutralField::CreatedAt), take(NeutralField::CreatedBy));
+        let modified = stamp(take(NeutralField::ModifiedAt), take(NeutralField::ModifiedBy));
+        let content_type_id = item.props.get("ContentTypeId").and_then(Value::as_str).map(str::to_string);
+        let record = Record {
+            schema: record::SCHEMA_ID.into(),
+            schema_version: record::SCHEMA_VERSION.into(),
+            id: format!("urn:sharc:{}:{}:{}", host_key(ctx.site), self.schema.list.id, item.id),
+            source: SourceInfo {
+                site: ctx.site.to_string(),
+                list: self.schema.list.title.clone(),
+                list_id: self.schema.list.id.clone(),
+                item_id: item.id,
+                guid: item.props.get("GUID").and_then(Value::as_str).map(str::to_string),
+                url: format!("{}_api/web/lists(guid'{}')/items({})", ctx.site, self.schema.list.id, item.id),
+                content_type: content_type_id.as_deref().and_then(|id| self.content_type_name(id)),
+                content_type_id,
+                via: ctx.via.as_str().into(),
+                version: item.props.get("OData__UIVersionString").and_then(Value::as_str).map(str::to_string),
+                etag: item.etag.clone(),
+                fetched_at: ctx.fetched_at.into(),
+            },
+            title,
+            summary: as_text(take(NeutralField::Summary)),
+            body,
+            published_at: as_instant(take(NeutralField::PublishedAt)),
+            featured: match take(NeutralField::Featured) {
+                Neutral::Bool(b) => Some(b),
+                _ => None,
+            },
+            author: as_text(take(NeutralField::Author)),
+            categories: match take(NeutralField::Categories) {
+                Neutral::List(l) => l,
+                Neutral::Text(t) => vec![t],
+                _ => vec![],
+            },
+            article_type: as_text(take(NeutralField::ArticleType)),
+            status: as_text(take(NeutralField::Status)),
+            approval_status: match take(NeutralField::ApprovalStatus) {
+                Neutral::Approval(a) => Some(a),
+                _ => None,
+            },
+            view_count: as_int(take(NeutralField::ViewCount)),
+            page_count: as_int(take(NeutralField::PageCount)),
+            image_count: as_int(take(NeutralField::ImageCount)),
+            history: as_text(take(NeutralField::History)),
+            alternate_url: match take(NeutralField::AlternateUrl) {
+                Neutral::Link { url, .. } | Neutral::Text(url) => Some(url),
+                _ => None,
+            },
+            image,
+            attachments,
+            created,
+            modified,
+            extra,
+        };
+        Ok(MappedItem { record, wanted })
+    }
+
+    fn body_with_images(&self, html: String, text: String, ctx: &ItemContext<'_>, wanted: &mut Vec<WantedFile>) -> Body {
+        let mut images = Vec::new();
+        let mut seen = BTreeSet::new();
+        for src in crate::text::html::image_sources(&html) {
+            let Some((abs, path)) = self.same_site(&src, ctx) else { continue };
+            if !seen.insert(abs.to_string()) {
+                continue;
+            }
+            wanted.push(WantedFile { kind: WantedKind::BodyImage(images.len()), url: abs.clone(), path });
+            images.push(BodyImage { src, url: abs.to_string(), file: None });
+        }
+        Body { html, text, images }
+    }
+
+    /// The absolute URL and decoded path of `reference` when it is on the site (or an
+    /// allowed host); `None` for off-site references, which are never fetched.
+    fn same_site(&self, reference: &str, ctx: &ItemContext<'_>) -> Option<(Url, String)> {
+        let abs = ctx.site.join(reference.trim()).ok()?;
+        if !matches!(abs.scheme(), "http" | "https") {
+            return None;
+        }
+        let same = abs.host_str() == ctx.site.host_str() && abs.port_or_known_default() == ctx.site.port_or_known_default();
+        let allowed = abs.host_str().is_some_and(|h| ctx.allowed_hosts.iter().any(|a| a.eq_ignore_ascii_case(h)));
+        if !same && !allowed {
+            return None;
+        }
+        let path = percent_encoding::percent_decode_str(abs.path()).decode_utf8_lossy().into_owned();
+        Some((abs, path))
+    }
+
+    fn content_type_name(&self, item_ct: &str) -> Option<String> {
+        let lower = item_ct.to_ascii_lowercase();
+        self.schema
+            .content_types
+            .iter()
+            .filter(|c| !c.id.is_empty() && lower.starts_with(&c.id.to_ascii_lowercase()))
+            .max_by_key(|c| c.id.len())
+            .map(|c| c.name.clone())
+    }
+}
+
+/// `host` or `host:port` of a URL, as used in record ids.
+pub fn host_key(u: &Url) -> String {
+    match (u.host_str(), u.port()) {
+        (Some(h), Some(p)) => format!("{h}:{p}"),
+        (Some(h), None) => h.to_string(),
+        _ => "localhost".into(),
+    }
+}
+
+fn as_text(v: Neutral) -> Option<String> {
+    match v {
+        Neutral::Text(t) => Some(t),
+        Neutral::List(l) => Some(l.join(", ")),
+        Neutral::Html { text, .. } => Some(text),
+        Neutral::Int(i) => Some(i.to_string()),
+        _ => None,
+    }
+}
+
+fn as_int(v: Neutral) -> Option<i64> {
+    match v {
+        Neutral::Int(i) => Some(i),
+        Neutral::Float(f) if f.fract() == 0.0 => Some(f as i64),
+        _ => None,
+    }
+}
+
+fn as_instant(v: Neutral) -> Option<String> {
+    match v {
+        Neutral::Instant(s) => Some(s),
+        _ => None,
+    }
+}
+
+fn stamp(at: Neutral, by: Neutral) -> Option<Stamp> {
+    let at = as_instant(at);
+    let by = as_text(by);
+    (at.is_some() || by.is_some()).then_some(Stamp { at, by })
+}

@@ -1,0 +1,250 @@
+//! The neutral record: one news item, independent of the portal it came from.
+//!
+//! A [`Record`] is what another system imports: plain fields with neutral names, the
+//! article HTML exactly as served beside text derived from it, instants with the portal's
+//! offset, and for every file (attachment, image) its payload path and fixity in the bag.
+//! The JSON Schema in `schema/record.schema.json` describes it and ships inside every bag.
+
+pub mod schema;
+
+use crate::fixity::Fixity;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+/// The schema identifier every record names.
+pub const SCHEMA_ID: &str = "https://sharc.dev/schema/record/1.0/record.schema.json";
+/// The record format version.
+pub const SCHEMA_VERSION: &str = "1.0";
+
+/// One archived list item.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Record {
+    /// The schema this record follows.
+    #[serde(rename = "$schema")]
+    pub schema: String,
+    /// The record format version.
+    pub schema_version: String,
+    /// Stable identifier: `urn:sharc:<site host>:<list id>:<item id>`.
+    pub id: String,
+    /// Where and how the item was read.
+    pub source: SourceInfo,
+    /// Title, NFC.
+    pub title: Option<String>,
+    /// Summary (sapo), NFC.
+    pub summary: Option<String>,
+    /// The article body.
+    pub body: Option<Body>,
+    /// Publication instant, RFC 3339 with the portal's offset.
+    pub published_at: Option<String>,
+    /// Shown as featured news.
+    pub featured: Option<bool>,
+    /// By-line.
+    pub author: Option<String>,
+    /// Categories, in the portal's order.
+    pub categories: Vec<String>,
+    /// Article type (Tin, Bài, Tin ảnh, …).
+    pub article_type: Option<String>,
+    /// Editorial status as the portal names it.
+    pub status: Option<String>,
+    /// SharePoint's content approval state.
+    pub approval_status: Option<ApprovalStatus>,
+    /// Views counted by the portal at fetch time (volatile: never part of change detection).
+    pub view_count: Option<i64>,
+    /// Pages (for royalty reports).
+    pub page_count: Option<i64>,
+    /// Photos (for royalty reports).
+    pub image_count: Option<i64>,
+    /// Editorial history notes, NFC.
+    pub history: Option<String>,
+    /// A URL that replaces the article content.
+    pub alternate_url: Option<String>,
+    /// The article's image.
+    pub image: Option<Image>,
+    /// Attached files.
+    pub attachments: Vec<Attachment>,
+    /// Creation.
+    pub created: Option<Stamp>,
+    /// Last modification.
+    pub modified: Option<Stamp>,
+    /// Fields the mapping does not name, raw, by entity property name.
+    pub extra: BTreeMap<String, Value>,
+}
+
+/// Provenance of a record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourceInfo {
+    /// Site URL.
+    pub site: String,
+    /// List title.
+    pub list: String,
+    /// List GUID.
+    pub list_id: String,
+    /// Item ID.
+    pub item_id: i64,
+    /// Item GUID.
+    pub guid: Option<String>,
+    /// The URL the item was read from.
+    pub url: String,
+    /// Content type name.
+    pub content_type: Option<String>,
+    /// Content type id (`0x0100…`).
+    pub content_type_id: Option<String>,
+    /// How it was read: `rest` or `html`.
+    pub via: String,
+    /// SharePoint's version label (`3.0`).
+    pub version: Option<String>,
+    /// The item etag.
+    pub etag: Option<String>,
+    /// When the run read it (the run's bagging instant when pinned).
+    pub fetched_at: String,
+}
+
+/// Article body.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Body {
+    /// HTML exactly as served.
+    pub html: String,
+    /// Text derived from the HTML, NFC.
+    pub text: String,
+    /// Same-site images the HTML references, in document order, with their archived copies.
+    pub images: Vec<BodyImage>,
+}
+
+/// An image referenced by the body HTML.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BodyImage {
+    /// The `src` as written in the HTML.
+    pub src: String,
+    /// The absolute URL it was fetched from.
+    pub url: String,
+    /// The archived copy; absent when the download failed.
+    pub file: Option<FileRef>,
+}
+
+/// Content approval states (`_ModerationStatus`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ApprovalStatus {
+    /// 0.
+    Approved,
+    /// 1.
+    Rejected,
+    /// 2.
+    Pending,
+    /// 3.
+    Draft,
+    /// 4.
+    Scheduled,
+}
+
+/// The article's image.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Image {
+    /// The URL as served.
+    pub url: String,
+    /// Caption.
+    pub caption: Option<String>,
+    /// The archived copy; absent when the image is off-site or failed.
+    pub file: Option<FileRef>,
+}
+
+/// An attachment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Attachment {
+    /// The file name as SharePoint reports it.
+    pub name: String,
+    /// The absolute URL it was fetched from.
+    pub url: String,
+    /// The archived copy; absent when the download failed.
+    pub file: Option<FileRef>,
+}
+
+/// A file inside the bag.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileRef {
+    /// Path inside the bag (`data/files/…`).
+    pub path: String,
+    /// Bytes.
+    pub size: u64,
+    /// SHA-256, hex.
+    pub sha256: String,
+    /// SHA-512, hex.
+    pub sha512: String,
+    /// Media type.
+    pub media_type: String,
+}
+
+impl FileRef {
+    /// A file reference from a payload path and its fixity.
+    pub fn new(path: String, fixity: &Fixity, media_type: &str) -> Self {
+        Self {
+            path,
+            size: fixity.size,
+            sha256: fixity.sha256.clone(),
+            sha512: fixity.sha512.clone(),
+            media_type: media_type.to_string(),
+        }
+    }
+}
+
+/// When and by whom.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Stamp {
+    /// RFC 3339 with the portal's offset.
+    pub at: Option<String>,
+    /// Display name of the person.
+    pub by: Option<String>,
+}
+
+impl Record {
+    /// The record as pretty JSON with a trailing newline: stable field order, sorted `extra`.
+    pub fn to_json(&self) -> Vec<u8> {
+        let mut v = serde_json::to_vec_pretty(self).unwrap_or_default();
+        v.push(b'\n');
+        v
+    }
+
+    /// Every file this record points to.
+    pub fn files(&self) -> impl Iterator<Item = &FileRef> {
+        self.image
+            .iter()
+            .filter_map(|i| i.file.as_ref())
+            .chain(self.attachments.iter().filter_map(|a| a.file.as_ref()))
+            .chain(self.body.iter().flat_map(|b| b.images.iter().filter_map(|i| i.file.as_ref())))
+    }
+}
+
+/// Media type by file extension, for records and the zip writer.
+pub fn media_type_for(name: &str) -> &'static str {
+    let ext = name.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()).unwrap_or_default();
+    match ext.as_str() {
+        "pdf" => "application/pdf",
+        "doc" => "application/msword",
+        "docx" => "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "xls" => "application/vnd.ms-excel",
+        "xlsx" => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "ppt" => "application/vnd.ms-powerpoint",
+        "pptx" => "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+        "jpg" | "jpeg" => "image/jpeg",
+        "png" => "image/png",
+        "gif" => "image/gif",
+        "webp" => "image/webp",
+        "txt" => "text/plain",
+        "htm" | "html" => "text/html",
+        "json" => "application/json",
+        "zip" => "application/zip",
+        "rar" => "application/vnd.rar",
+        "mp3" => "audio/mpeg",
+        "mp4" => "video/mp4",
+        _ => "application/octet-stream",
+    }
+}

@@ -1,0 +1,158 @@
+//! What a run tells its user: progress while it works, a summary line, a crawl report.
+//!
+//! On a terminal the crawl shows a progress bar; under cron (no terminal) it prints plain
+//! lines instead, so logs stay readable. The machine-readable [`CrawlReport`] goes into the
+//! bag as `data/crawl-report.json` and lists every failure with its cause.
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use serde::Serialize;
+use std::io::IsTerminal;
+use std::time::Duration;
+
+/// Progress of a crawl.
+pub struct Progress {
+    bar: Option<ProgressBar>,
+}
+
+impl Progress {
+    /// A bar on a terminal (stderr), plain lines otherwise; nothing at all when `quiet`.
+    pub fn new(quiet: bool) -> Self {
+        let bar = (!quiet && std::io::stderr().is_terminal()).then(|| {
+            let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+            let style = ProgressStyle::with_template("{spinner} {elapsed_precise} {pos}/{len} items  {msg}")
+                .unwrap_or_else(|_| ProgressStyle::default_spinner());
+            bar.set_style(style);
+            bar.enable_steady_tick(Duration::from_millis(200));
+            bar
+        });
+        Self { bar }
+    }
+
+    /// The list holds about `n` items.
+    pub fn set_total(&self, n: u64) {
+        if let Some(b) = &self.bar {
+            b.set_length(n);
+        }
+    }
+
+    /// One more item done; `msg` describes the totals so far.
+    pub fn item_done(&self, msg: &str) {
+        if let Some(b) = &self.bar {
+            b.inc(1);
+            b.set_message(msg.to_string());
+        }
+    }
+
+    /// A page finished: a plain line when there is no bar.
+    pub fn page_done(&self, line: &str) {
+        if self.bar.is_none() {
+            tracing::info!("{line}");
+        }
+    }
+
+    /// A message above the bar (or a log line).
+    pub fn note(&self, line: &str) {
+        match &self.bar {
+            Some(b) => b.println(line),
+            None => tracing::info!("{line}"),
+        }
+    }
+
+    /// Removes the bar.
+    pub fn finish(&self) {
+        if let Some(b) = &self.bar {
+            b.finish_and_clear();
+        }
+    }
+}
+
+/// The crawl report written into the bag as `data/crawl-report.json`.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct CrawlReport {
+    /// sharc's version.
+    pub sharc_version: String,
+    /// The site crawled.
+    pub site: String,
+    /// The list.
+    pub list: String,
+    /// How items were read (`rest`).
+    pub via: String,
+    /// The JSON shape used.
+    pub json_shape: Option<String>,
+    /// Whether every item and file was archived.
+    pub complete: bool,
+    /// Counts.
+    pub counts: Counts,
+    /// Items not archived on purpose, with the reason.
+    pub skipped: Vec<Skipped>,
+    /// Items and files that failed, with the cause.
+    pub failures: Vec<Failure>,
+}
+
+/// Counts of a crawl.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Counts {
+    /// Items the list returned.
+    pub items_seen: u64,
+    /// Records written.
+    pub items_archived: u64,
+    /// Items skipped (other content types).
+    pub items_skipped: u64,
+    /// Items that failed (no record, or a record with missing files).
+    pub items_failed: u64,
+    /// Files archived (attachments and images).
+    pub files: u64,
+    /// Bytes of archived files.
+    pub file_bytes: u64,
+    /// Pages of items read.
+    pub pages: u64,
+}
+
+/// An item not archived on purpose.
+#[derive(Debug, Clone, Serialize)]
+pub struct Skipped {
+    /// The item ID.
+    pub item_id: i64,
+    /// Why.
+    pub reason: String,
+}
+
+/// Something that failed.
+#[derive(Debug, Clone, Serialize)]
+pub struct Failure {
+    /// The item, when the failure belongs to one.
+    pub item_id: Option<i64>,
+    /// The URL, when a request failed.
+    pub url: Option<String>,
+    /// What went wrong.
+    pub error: String,
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if let Some(id) = self.item_id {
+            write!(f, "item {id}: ")?;
+        }
+        if let Some(u) = &self.url {
+            if !self.error.contains(u.as_str()) {
+                write!(f, "{u}: ")?;
+            }
+        }
+        write!(f, "{}", self.error)
+    }
+}
+
+/// Bytes as a human size (`7.7 KB`, `1.2 MB`), decimal units as bag-info's Bag-Size uses.
+pub fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["bytes", "KB", "MB", "GB", "TB"];
+    if n < 1000 {
+        return format!("{n} bytes");
+    }
+    let mut v = n as f64;
+    let mut i = 0;
+    while v >= 1000.0 && i < UNITS.len() - 1 {
+        v /= 1000.0;
+        i += 1;
+    }
+    format!("{v:.1} {}", UNITS[i])
+}

@@ -1,0 +1,314 @@
+//! File bytes: attachments by their SharePoint URL, and everything under `files/` by its
+//! server-relative path.
+//!
+//! Attachment names on real portals carry `#`, `%`, `'`, spaces and Vietnamese letters, so the
+//! stored copy has a safe name and the URL is matched against `FileName` after
+//! percent-decoding. Every other path is confined to the `files/` directory: a segment that
+//! is `..` (or hides a slash) is refused before the file system is touched, and the resolved
+//! path must still lie inside `files/` (symbolic links included). Bodies are streamed from
+//! disk in chunks, never read whole.
+
+use std::hash::{Hash, Hasher};
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use axum::body::{Body, Bytes};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::Response;
+use tokio::io::AsyncReadExt;
+
+use super::data::{Item, List, Portal};
+
+/// A file that can be served.
+#[derive(Debug, Clone)]
+pub(crate) struct FileTarget {
+    /// Where the bytes are.
+    pub path: PathBuf,
+    /// The name SharePoint shows (the attachment `FileName`, or the last path segment).
+    pub name: String,
+    /// The server-relative URL, decoded.
+    pub server_relative_url: String,
+    /// The size in bytes.
+    pub len: u64,
+    /// `Last-Modified`.
+    pub modified: SystemTime,
+    /// `ETag`, SharePoint style: `"{GUID},version"`.
+    pub etag: String,
+    /// A GUID for `UniqueId`.
+    pub unique_id: String,
+}
+
+/// The outcome of looking a path up.
+#[derive(Debug)]
+pub(crate) enum Lookup {
+    /// The file exists.
+    Found(FileTarget),
+    /// Nothing is there.
+    NotFound,
+    /// The path tries to leave `files/` (or is otherwise malformed).
+    Refused,
+}
+
+/// Resolves decoded path segments (from the root of the server) to a file.
+pub(crate) fn resolve(portal: &Portal, web_path: &str, segments: &[String]) -> Lookup {
+    if segments
+        .iter()
+        .any(|s| s == "." || s == ".." || s.contains(['/', '\\', '\0']))
+    {
+        return Lookup::Refused;
+    }
+    if let Some(found) = attachment(portal, web_path, segments) {
+        return found;
+    }
+    if segments.is_empty() || segments.iter().any(String::is_empty) {
+        return Lookup::NotFound;
+    }
+    let files_dir = portal.dir.join("files");
+    let mut path = files_dir.clone();
+    for s in segments {
+        path.push(s);
+    }
+    let (Ok(root), Ok(resolved)) = (
+        std::fs::canonicalize(&files_dir),
+        std::fs::canonicalize(&path),
+    ) else {
+        return Lookup::NotFound;
+    };
+    if !resolved.starts_with(&root) {
+        return Lookup::Refused;
+    }
+    let Ok(meta) = std::fs::metadata(&resolved) else {
+        return Lookup::NotFound;
+    };
+    if !meta.is_file() {
+        return Lookup::NotFound;
+    }
+    let modified = meta.modified().unwrap_or(SystemTime::UNIX_EPOCH);
+    let rel = segments.join("/");
+    let stamp = modified
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    let unique_id = guid_from(&(rel.as_str(), "file"));
+    Lookup::Found(FileTarget {
+        name: segments.last().cloned().unwrap_or_default(),
+        server_relative_url: format!("/{rel}"),
+        len: meta.len(),
+        modified,
+        etag: format!(
+            "\"{{{}}},1\"",
+            guid_from(&(rel.as_str(), meta.len(), stamp)).to_uppercase()
+        ),
+        unique_id,
+        path: resolved,
+    })
+}
+
+/// Matches `<web>/Lists/<url>/Attachments/<id>/<FileName>` against the portal's items.
+fn attachment(portal: &Portal, web_path: &str, segments: &[String]) -> Option<Lookup> {
+    let web: Vec<&str> = web_path.split('/').filter(|s| !s.is_empty()).collect();
+    if segments.len() != web.len() + 5
+        || !web
+            .iter()
+            .zip(segments)
+            .all(|(w, s)| w.eq_ignore_ascii_case(s))
+    {
+        return None;
+    }
+    let rest = &segments[web.len()..];
+    if !rest[0].eq_ignore_ascii_case("Lists") || !rest[2].eq_ignore_ascii_case("Attachments") {
+        return None;
+    }
+    let list = portal.list_by_url_name(&rest[1])?;
+    let id = rest[3].parse::<i64>().ok()?;
+    let item = list.items.get(&id)?;
+    item.attachment(&rest[4])?;
+    attachment_target(list, item, &rest[4], web_path)
+}
+
+/// The served file for one attachment of an item.
+pub(crate) fn attachment_target(
+    list: &List,
+    item: &Item,
+    file_name: &str,
+    web_path: &str,
+) -> Option<Lookup> {
+    let att = item.attachment(file_name)?;
+    let Ok(meta) = std::fs::metadata(&att.path) else {
+        return Some(Lookup::NotFound);
+    };
+    // The item's Modified is when the attachment last changed, as far as SharePoint tells.
+    let modified = item
+        .values
+        .get("Modified")
+        .and_then(|v| v.as_str())
+        .and_then(|s| s.parse::<jiff::Timestamp>().ok())
+        .and_then(|t| SystemTime::try_from(t).ok())
+        .or_else(|| meta.modified().ok())
+        .unwrap_or(SystemTime::UNIX_EPOCH);
+    let key = (list.id.as_str(), item.id, att.file_name.as_str());
+    Some(Lookup::Found(FileTarget {
+        path: att.path.clone(),
+        name: att.file_name.clone(),
+        server_relative_url: format!(
+            "{web_path}/{}/Attachments/{}/{}",
+            list.root_folder(),
+            item.id,
+            att.file_name
+        ),
+        len: meta.len(),
+        modified,
+        etag: format!(
+            "\"{{{}}},{}\"",
+            guid_from(&(key, meta.len())).to_uppercase(),
+            item.version()
+        ),
+        unique_id: guid_from(&key),
+    }))
+}
+
+/// A stable GUID-shaped id from a value.
+pub(crate) fn guid_from(value: &impl Hash) -> String {
+    let mut a = std::collections::hash_map::DefaultHasher::new();
+    value.hash(&mut a);
+    let mut b = std::collections::hash_map::DefaultHasher::new();
+    (value, 0x5a_u8).hash(&mut b);
+    let (a, b) = (a.finish(), b.finish());
+    format!(
+        "{:08x}-{:04x}-4{:03x}-8{:03x}-{:012x}",
+        a >> 32,
+        (a >> 16) & 0xffff,
+        a & 0xfff,
+        (b >> 48) & 0xfff,
+        b & 0xffff_ffff_ffff
+    )
+}
+
+/// `Content-Type` by file extension.
+pub(crate) fn content_type(name: &str) -> &'static str {
+    let ext = Path::new(name)
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
+        .unwrap_or_default();
+    match ext.as_str() {
+        "pdf" => "application/pdf",
+        "doc" => "application/msword",
+        "docx" => "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "xls" => "application/vnd.ms-excel",
+        "xlsx" => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "ppt" => "application/vnd.ms-powerpoint",
+        "pptx" => "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+        "jpg" | "jpeg" => "image/jpeg",
+        "png" => "image/png",
+        "gif" => "image/gif",
+        "bmp" => "image/bmp",
+        "webp" => "image/webp",
+        "svg" => "image/svg+xml",
+        "tif" | "tiff" => "image/tiff",
+        "txt" => "text/plain",
+        "csv" => "text/csv",
+        "htm" | "html" | "aspx" => "text/html",
+        "xml" => "text/xml",
+        "json" => "application/json",
+        "zip" => "application/x-zip-compressed",
+        "rar" => "application/x-rar-compressed",
+        "7z" => "application/x-7z-compressed",
+        "mp3" => "audio/mpeg",
+        "mp4" => "video/mp4",
+        _ => "application/octet-stream",
+    }
+}
+
+/// Streams a file with `Content-Type`, `Content-Length`, `ETag` and `Last-Modified`.
+pub(crate) async fn respond(target: &FileTarget, content_type: &str) -> Response {
+    let file = match tokio::fs::File::open(&target.path).await {
+        Ok(file) => file,
+        Err(e) => {
+            tracing::warn!(path = %target.path.display(), error = %e, "cannot open sample file");
+            return plain(StatusCode::NOT_FOUND, "404 NOT FOUND");
+        }
+    };
+    let stream = futures::stream::try_unfold(file, |mut file| async move {
+        let mut buf = vec![0u8; 64 * 1024];
+        let n = file.read(&mut buf).await?;
+        if n == 0 {
+            return Ok::<_, std::io::Error>(None);
+        }
+        buf.truncate(n);
+        Ok(Some((Bytes::from(buf), file)))
+    });
+    let mut response = Response::new(Body::from_stream(stream));
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, header_value(content_type));
+    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(target.len));
+    headers.insert(header::ETAG, header_value(&target.etag));
+    headers.insert(
+        header::LAST_MODIFIED,
+        header_value(&httpdate::fmt_http_date(target.modified)),
+    );
+    headers.insert(header::ACCEPT_RANGES, HeaderValue::from_static("none"));
+    response
+}
+
+/// A header value from text; characters a header cannot hold become `?`.
+pub(crate) fn header_value(s: &str) -> HeaderValue {
+    HeaderValue::from_str(s).unwrap_or_else(|_| {
+        let cleaned: String = s
+            .chars()
+            .map(|c| if c.is_ascii_graphic() || c == ' ' { c } else { '?' })
+            .collect();
+        HeaderValue::from_str(&cleaned).unwrap_or(HeaderValue::from_static("?"))
+    })
+}
+
+/// A short plain-text answer.
+pub(crate) fn plain(status: StatusCode, body: &'static str) -> Response {
+    let mut response = Response::new(Body::from(body));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    response
+}
+
+/// The HTML page IIS and SharePoint show for a path that does not exist.
+pub(crate) fn html_status(status: StatusCode) -> Response {
+    let title = match status {
+        StatusCode::BAD_REQUEST => "400 BAD REQUEST",
+        StatusCode::METHOD_NOT_ALLOWED => "405 METHOD NOT ALLOWED",
+        _ => "404 NOT FOUND",
+    };
+    let body = format!(
+        "<!DOCTYPE html><html><head><title>{title}</title></head><body><h1>{title}</h1></body></html>"
+    );
+    let mut response = Response::new(Body::from(body));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn guids_are_stable_and_shaped() {
+        let a = guid_from(&("x", 1));
+        assert_eq!(a, guid_from(&("x", 1)));
+        assert_ne!(a, guid_from(&("x", 2)));
+        assert_eq!(a.len(), 36);
+        assert_eq!(a.as_bytes()[14], b'4');
+    }
+
+    #[test]
+    fn content_types_by_extension() {
+        assert_eq!(content_type("Kế hoạch #3.DOCX"), content_type("a.docx"));
+        assert_eq!(content_type("a.pdf"), "application/pdf");
+        assert_eq!(content_type("noext"), "application/octet-stream");
+    }
+}

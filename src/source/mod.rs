@@ -1,0 +1,151 @@
+//! Source adapters: where raw list items come from.
+//!
+//! A source reads one SharePoint list and yields its items as [`RawItem`]s: property values
+//! keyed by the names the portal uses, plus attachment references, with no interpretation.
+//! The REST adapter ([`rest`]) is the first; an HTML adapter for portals whose API is closed,
+//! and SharePoint 2010's `listdata.svc` and `Lists.asmx`, plug in behind the same types.
+
+pub mod rest;
+
+use serde_json::{Map, Value};
+
+/// A list as the portal describes it.
+#[derive(Debug, Clone, Default)]
+pub struct ListInfo {
+    /// The list GUID, lowercase, no braces.
+    pub id: String,
+    /// The list title.
+    pub title: String,
+    /// `EntityTypeName`, e.g. `TinTucSuKienList`.
+    pub entity_type_name: Option<String>,
+    /// Items the list says it holds.
+    pub item_count: Option<u64>,
+}
+
+/// One field (column) of a list.
+#[derive(Debug, Clone, Default)]
+pub struct FieldDef {
+    /// The display name.
+    pub title: String,
+    /// The internal name.
+    pub internal_name: String,
+    /// The key of the field's value in item payloads.
+    pub entity_property_name: String,
+    /// `TypeAsString`: Text, Note, DateTime, Lookup, LookupMulti, User, URL, …
+    pub type_as_string: String,
+    /// Whether the field allows several values (lookups and users).
+    pub allow_multiple: bool,
+    /// Hidden from forms.
+    pub hidden: bool,
+}
+
+impl FieldDef {
+    /// Lookups and users: values arrive as `<Name>Id` unless expanded.
+    pub fn is_lookup_like(&self) -> bool {
+        matches!(self.type_as_string.as_str(), "Lookup" | "LookupMulti" | "User" | "UserMulti")
+    }
+}
+
+/// A content type of a list.
+#[derive(Debug, Clone, Default)]
+pub struct ContentTypeInfo {
+    /// `0x0100…`.
+    pub id: String,
+    /// The name, e.g. "Tin Tức Mở Rộng".
+    pub name: String,
+}
+
+/// Everything a mapping needs to know about a list before reading items.
+#[derive(Debug, Clone, Default)]
+pub struct ListSchema {
+    /// The list.
+    pub list: ListInfo,
+    /// Its fields.
+    pub fields: Vec<FieldDef>,
+    /// Its content types.
+    pub content_types: Vec<ContentTypeInfo>,
+}
+
+/// What to ask for when reading items: the lookups and users to expand.
+#[derive(Debug, Clone, Default)]
+pub struct ItemQuery {
+    /// Entity property names of lookup and user fields to expand with their `Id` and `Title`.
+    pub expand: Vec<String>,
+    /// Items per page (`$top`).
+    pub page_size: usize,
+}
+
+/// A list item exactly as the portal gave it.
+#[derive(Debug, Clone, Default)]
+pub struct RawItem {
+    /// The item ID.
+    pub id: i64,
+    /// Property values by entity property name, in nometadata form.
+    pub props: Map<String, Value>,
+    /// The item's etag, e.g. `"3"`.
+    pub etag: Option<String>,
+    /// Attachments, with server-relative URLs as served.
+    pub attachments: Vec<RawAttachment>,
+}
+
+/// One attachment of an item.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RawAttachment {
+    /// The file name as SharePoint reports it.
+    pub file_name: String,
+    /// The server-relative URL, not percent-encoded (e.g. `/Lists/X/Attachments/5/a b#.pdf`).
+    pub server_relative_url: String,
+}
+
+/// How items were read, recorded in each record's `source.via`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Via {
+    /// SharePoint REST (`/_api`).
+    Rest,
+}
+
+impl Via {
+    /// The name used in records.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Via::Rest => "rest",
+        }
+    }
+}
+
+/// Why a source could not read the list.
+#[derive(Debug, thiserror::Error)]
+pub enum SourceError {
+    /// The REST API does not answer this identity (401/403) or does not exist (404).
+    #[error("the REST API at {url} is closed to this identity (HTTP {status}); the portal may allow only its public HTML pages")]
+    ApiClosed {
+        /// The URL probed.
+        url: String,
+        /// The status.
+        status: u16,
+    },
+    /// The list named in the mapping does not exist.
+    #[error("list `{title}` not found at {site}: check `[list] title` in the mapping (list titles are matched as the portal shows them){}", detail.as_deref().map(|d| format!("; the server said: {d}")).unwrap_or_default())]
+    ListNotFound {
+        /// The site URL.
+        site: String,
+        /// The title asked for.
+        title: String,
+        /// The server's message.
+        detail: Option<String>,
+    },
+    /// A response was not what SharePoint sends.
+    #[error("{url}: {message}")]
+    Protocol {
+        /// The URL.
+        url: String,
+        /// What was wrong.
+        message: String,
+    },
+    /// The request failed.
+    #[error(transparent)]
+    Fetch(#[from] crate::fetch::FetchError),
+    /// A URL could not be built.
+    #[error("invalid URL `{0}`: give the site URL with its scheme, e.g. https://stp.longan.gov.vn/")]
+    BadUrl(String),
+}

@@ -1,0 +1,275 @@
+//! The SharePoint REST source (`/_api`, SharePoint 2013 and later).
+//!
+//! Reads a list by title: `/fields` to learn every field's entity property name, then
+//! `/items` with `$expand=AttachmentFiles` and the lookups and users the mapping asks for,
+//! following `__next` / `odata.nextLink` verbatim until it is absent — never `$skip`, which
+//! SharePoint ignores for list items. The JSON shape is negotiated once: the smallest
+//! (`nometadata`) first, falling back to `verbose` when a SharePoint 2013 farm without JSON
+//! Light rejects it.
+
+use super::{ContentTypeInfo, FieldDef, ItemQuery, ListInfo, ListSchema, RawAttachment, RawItem, SourceError, Via};
+use crate::fetch::{Client, FetchError};
+use crate::sharepoint::odata::{self, Entity, Shape};
+use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
+use serde_json::Value;
+use url::Url;
+
+/// Characters percent-encoded in a path segment built from a decoded server-relative URL.
+const PATH_SEGMENT: &AsciiSet = &CONTROLS.add(b' ').add(b'"').add(b'#').add(b'%').add(b'<').add(b'>').add(b'?').add(b'`').add(b'{').add(b'}').add(b'|').add(b'\\').add(b'^');
+
+/// Which JSON shape to use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ShapeChoice {
+    /// Try `nometadata`, fall back to `verbose` on 400/406/415.
+    Auto,
+    /// Always this one.
+    Fixed(Shape),
+}
+
+/// Reads one list over REST.
+pub struct RestSource {
+    client: Client,
+    site: Url,
+    list_title: String,
+    shape_choice: ShapeChoice,
+    shape: Option<Shape>,
+    list_id: Option<String>,
+    next: Option<Url>,
+    started: bool,
+}
+
+impl RestSource {
+    /// A source for the list titled `list_title` on the site at `site`.
+    pub fn new(client: Client, site: &Url, list_title: &str, shape: ShapeChoice) -> Self {
+        let mut site = site.clone();
+        if !site.path().ends_with('/') {
+            let p = format!("{}/", site.path());
+            site.set_path(&p);
+        }
+        Self {
+            client,
+            site,
+            list_title: list_title.to_string(),
+            shape_choice: shape,
+            shape: match shape {
+                ShapeChoice::Fixed(s) => Some(s),
+                ShapeChoice::Auto => None,
+            },
+            list_id: None,
+            next: None,
+            started: false,
+        }
+    }
+
+    /// How items are read.
+    pub fn via(&self) -> Via {
+        Via::Rest
+    }
+
+    /// The site URL, with a trailing slash.
+    pub fn site(&self) -> &Url {
+        &self.site
+    }
+
+    /// The JSON shape in use, once negotiated.
+    pub fn shape(&self) -> Option<Shape> {
+        self.shape
+    }
+
+    fn api(&self, rest: &str) -> Result<Url, SourceError> {
+        self.site.join(rest).map_err(|_| SourceError::BadUrl(format!("{}{rest}", self.site)))
+    }
+
+    /// Probes `/_api/web`, settling the JSON shape. A closed API is [`SourceError::ApiClosed`].
+    pub async fn probe(&mut self) -> Result<Shape, SourceError> {
+        let url = self.api("_api/web")?;
+        let first = self.shape.unwrap_or(Shape::NoMetadata);
+        match self.client.get(&url, first.accept()).await {
+            Ok(_) => {
+                self.shape = Some(first);
+                Ok(first)
+            }
+            Err(e) if self.shape_choice == ShapeChoice::Auto && matches!(e.status(), Some(400 | 406 | 415)) => {
+                tracing::info!("{url} rejects {}: using odata=verbose (SharePoint 2013 without JSON Light)", first.name());
+                self.client.get(&url, Shape::Verbose.accept()).await.map_err(|e| closed_or(e, &url))?;
+                self.shape = Some(Shape::Verbose);
+                Ok(Shape::Verbose)
+            }
+            Err(e) => Err(closed_or(e, &url)),
+        }
+    }
+
+    async fn get_entity(&mut self, url: &Url) -> Result<Entity, SourceError> {
+        let shape = self.current_shape().await?;
+        let body = self.client.get(url, shape.accept()).await?;
+        odata::parse_entity(&body.bytes).map_err(|e| protocol(url, e))
+    }
+
+    async fn get_page(&mut self, url: &Url) -> Result<odata::Page, SourceError> {
+        let shape = self.current_shape().await?;
+        let body = self.client.get(url, shape.accept()).await?;
+        odata::parse_page(&body.bytes).map_err(|e| protocol(url, e))
+    }
+
+    async fn current_shape(&mut self) -> Result<Shape, SourceError> {
+        match self.shape {
+            Some(s) => Ok(s),
+            None => self.probe().await,
+        }
+    }
+
+    /// Reads the list, its fields and its content types.
+    pub async fn describe(&mut self) -> Result<ListSchema, SourceError> {
+        let list_url = self.api(&format!("_api/web/lists/getbytitle('{}')", self.list_title.replace('\'', "''")))?;
+        let list = match self.get_entity(&list_url).await {
+            Ok(e) => e,
+            Err(SourceError::Fetch(FetchError::Status { status: 404, detail, .. })) => {
+                return Err(SourceError::ListNotFound { site: self.site.to_string(), title: self.list_title.clone(), detail });
+            }
+            Err(e) => return Err(e),
+        };
+        let info = ListInfo {
+            id: str_prop(&list.props, "Id").unwrap_or_default().to_lowercase(),
+            title: str_prop(&list.props, "Title").unwrap_or_else(|| self.list_title.clone()),
+            entity_type_name: str_prop(&list.props, "EntityTypeName"),
+            item_count: list.props.get("ItemCount").and_then(Value::as_u64),
+        };
+        if info.id.is_empty() {
+            return Err(protocol(&list_url, "the list has no Id"));
+        }
+        self.list_id = Some(info.id.clone());
+        let base = format!("_api/web/lists(guid'{}')", info.id);
+        let fields_url = self.api(&format!("{base}/fields"))?;
+        let fields = self.get_page(&fields_url).await?.entities.iter().map(field_from).collect();
+        let ct_url = self.api(&format!("{base}/contenttypes"))?;
+        let content_types = self.get_page(&ct_url).await?.entities.iter().map(content_type_from).collect();
+        Ok(ListSchema { list: info, fields, content_types })
+    }
+
+    /// The next page of items, or `None` after the last one.
+    pub async fn next_page(&mut self, query: &ItemQuery) -> Result<Option<Vec<RawItem>>, SourceError> {
+        let url = if !self.started {
+            self.started = true;
+            self.first_items_url(query)?
+        } else {
+            match self.next.take() {
+                Some(u) => u,
+                None => return Ok(None),
+            }
+        };
+        let page = self.get_page(&url).await?;
+        self.next = match page.next {
+            Some(n) => Some(Url::parse(&n).or_else(|_| self.site.join(&n)).map_err(|_| protocol(&url, format!("bad next link `{n}`")))?),
+            None => None,
+        };
+        page.entities.into_iter().map(|e| item_from(e, &url)).collect::<Result<Vec<_>, _>>().map(Some)
+    }
+
+    fn first_items_url(&self, query: &ItemQuery) -> Result<Url, SourceError> {
+        let id = self.list_id.as_deref().ok_or_else(|| SourceError::BadUrl("items requested before the list was described".into()))?;
+        let mut select = vec!["*".to_string(), "AttachmentFiles".to_string()];
+        let mut expand = vec!["AttachmentFiles".to_string()];
+        for name in &query.expand {
+            select.push(format!("{name}/Id"));
+            select.push(format!("{name}/Title"));
+            expand.push(name.clone());
+        }
+        let top = query.page_size.clamp(1, 5000);
+        self.api(&format!(
+            "_api/web/lists(guid'{id}')/items?$select={}&$expand={}&$top={top}",
+            select.join(","),
+            expand.join(",")
+        ))
+    }
+
+    /// The absolute URL of a server-relative path as SharePoint reports it (decoded),
+    /// percent-encoding each segment as UTF-8.
+    pub fn file_url(&self, server_relative: &str) -> Result<Url, SourceError> {
+        let encoded: String = server_relative
+            .split('/')
+            .map(|seg| utf8_percent_encode(seg, PATH_SEGMENT).to_string())
+            .collect::<Vec<_>>()
+            .join("/");
+        let mut u = self.site.clone();
+        u.set_query(None);
+        u.join(&encoded).map_err(|_| SourceError::BadUrl(server_relative.to_string()))
+    }
+}
+
+fn closed_or(e: FetchError, url: &Url) -> SourceError {
+    match e.status() {
+        Some(status @ (401 | 403 | 404)) => SourceError::ApiClosed { url: url.to_string(), status },
+        _ => SourceError::Fetch(e),
+    }
+}
+
+fn protocol(url: &Url, e: impl std::fmt::Display) -> SourceError {
+    SourceError::Protocol { url: url.to_string(), message: e.to_string() }
+}
+
+fn str_prop(m: &serde_json::Map<String, Value>, k: &str) -> Option<String> {
+    m.get(k).and_then(Value::as_str).map(str::to_string)
+}
+
+fn field_from(e: &Entity) -> FieldDef {
+    let p = &e.props;
+    let internal_name = str_prop(p, "InternalName").unwrap_or_default();
+    let type_as_string = str_prop(p, "TypeAsString").unwrap_or_default();
+    FieldDef {
+        title: str_prop(p, "Title").unwrap_or_default(),
+        entity_property_name: str_prop(p, "EntityPropertyName")
+            .unwrap_or_else(|| crate::sharepoint::names::entity_property_name(&internal_name)),
+        internal_name,
+        allow_multiple: p.get("AllowMultipleValues").and_then(Value::as_bool).unwrap_or(false)
+            || type_as_string.ends_with("Multi"),
+        type_as_string,
+        hidden: p.get("Hidden").and_then(Value::as_bool).unwrap_or(false),
+    }
+}
+
+fn content_type_from(e: &Entity) -> ContentTypeInfo {
+    let p = &e.props;
+    let id = str_prop(p, "StringId")
+        .or_else(|| p.get("Id").and_then(|v| v.get("StringValue")).and_then(Value::as_str).map(str::to_string))
+        .unwrap_or_default();
+    ContentTypeInfo { id, name: str_prop(p, "Name").unwrap_or_default() }
+}
+
+fn item_from(e: Entity, page_url: &Url) -> Result<RawItem, SourceError> {
+    let mut props = e.props;
+    let id = props
+        .get("Id")
+        .or_else(|| props.get("ID"))
+        .and_then(Value::as_i64)
+        .ok_or_else(|| protocol(page_url, "an item has no Id"))?;
+    let attachments = match props.remove("AttachmentFiles") {
+        Some(Value::Array(files)) => files
+            .iter()
+            .filter_map(|f| {
+                Some(RawAttachment {
+                    file_name: f.get("FileName")?.as_str()?.to_string(),
+                    server_relative_url: f.get("ServerRelativeUrl")?.as_str()?.to_string(),
+                })
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    Ok(RawItem { id, props, etag: e.etag, attachments })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_urls_keep_utf8_and_encode_awkward_characters() {
+        let client = Client::new(&Default::default()).unwrap();
+        let site = Url::parse("http://127.0.0.1:8080/sites/stp").unwrap();
+        let s = RestSource::new(client, &site, "Tin tức", ShapeChoice::Auto);
+        let u = s.file_url("/sites/stp/Lists/TinTuc/Attachments/5/Kế hoạch #3 100% 'mới'.docx").unwrap();
+        assert_eq!(
+            u.as_str(),
+            "http://127.0.0.1:8080/sites/stp/Lists/TinTuc/Attachments/5/K%E1%BA%BF%20ho%E1%BA%A1ch%20%233%20100%25%20'm%E1%BB%9Bi'.docx"
+        );
+    }
+}

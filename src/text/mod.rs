@@ -1,0 +1,68 @@
+//! Text as the portal serves it, and text derived from it.
+//!
+//! Raw values (HTML bodies, titles as typed) are kept byte for byte in records; everything
+//! sharc derives from them — plain text, names, dates with an offset — is normalised here, in
+//! one place, to NFC. Vietnamese portals mix NFC, NFD and the "precomposed vowel + combining
+//! tone" form of Windows code page 1258, so derived text must never depend on which one a
+//! page happened to use.
+
+pub mod dates;
+pub mod html;
+
+use unicode_normalization::UnicodeNormalization;
+
+/// The NFC form of `s`.
+pub fn nfc(s: &str) -> String {
+    s.nfc().collect()
+}
+
+/// NFC, whitespace runs (including NBSP and zero-width spaces) folded to single spaces,
+/// trimmed. For comparing and displaying short values such as titles and names.
+pub fn clean_line(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut pending_space = false;
+    for ch in s.nfc() {
+        if ch == '\u{200b}' || ch == '\u{feff}' {
+            continue;
+        }
+        if ch.is_whitespace() {
+            pending_space = !out.is_empty();
+            continue;
+        }
+        if pending_space {
+            out.push(' ');
+            pending_space = false;
+        }
+        out.push(ch);
+    }
+    out
+}
+
+/// A key for matching names the way a person reads them: NFC, whitespace folded, lowercase.
+pub fn match_key(s: &str) -> String {
+    clean_line(s).to_lowercase()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nfd_and_nfc_titles_give_the_same_derived_text() {
+        let nfc_title = "Hội nghị tổng kết công tác tư pháp";
+        let nfd_title: String = unicode_normalization::UnicodeNormalization::nfd(nfc_title).collect();
+        assert_ne!(nfc_title, nfd_title);
+        assert_eq!(nfc(&nfd_title), nfc_title);
+        assert_eq!(clean_line(&nfd_title), nfc_title);
+    }
+
+    #[test]
+    fn clean_line_folds_nbsp_and_zero_width_space() {
+        assert_eq!(clean_line("  Lượt\u{a0}người\u{200b} xem:\u{a0}\u{a0} 20 "), "Lượt người xem: 20");
+    }
+
+    #[test]
+    fn match_key_ignores_case_and_form() {
+        assert_eq!(match_key("Số Trang"), match_key("số  trang"));
+    }
+}
