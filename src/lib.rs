@@ -8,10 +8,8 @@
 //! command and is the only place that knows about all of them; [`sample`] is the bundled
 //! sample portal that the demo and the tests crawl.
 
-#[cfg(any())]
 pub mod app;
 pub mod bundle;
-#[cfg(any())]
 pub mod error;
 pub mod fetch;
 pub mod fixity;

@@ -1,1 +1,101 @@
-fn main() {}
+//! The `sharc` binary: parse the command line, set up logging, run the command, map the
+//! result to an exit code. Everything else lives in the library.
+
+mod cli;
+
+use clap::Parser;
+use cli::{ApiArg, Cli, Command, OdataArg};
+use sharc::app::{self, crawl::CrawlConfig};
+use sharc::error::{Error, ExitCode};
+use sharc::sharepoint::Shape;
+use sharc::source::rest::ShapeChoice;
+use std::time::Duration;
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.quiet, cli.verbose);
+    let code = match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e}");
+            if matches!(e, Error::Interrupted) {
+                eprintln!("interrupted: nothing under --out was touched; run the same command again to start over");
+            }
+            e.exit_code()
+        }
+    };
+    std::process::ExitCode::from(code as u8)
+}
+
+fn run(cli: Cli) -> Result<ExitCode, Error> {
+    let quiet = cli.quiet;
+    match cli.command {
+        Command::Crawl(args) => {
+            let cfg = crawl_config(args, quiet)?;
+            let summary = block_on(app::crawl::run(&cfg))?;
+            for f in &summary.report.failures {
+                eprintln!("failed: {f}");
+            }
+            println!("{}", summary.line());
+            Ok(summary.outcome.exit_code())
+        }
+        Command::Verify(args) => Ok(app::verify::run(&args.bundle)?.exit_code()),
+        Command::Serve(args) => {
+            let opts = sharc::sample::PortalOptions {
+                json_light: !args.verbose_only,
+                api: match args.api {
+                    ApiArg::Open => sharc::sample::ApiAccess::Open,
+                    ApiArg::Unauthorized => sharc::sample::ApiAccess::Unauthorized401,
+                    ApiArg::Forbidden => sharc::sample::ApiAccess::Forbidden403,
+                },
+                ..Default::default()
+            };
+            block_on(app::demo::serve(&args.sample_dir, opts, args.port))?;
+            Ok(ExitCode::Success)
+        }
+        Command::Demo(args) => Ok(block_on(app::demo::run(&args.sample_dir, &args.out))?.exit_code()),
+    }
+}
+
+fn crawl_config(args: cli::CrawlArgs, quiet: bool) -> Result<CrawlConfig, Error> {
+    let mut cfg = CrawlConfig::new(&args.site_url, args.mapping, args.out)?;
+    cfg.shape = match args.odata {
+        OdataArg::Auto => ShapeChoice::Auto,
+        OdataArg::Verbose => ShapeChoice::Fixed(Shape::Verbose),
+        OdataArg::Minimalmetadata => ShapeChoice::Fixed(Shape::MinimalMetadata),
+        OdataArg::Nometadata => ShapeChoice::Fixed(Shape::NoMetadata),
+    };
+    if !(1..=5000).contains(&args.page_size) {
+        return Err(Error::Usage(format!("--page-size {} is out of range: SharePoint pages 1 to 5000 items", args.page_size)));
+    }
+    cfg.page_size = args.page_size;
+    cfg.fetch.concurrency = args.concurrency.max(1);
+    cfg.fetch.retry.max_delay = Duration::from_secs(args.max_wait);
+    cfg.bagging_date = args.bagging_date;
+    cfg.source_date_epoch = std::env::var("SOURCE_DATE_EPOCH").ok();
+    cfg.allowed_hosts = args.allow_hosts;
+    cfg.quiet = quiet;
+    Ok(cfg)
+}
+
+/// Runs a future on a fresh runtime; Ctrl-C stops it with [`Error::Interrupted`].
+fn block_on<T>(fut: impl std::future::Future<Output = Result<T, Error>>) -> Result<T, Error> {
+    let rt = tokio::runtime::Runtime::new().map_err(|e| Error::Usage(format!("cannot start the async runtime: {e}")))?;
+    rt.block_on(async {
+        tokio::select! {
+            r = fut => r,
+            _ = tokio::signal::ctrl_c() => Err(Error::Interrupted),
+        }
+    })
+}
+
+fn init_logging(quiet: bool, verbose: u8) {
+    let default = match (quiet, verbose) {
+        (true, _) => "warn",
+        (false, 0) => "sharc=info,warn",
+        (false, 1) => "sharc=debug,info",
+        _ => "debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("SHARC_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    tracing_subscriber::fmt().with_env_filter(filter).with_target(false).with_writer(std::io::stderr).init();
+}

@@ -276,7 +276,7 @@ impl Crawl<'_> {
                 Ok(fixity) => {
                     self.report.counts.files += 1;
                     self.report.counts.file_bytes += fixity.size;
-                    self.writer.add_file(&job.payload, fixity.clone());
+                    self.writer.add_file(&job.payload, fixity.clone())?;
                     self.files.insert(key, Ok((format!("data/{}", job.payload.as_str()), fixity)));
                 }
                 Err(e @ crate::fetch::FetchError::Io { .. }) => return Err(e.into()),
@@ -351,11 +351,11 @@ impl Crawl<'_> {
         let host = crate::mapping::apply::host_key(&self.cfg.site);
         let date = self.clock.date(&self.zone);
         let mut info = BagInfo {
-            source_organization: mapping.bag.source_organization.clone().unwrap_or_else(|| host.clone()),
+            source_organization: Some(mapping.bag.source_organization.clone().unwrap_or_else(|| host.clone())),
             external_identifier: Some(format!("urn:sharc:{host}:{}:{date}", resolved.schema.list.id)),
             external_description: mapping.bag.external_description.clone(),
-            bagging_date: date,
-            software_agent: format!("sharc/{}", env!("CARGO_PKG_VERSION")),
+            bagging_date: date.parse().ok(),
+            software_agent: Some(format!("sharc/{}", env!("CARGO_PKG_VERSION"))),
             ..Default::default()
         };
         if let Some(c) = &mapping.bag.contact_name {

@@ -1,42 +1,79 @@
 //! `sharc verify`: the bag's own fixity and completeness, then sharc's records.
 //!
-//! BagIt checks come from [`crate::bundle::verify`]; on top, every record must be valid
+//! BagIt checks come from [`crate::bundle::verify_bag`]; on top, every record must be valid
 //! against the record schema and every file it points to must be in the payload manifests
 //! with the digests and size the record states.
 
 use super::Outcome;
-use crate::bundle::{self, Finding, FindingCode};
+use crate::bundle::{self, Finding, VerifyReport};
 use crate::error::Error;
 use crate::record::schema::RecordValidator;
 use crate::record::{FileRef, Record};
 use std::path::Path;
 
-/// Verifies the bag at `path`, printing each finding; `Invalid` when there is any.
+/// A problem with one record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordProblem {
+    /// The record file, relative to the bag.
+    pub path: String,
+    /// Stable name: `invalid-record` or `record-file-mismatch`.
+    pub code: &'static str,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// Everything `verify` found.
+#[derive(Debug)]
+pub struct Verdict {
+    /// The BagIt layer.
+    pub bag: VerifyReport,
+    /// The record layer.
+    pub records: Vec<RecordProblem>,
+    /// Records checked.
+    pub records_checked: usize,
+}
+
+impl Verdict {
+    /// No problem at either layer.
+    pub fn is_valid(&self) -> bool {
+        self.bag.is_valid() && self.records.is_empty()
+    }
+}
+
+/// Checks the bag at `path` without printing.
+pub fn check(path: &Path) -> Result<Verdict, Error> {
+    let bag = bundle::verify_bag(path)?;
+    let (records, records_checked) = check_records(path, &bag)?;
+    Ok(Verdict { bag, records, records_checked })
+}
+
+/// Verifies the bag at `path`, printing each problem; `Invalid` when there is any.
 pub fn run(path: &Path) -> Result<Outcome, Error> {
-    let mut report = bundle::verify_bag(path)?;
-    let bag_findings = report.findings.len();
-    check_records(path, &mut report)?;
-    for w in &report.warnings {
+    let v = check(path)?;
+    for w in &v.bag.warnings {
         eprintln!("warning: {}", describe(w));
     }
-    for f in &report.findings {
+    for f in &v.bag.findings {
         eprintln!("invalid: {}", describe(f));
     }
-    if report.findings.is_empty() {
+    for p in &v.records {
+        eprintln!("invalid: {}: {} ({})", p.path, p.message, p.code);
+    }
+    if v.is_valid() {
         println!(
-            "valid: {} ({} payload files, {} bytes)",
+            "valid: {} ({} payload files, {} bytes, {} records)",
             path.display(),
-            report.payload_files,
-            report.payload_bytes
+            v.bag.payload_files,
+            v.bag.payload_bytes,
+            v.records_checked
         );
         Ok(Outcome::Success)
     } else {
         println!(
-            "INVALID: {}: {} problem(s) ({} in the bag, {} in the records)",
+            "INVALID: {}: {} problem(s) in the bag, {} in the records",
             path.display(),
-            report.findings.len(),
-            bag_findings,
-            report.findings.len() - bag_findings
+            v.bag.findings.len(),
+            v.records.len()
         );
         Ok(Outcome::Invalid)
     }
@@ -50,10 +87,10 @@ fn describe(f: &Finding) -> String {
 }
 
 /// Record-level checks over `data/records/*.json`.
-fn check_records(bag: &Path, report: &mut bundle::VerifyReport) -> Result<(), Error> {
+fn check_records(bag: &Path, report: &VerifyReport) -> Result<(Vec<RecordProblem>, usize), Error> {
     let dir = bag.join("data/records");
     if !dir.is_dir() {
-        return Ok(());
+        return Ok((Vec::new(), 0));
     }
     let validator = RecordValidator::bundled().map_err(Error::Usage)?;
     let mut entries: Vec<_> = std::fs::read_dir(&dir)
@@ -62,39 +99,33 @@ fn check_records(bag: &Path, report: &mut bundle::VerifyReport) -> Result<(), Er
         .filter(|p| p.extension().is_some_and(|e| e == "json"))
         .collect();
     entries.sort();
-    for p in entries {
+    let mut problems = Vec::new();
+    for p in &entries {
         let rel = format!("data/records/{}", p.file_name().map(|n| n.to_string_lossy()).unwrap_or_default());
-        let finding = |message: String| Finding { code: FindingCode::InvalidRecord, path: Some(rel.clone()), message };
-        let bytes = match std::fs::read(&p) {
-            Ok(b) => b,
-            Err(e) => {
-                report.findings.push(finding(format!("cannot read the record: {e}")));
-                continue;
-            }
-        };
-        let value: serde_json::Value = match serde_json::from_slice(&bytes) {
+        let mut problem = |code: &'static str, message: String| problems.push(RecordProblem { path: rel.clone(), code, message });
+        let value: serde_json::Value = match std::fs::read(p).map_err(|e| e.to_string()).and_then(|b| serde_json::from_slice(&b).map_err(|e| e.to_string())) {
             Ok(v) => v,
             Err(e) => {
-                report.findings.push(finding(format!("not JSON: {e}")));
+                problem("invalid-record", format!("not a readable JSON record: {e}"));
                 continue;
             }
         };
         for v in validator.violations(&value) {
-            report.findings.push(finding(format!("does not match the record schema: {v}")));
+            problem("invalid-record", format!("does not match the record schema: {v}"));
         }
         let Ok(record) = serde_json::from_value::<Record>(value) else {
             continue;
         };
         for file in record.files() {
-            if let Some(problem) = check_file(bag, report, file) {
-                report.findings.push(Finding { code: FindingCode::RecordFileMismatch, path: Some(rel.clone()), message: problem });
+            if let Some(message) = check_file(bag, report, file) {
+                problem("record-file-mismatch", message);
             }
         }
     }
-    Ok(())
+    Ok((problems, entries.len()))
 }
 
-fn check_file(bag: &Path, report: &bundle::VerifyReport, file: &FileRef) -> Option<String> {
+fn check_file(bag: &Path, report: &VerifyReport, file: &FileRef) -> Option<String> {
     let Some(digests) = report.manifest.get(&file.path) else {
         return Some(format!("points to {}, which is not in the payload manifests", file.path));
     };

@@ -11,13 +11,15 @@ mod info;
 mod manifest;
 pub mod names;
 mod reader;
+mod report;
 mod verify;
 mod writer;
 
 pub use info::BagInfo;
 pub use names::{NameAllocator, PayloadPath, is_portable_segment, portable_segment};
 pub use reader::{BagEntry, BagReader, DirReader, EntryKind};
-pub use verify::{Digests, Finding, FindingCode, VerifyReport, verify_bag, verify_reader};
+pub use report::{Digests, Finding, FindingCode, VerifyReport};
+pub use verify::{verify_bag, verify_reader};
 pub use writer::{BagWriter, FinishedBag};
 
 use std::io;
@@ -62,10 +64,10 @@ pub enum BundleError {
         reason: &'static str,
     },
 
-    /// Two payload files would land on the same name on a case-insensitive file system, or a
-    /// file would land where a directory is.
+    /// A payload path already added, one differing from it only by case, or a file where a
+    /// directory is (or the other way round).
     #[error(
-        "payload path {path:?} clashes with {existing:?} on case-insensitive file systems; allocate names with bundle::NameAllocator"
+        "payload path {path:?} clashes with {existing:?} already in the bag (names are compared ignoring case, and a file cannot stand where a directory is); allocate names with bundle::NameAllocator"
     )]
     PayloadClash {
         /// The path being added.
@@ -89,7 +91,9 @@ pub enum BundleError {
     },
 
     /// An extra tag file whose name is reserved by BagIt or not portable.
-    #[error("tag file name {name:?} is not allowed: {reason}; use a plain name such as bagit-profile.json")]
+    #[error(
+        "tag file name {name:?} is not allowed: {reason}; use a plain name such as bagit-profile.json"
+    )]
     InvalidTagFile {
         /// The rejected name.
         name: String,

@@ -114,7 +114,9 @@ fn trim_edges(name: &str) -> &str {
 /// Splits `name` into stem and extension, when it has a short extension after a stem.
 fn split_extension(name: &str) -> (&str, Option<&str>) {
     match name.rfind('.') {
-        Some(dot) if dot > 0 && dot + 1 < name.len() && name.len() - dot - 1 <= MAX_EXTENSION_BYTES => {
+        Some(dot)
+            if dot > 0 && dot + 1 < name.len() && name.len() - dot - 1 <= MAX_EXTENSION_BYTES =>
+        {
             (&name[..dot], Some(&name[dot + 1..]))
         }
         _ => (name, None),
@@ -306,7 +308,7 @@ impl TryFrom<&str> for PayloadPath {
 }
 
 /// Why `path` is not a valid payload path, or `None` when it is.
-fn path_problem(path: &str) -> Option<&'static str> {
+pub(crate) fn path_problem(path: &str) -> Option<&'static str> {
     if path.is_empty() {
         Some("is empty")
     } else if path.starts_with('/') {
@@ -479,7 +481,10 @@ mod tests {
         let dir = PayloadPath::from_segments(["articles", "2024", "hello"])?;
         let path = dir.join("article.json")?;
         assert_eq!(path.as_str(), "articles/2024/hello/article.json");
-        assert_eq!(path.manifest_path(), "data/articles/2024/hello/article.json");
+        assert_eq!(
+            path.manifest_path(),
+            "data/articles/2024/hello/article.json"
+        );
         assert_eq!(path.file_name(), "article.json");
         assert_eq!(path.parent(), Some("articles/2024/hello"));
         assert_eq!(PayloadPath::new("top.txt")?.parent(), None);
@@ -519,7 +524,10 @@ mod tests {
 
     #[test]
     fn payload_path_error_names_the_path_and_a_fix() {
-        let message = PayloadPath::new("../x").map(|_| ()).err().map(|e| e.to_string());
+        let message = PayloadPath::new("../x")
+            .map(|_| ())
+            .err()
+            .map(|e| e.to_string());
         let message = message.unwrap_or_default();
         assert!(message.contains("\"../x\""), "{message}");
         assert!(message.contains("portable_segment"), "{message}");

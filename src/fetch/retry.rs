@@ -91,7 +91,8 @@ mod tests {
         let d4 = p.delay(4, None);
         assert!(d1 <= Duration::from_secs(1) && d1 >= Duration::from_millis(500));
         assert!(d4 >= Duration::from_secs(4) && d4 <= Duration::from_secs(8));
-        assert_eq!(p.delay(30, None).max(Duration::from_secs(5)), p.delay(30, None));
+        let d30 = p.delay(30, None);
+        assert!(d30 >= Duration::from_secs(5) && d30 <= Duration::from_secs(10), "{d30:?}");
         assert_eq!(p.delay(1, Some(Duration::from_secs(600))), Duration::from_secs(10));
     }
 }

@@ -127,7 +127,11 @@ fn closest(schema: &ListSchema, wanted: &str) -> Vec<String> {
         .fields
         .iter()
         .map(|f| {
-            let d = edit_distance(&key, &match_key(&f.title)).min(edit_distance(&key, &f.internal_name.to_lowercase()));
+            let title = match_key(&f.title);
+            let contains = !key.is_empty() && !title.is_empty() && (title.contains(&key) || key.contains(&title));
+            let d = edit_distance(&key, &title)
+                .min(edit_distance(&key, &f.internal_name.to_lowercase()))
+                .min(if contains { 1 } else { usize::MAX });
             (d, format!("`{}` ({})", f.title, f.internal_name))
         })
         .collect();

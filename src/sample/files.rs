@@ -122,7 +122,6 @@ fn attachment(portal: &Portal, web_path: &str, segments: &[String]) -> Option<Lo
     let list = portal.list_by_url_name(&rest[1])?;
     let id = rest[3].parse::<i64>().ok()?;
     let item = list.items.get(&id)?;
-    item.attachment(&rest[4])?;
     attachment_target(list, item, &rest[4], web_path)
 }
 

@@ -38,8 +38,7 @@ impl Filter {
     pub fn parse(expr: &str) -> Option<Filter> {
         let tokens = tokenize(expr)?;
         let mut clauses = Vec::new();
-        let mut chunks = tokens.split(|t| t.eq_ignore_ascii_case("and"));
-        for chunk in chunks.by_ref() {
+        for chunk in tokens.split(|t| t.eq_ignore_ascii_case("and")) {
             let [property, op, literal] = chunk else {
                 return None;
             };

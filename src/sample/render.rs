@@ -254,9 +254,13 @@ impl Projection {
         projection
     }
 
-    /// The names in `$expand`.
-    pub fn expand(&self) -> &[String] {
-        &self.expand
+    /// The plain names in `$select` (no `*`, no `Nav/Prop`).
+    pub fn selected(&self) -> impl Iterator<Item = &str> {
+        self.select
+            .iter()
+            .flatten()
+            .map(String::as_str)
+            .filter(|s| *s != "*")
     }
 
     /// Whether `name` is in `$expand`.

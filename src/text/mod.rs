@@ -8,6 +8,7 @@
 
 pub mod dates;
 pub mod html;
+pub mod vietnamese;
 
 use unicode_normalization::UnicodeNormalization;
 

@@ -1,0 +1,297 @@
+//! Manifest lines: writing them, and reading them back strictly.
+//!
+//! The writer and the verifier share this file so that what one writes is exactly what the
+//! other expects: `<hex>  <path>` lines, paths percent-encoded only for CR, LF and `%`
+//! (RFC 8493 §2.1.3), any of LF, CR or CRLF accepted as a line ending when reading.
+
+/// Algorithms whose manifests can be checked: the ones [`crate::fixity`] computes.
+pub(crate) const CHECKED_ALGORITHMS: [&str; 2] = ["sha256", "sha512"];
+
+/// One parsed manifest line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Entry {
+    /// 1-based line number.
+    pub line: usize,
+    /// The checksum, lowercase hex.
+    pub digest: String,
+    /// The path, percent-decoded.
+    pub path: String,
+}
+
+/// A line that could not be used, or that was used with a warning.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct LineProblem {
+    /// 1-based line number.
+    pub line: usize,
+    /// What is wrong, in words.
+    pub message: String,
+    /// True when the entry was still used.
+    pub warning: bool,
+}
+
+/// The usable entries of a manifest and the problems found on its lines.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Parsed {
+    pub entries: Vec<Entry>,
+    pub problems: Vec<LineProblem>,
+}
+
+/// Renders manifest text from `(hex digest, path)` pairs, in the order given.
+pub(crate) fn render<'a>(lines: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
+    lines
+        .into_iter()
+        .map(|(digest, path)| format!("{digest}  {}\n", encode_path(path)))
+        .collect()
+}
+
+/// Percent-encodes CR, LF and `%`, and nothing else.
+pub(crate) fn encode_path(path: &str) -> String {
+    path.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+/// Decodes `%0A`, `%0D` and `%25` (either case); any other `%` is an error.
+pub(crate) fn decode_path(raw: &str) -> Result<String, String> {
+    let mut out = String::with_capacity(raw.len());
+    let mut rest = raw;
+    while let Some(at) = rest.find('%') {
+        out.push_str(&rest[..at]);
+        let code = rest.get(at + 1..at + 3).map(str::to_ascii_uppercase);
+        let decoded = match code.as_deref() {
+            Some("0A") => '\n',
+            Some("0D") => '\r',
+            Some("25") => '%',
+            _ => {
+                return Err(
+                    "path has a '%' that is not %0A, %0D or %25; RFC 8493 requires a literal % to be written as %25"
+                        .to_string(),
+                );
+            }
+        };
+        out.push(decoded);
+        rest = &rest[at + 3..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+/// Splits text into lines ending in LF, CR or CRLF; a final ending adds no empty line.
+pub(crate) fn split_lines(text: &str) -> Vec<&str> {
+    let mut lines = Vec::new();
+    let mut rest = text;
+    while !rest.is_empty() {
+        match rest.find(['\r', '\n']) {
+            None => {
+                lines.push(rest);
+                break;
+            }
+            Some(at) => {
+                lines.push(&rest[..at]);
+                let ending = if rest[at..].starts_with("\r\n") { 2 } else { 1 };
+                rest = &rest[at + ending..];
+            }
+        }
+    }
+    lines
+}
+
+/// Number of hex digits a digest of `algorithm` has, for the algorithms BagIt names.
+pub(crate) fn digest_len(algorithm: &str) -> Option<usize> {
+    match algorithm {
+        "md5" => Some(32),
+        "sha1" => Some(40),
+        "sha256" => Some(64),
+        "sha512" => Some(128),
+        _ => None,
+    }
+}
+
+/// Normalises an algorithm name as RFC 8493 §2.4 says: lowercase, alphanumerics only.
+pub(crate) fn normalize_algorithm(name: &str) -> String {
+    name.chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_lowercase())
+        .collect()
+}
+
+/// Parses manifest text for `algorithm`, reporting each bad line and keeping the good ones.
+pub(crate) fn parse(text: &str, algorithm: &str) -> Parsed {
+    let mut parsed = Parsed::default();
+    for (index, line) in split_lines(text).into_iter().enumerate() {
+        let line_no = index + 1;
+        match parse_line(line, digest_len(algorithm)) {
+            Ok((entry, warning)) => {
+                if let Some(message) = warning {
+                    parsed.problems.push(LineProblem {
+                        line: line_no,
+                        message,
+                        warning: true,
+                    });
+                }
+                parsed.entries.push(Entry {
+                    line: line_no,
+                    ..entry
+                });
+            }
+            Err(message) => parsed.problems.push(LineProblem {
+                line: line_no,
+                message,
+                warning: false,
+            }),
+        }
+    }
+    parsed
+}
+
+/// Parses `checksum 1*WSP path`; the second value is a warning about a usable line.
+fn parse_line(line: &str, digest_len: Option<usize>) -> Result<(Entry, Option<String>), String> {
+    let (digest, rest) = line
+        .split_once([' ', '\t'])
+        .ok_or_else(|| "expected a checksum, whitespace and a path".to_string())?;
+    if digest.is_empty() {
+        return Err("line starts with whitespace instead of a checksum".to_string());
+    }
+    if !digest.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(format!("checksum {digest:?} is not hexadecimal"));
+    }
+    if let Some(expected) = digest_len.filter(|&n| n != digest.len()) {
+        return Err(format!(
+            "checksum has {} hex digits where the algorithm has {expected}",
+            digest.len()
+        ));
+    }
+    let raw_path = rest.trim_start_matches([' ', '\t']);
+    let (raw_path, warning) = match raw_path.strip_prefix('*') {
+        Some(stripped) => (
+            stripped,
+            Some("path starts with '*' (md5sum binary mode); read without it".to_string()),
+        ),
+        None => (raw_path, None),
+    };
+    if raw_path.is_empty() {
+        return Err("line has no path after the checksum".to_string());
+    }
+    let path = decode_path(raw_path)?;
+    let entry = Entry {
+        line: 0,
+        digest: digest.to_ascii_lowercase(),
+        path,
+    };
+    Ok((entry, warning))
+}
+
+/// Why a listed path could reach outside the bag, or `None` when it stays inside.
+pub(crate) fn escape_reason(path: &str) -> Option<&'static str> {
+    let bytes = path.as_bytes();
+    if path.starts_with('/') {
+        Some("is absolute")
+    } else if path.contains('\\') {
+        Some("contains a backslash, which some systems read as a separator")
+    } else if path.starts_with('~') {
+        Some("starts with '~', which shells expand to a home directory")
+    } else if bytes.len() >= 2 && bytes[0].is_ascii_alphabetic() && bytes[1] == b':' {
+        Some("starts with a drive letter")
+    } else if path.split('/').any(|segment| segment == "..") {
+        Some("has a '..' segment")
+    } else {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SHA256_ABC: &str = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+
+    #[test]
+    fn render_uses_two_spaces_and_lf() {
+        assert_eq!(
+            render([("ab", "data/a.txt"), ("cd", "data/100%.txt")]),
+            "ab  data/a.txt\ncd  data/100%25.txt\n"
+        );
+    }
+
+    #[test]
+    fn decode_accepts_only_the_three_escapes() {
+        assert_eq!(
+            decode_path("data/100%25.txt"),
+            Ok("data/100%.txt".to_string())
+        );
+        assert_eq!(decode_path("a%0ab%0Dc"), Ok("a\nb\rc".to_string()));
+        assert!(decode_path("data/%2e%2e/x").is_err());
+        assert!(decode_path("data/100%.txt").is_err());
+        assert!(decode_path("data/x%2").is_err());
+        assert!(decode_path("data/x%é").is_err());
+    }
+
+    #[test]
+    fn encode_then_decode_round_trips() {
+        let path = "data/a%b\nc\rd";
+        assert_eq!(decode_path(&encode_path(path)), Ok(path.to_string()));
+    }
+
+    #[test]
+    fn lines_split_on_every_ending() {
+        assert_eq!(split_lines("a\nb\r\nc\rd"), ["a", "b", "c", "d"]);
+        assert_eq!(split_lines("a\n"), ["a"]);
+        assert_eq!(split_lines("a\n\nb"), ["a", "", "b"]);
+        assert!(split_lines("").is_empty());
+    }
+
+    #[test]
+    fn parses_spaces_tabs_and_uppercase_hex() {
+        let text = format!(
+            "{}  data/a b.txt\r\n{}\tdata/c.txt",
+            SHA256_ABC.to_uppercase(),
+            SHA256_ABC
+        );
+        let parsed = parse(&text, "sha256");
+        assert!(parsed.problems.is_empty(), "{:?}", parsed.problems);
+        assert_eq!(parsed.entries.len(), 2);
+        assert_eq!(parsed.entries[0].path, "data/a b.txt");
+        assert_eq!(parsed.entries[0].digest, SHA256_ABC);
+        assert_eq!(parsed.entries[1].line, 2);
+    }
+
+    #[test]
+    fn reports_bad_lines_with_their_numbers() {
+        let text = format!(
+            "{SHA256_ABC}  data/ok\nnothex  data/x\n{SHA256_ABC}\n  data/y\nabc  data/short\n\n{SHA256_ABC}  data/%41\n"
+        );
+        let parsed = parse(&text, "sha256");
+        assert_eq!(parsed.entries.len(), 1);
+        let lines: Vec<usize> = parsed.problems.iter().map(|p| p.line).collect();
+        assert_eq!(lines, [2, 3, 4, 5, 6, 7]);
+        assert!(parsed.problems.iter().all(|p| !p.warning));
+    }
+
+    #[test]
+    fn binary_mode_star_is_a_warning() {
+        let parsed = parse(&format!("{SHA256_ABC} *data/a"), "sha256");
+        assert_eq!(parsed.entries[0].path, "data/a");
+        assert!(parsed.problems[0].warning);
+    }
+
+    #[test]
+    fn escapes_are_recognised() {
+        for path in [
+            "/etc/passwd",
+            "data/../../x",
+            "~root/x",
+            "C:/x",
+            "data\\x",
+            "..",
+        ] {
+            assert!(escape_reason(path).is_some(), "{path}");
+        }
+        assert_eq!(escape_reason("data/..x/y"), None);
+    }
+
+    #[test]
+    fn algorithm_names_normalise() {
+        assert_eq!(normalize_algorithm("SHA-256"), "sha256");
+        assert_eq!(normalize_algorithm("sha3_256"), "sha3256");
+    }
+}

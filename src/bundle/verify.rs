@@ -1,0 +1,974 @@
+//! Verifying a bag strictly against RFC 8493.
+//!
+//! A bag is only worth keeping if a later reader can prove it unchanged, so the verifier is
+//! stricter than bagit-python where that tool is lenient: `bagit.txt` must be exact, every
+//! payload file must be in *every* payload manifest, `%` in manifest paths must be encoded,
+//! and every checksum in every manifest is recomputed. Problems inside the bag are
+//! [`Finding`]s in a [`VerifyReport`]; only a bag that cannot be listed at all is an error.
+//! Files are read through [`BagReader`], each one once, whatever number of manifests list it.
+
+use super::info::{parse_bag_info, parse_oxum};
+use super::manifest::{self, CHECKED_ALGORITHMS, escape_reason, split_lines};
+use super::reader::{BagEntry, BagReader, DirReader, EntryKind};
+use super::report::{Digests, Finding, FindingCode, VerifyReport};
+use super::{BundleError, Result};
+use crate::fixity::{self, Fixity};
+use std::collections::btree_map::Entry as MapEntry;
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Read;
+use std::path::Path;
+use unicode_normalization::UnicodeNormalization;
+
+/// Byte order mark, forbidden at the start of UTF-8 tag files.
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// BagIt versions whose layout this verifier knows.
+const KNOWN_VERSIONS: [&str; 2] = ["1.0", "0.97"];
+
+/// Verifies the bag whose base directory is `path`.
+pub fn verify_bag(path: &Path) -> Result<VerifyReport> {
+    let mut reader = DirReader::new(path)?;
+    verify_reader(&mut reader)
+}
+
+/// Verifies the bag behind any [`BagReader`].
+pub fn verify_reader(reader: &mut dyn BagReader) -> Result<VerifyReport> {
+    let entries = reader.list_entries().map_err(|e| BundleError::NotABag {
+        path: reader.location(),
+        reason: e.to_string(),
+    })?;
+    let mut verifier = Verifier::new(entries);
+    verifier.check_bagit_txt(reader);
+    verifier.check_payload_dir();
+    verifier.load_manifests(reader);
+    verifier.check_bag_info(reader);
+    verifier.check_fetch_txt();
+    verifier.check_completeness();
+    verifier.check_tag_manifest_coverage();
+    verifier.check_checksums(reader);
+    verifier.check_name_conflicts();
+    Ok(verifier.into_report())
+}
+
+/// One manifest or tag manifest as read.
+struct ManifestFile {
+    /// File name in the bag root.
+    name: String,
+    /// Normalised algorithm name.
+    algorithm: String,
+    /// Listed path to lowercase hex digest; unsafe and duplicate lines left out.
+    entries: BTreeMap<String, String>,
+}
+
+impl ManifestFile {
+    /// Whether this build can recompute the manifest's checksums.
+    fn checkable(&self) -> bool {
+        CHECKED_ALGORITHMS.contains(&self.algorithm.as_str())
+    }
+}
+
+/// State of one verification run.
+struct Verifier {
+    /// Regular files: path to size.
+    files: BTreeMap<String, u64>,
+    /// Directories.
+    dirs: BTreeSet<String>,
+    /// NFC form of each file path to the paths that have it.
+    by_nfc: BTreeMap<String, Vec<String>>,
+    /// Tag files already read, kept to hash them without reading again.
+    read_cache: BTreeMap<String, Vec<u8>>,
+    /// The bag declares BagIt 0.97, which only needs each payload file in one manifest.
+    version_097: bool,
+    payload_manifests: Vec<ManifestFile>,
+    tag_manifests: Vec<ManifestFile>,
+    report: VerifyReport,
+}
+
+impl Verifier {
+    /// Indexes the listing and reports entries no bag should hold.
+    fn new(entries: Vec<BagEntry>) -> Self {
+        let mut verifier = Self {
+            files: BTreeMap::new(),
+            dirs: BTreeSet::new(),
+            by_nfc: BTreeMap::new(),
+            read_cache: BTreeMap::new(),
+            version_097: false,
+            payload_manifests: Vec::new(),
+            tag_manifests: Vec::new(),
+            report: VerifyReport::default(),
+        };
+        for entry in entries {
+            verifier.index(entry);
+        }
+        let payload = verifier.files.iter().filter(|(p, _)| is_payload(p));
+        verifier.report.payload_files = payload.clone().count() as u64;
+        verifier.report.payload_bytes = payload.map(|(_, size)| size).sum();
+        verifier
+    }
+
+    /// Adds one listed entry to the index.
+    fn index(&mut self, entry: BagEntry) {
+        let BagEntry { path, kind, size } = entry;
+        match kind {
+            EntryKind::File => {
+                let nfc: String = path.nfc().collect();
+                self.by_nfc.entry(nfc).or_default().push(path.clone());
+                self.files.insert(path, size);
+            }
+            EntryKind::Dir => {
+                self.dirs.insert(path);
+            }
+            EntryKind::Special => self.finding(Finding::at(
+                FindingCode::SpecialFile,
+                &path,
+                "is a symbolic link or other special file; a bag holds only regular files",
+            )),
+            EntryKind::NonUtf8Name => self.finding(Finding::at(
+                FindingCode::BadFileName,
+                &path,
+                "name is not valid UTF-8, so no manifest can list it",
+            )),
+            EntryKind::Unreadable => self.finding(Finding::at(
+                FindingCode::UnreadableFile,
+                &path,
+                "directory could not be listed; check its permissions",
+            )),
+        }
+    }
+
+    fn finding(&mut self, finding: Finding) {
+        self.report.findings.push(finding);
+    }
+
+    fn warning(&mut self, warning: Finding) {
+        self.report.warnings.push(warning);
+    }
+
+    /// Reads a tag file once, caching it; `None` if absent or unreadable (reported).
+    fn read_tag(&mut self, reader: &mut dyn BagReader, name: &str) -> Option<Vec<u8>> {
+        if let Some(bytes) = self.read_cache.get(name) {
+            return Some(bytes.clone());
+        }
+        if !self.files.contains_key(name) {
+            return None;
+        }
+        let mut bytes = Vec::new();
+        let read = reader
+            .open(name)
+            .and_then(|mut r| r.read_to_end(&mut bytes));
+        match read {
+            Ok(_) => {
+                self.read_cache.insert(name.to_string(), bytes.clone());
+                Some(bytes)
+            }
+            Err(e) => {
+                self.finding(Finding::at(
+                    FindingCode::UnreadableFile,
+                    name,
+                    format!("cannot be read: {e}"),
+                ));
+                None
+            }
+        }
+    }
+
+    /// Reads a tag file as UTF-8 text, reporting a BOM and invalid UTF-8.
+    fn read_tag_text(
+        &mut self,
+        reader: &mut dyn BagReader,
+        name: &str,
+        invalid: FindingCode,
+    ) -> Option<String> {
+        let bytes = self.read_tag(reader, name)?;
+        let body = match bytes.strip_prefix(BOM) {
+            Some(body) => {
+                self.finding(Finding::at(
+                    FindingCode::BomInTagFile,
+                    name,
+                    "starts with a byte order mark; UTF-8 tag files must not (RFC 8493 §2.3)",
+                ));
+                body
+            }
+            None => &bytes[..],
+        };
+        match std::str::from_utf8(body) {
+            Ok(text) => Some(text.to_string()),
+            Err(e) => {
+                self.finding(Finding::at(
+                    invalid,
+                    name,
+                    format!("is not valid UTF-8: {e}"),
+                ));
+                None
+            }
+        }
+    }
+
+    /// `bagit.txt`: exactly the version line and the encoding line, no BOM.
+    fn check_bagit_txt(&mut self, reader: &mut dyn BagReader) {
+        let name = "bagit.txt";
+        let bad = |message: String| Finding::at(FindingCode::BadBagitTxt, name, message);
+        let Some(bytes) = self.read_tag(reader, name) else {
+            if !self.files.contains_key(name) {
+                self.finding(bad("is missing; every bag starts with bagit.txt".into()));
+            }
+            return;
+        };
+        if bytes.starts_with(BOM) {
+            self.finding(bad(
+                "starts with a byte order mark, which RFC 8493 forbids".into()
+            ));
+            return;
+        }
+        let Ok(text) = std::str::from_utf8(&bytes) else {
+            self.finding(bad("is not valid UTF-8".into()));
+            return;
+        };
+        for problem in bagit_txt_problems(text) {
+            self.finding(bad(problem));
+        }
+        if !text.ends_with(['\n', '\r']) {
+            self.warning(bad("last line has no line ending".into()));
+        }
+        let encoding = split_lines(text)
+            .get(1)
+            .and_then(|l| l.strip_prefix("Tag-File-Character-Encoding: "))
+            .map(str::to_string);
+        if let Some(encoding) = encoding.filter(|e| !e.eq_ignore_ascii_case("UTF-8")) {
+            self.finding(Finding::at(
+                FindingCode::UnsupportedEncoding,
+                name,
+                format!("tag files are declared {encoding}; only UTF-8 is read"),
+            ));
+        }
+        self.version_097 = text.starts_with("BagIt-Version: 0.97");
+    }
+
+    /// There must be a `data/` directory.
+    fn check_payload_dir(&mut self) {
+        if !self.dirs.contains("data") {
+            self.finding(Finding::bag(
+                FindingCode::MissingPayloadDir,
+                "there is no data/ directory; a bag keeps its payload there",
+            ));
+        }
+    }
+
+    /// Reads and parses every `manifest-*.txt` and `tagmanifest-*.txt` in the bag root.
+    fn load_manifests(&mut self, reader: &mut dyn BagReader) {
+        let root_files: Vec<String> = self
+            .files
+            .keys()
+            .filter(|p| !p.contains('/') && p.ends_with(".txt"))
+            .cloned()
+            .collect();
+        for name in root_files {
+            let stem = &name[..name.len() - ".txt".len()];
+            if let Some(alg) = stem.strip_prefix("manifest-") {
+                let alg = manifest::normalize_algorithm(alg);
+                if let Some(m) = self.load_manifest(reader, &name, alg, false) {
+                    self.payload_manifests.push(m);
+                }
+            } else if let Some(alg) = stem.strip_prefix("tagmanifest-") {
+                let alg = manifest::normalize_algorithm(alg);
+                if let Some(m) = self.load_manifest(reader, &name, alg, true) {
+                    self.tag_manifests.push(m);
+                }
+            }
+        }
+        if self.payload_manifests.is_empty() {
+            self.finding(Finding::bag(
+                FindingCode::MissingManifest,
+                "there is no payload manifest (manifest-<algorithm>.txt); a bag needs at least one",
+            ));
+        }
+    }
+
+    /// Parses one manifest, reporting each line that cannot be used.
+    fn load_manifest(
+        &mut self,
+        reader: &mut dyn BagReader,
+        name: &str,
+        algorithm: String,
+        is_tag: bool,
+    ) -> Option<ManifestFile> {
+        let text = self.read_tag_text(reader, name, FindingCode::BadManifestLine)?;
+        let mut file = ManifestFile {
+            name: name.to_string(),
+            algorithm,
+            entries: BTreeMap::new(),
+        };
+        if !file.checkable() {
+            self.finding(Finding::at(
+                FindingCode::UnsupportedAlgorithm,
+                name,
+                format!(
+                    "uses {}, which sharc cannot compute (it checks {}); check this manifest with bagit.py",
+                    file.algorithm,
+                    CHECKED_ALGORITHMS.join(" and ")
+                ),
+            ));
+        }
+        let parsed = manifest::parse(&text, &file.algorithm);
+        for problem in parsed.problems {
+            let message = format!("line {}: {}", problem.line, problem.message);
+            if problem.warning {
+                self.warning(Finding::at(FindingCode::BinaryModeMarker, name, message));
+            } else {
+                self.finding(Finding::at(FindingCode::BadManifestLine, name, message));
+            }
+        }
+        for entry in parsed.entries {
+            if let Some(finding) = entry_problem(name, &entry, is_tag) {
+                self.finding(finding);
+                continue;
+            }
+            match file.entries.entry(entry.path) {
+                MapEntry::Vacant(slot) => {
+                    slot.insert(entry.digest);
+                }
+                MapEntry::Occupied(slot) => self.finding(Finding::at(
+                    FindingCode::DuplicateEntry,
+                    slot.key(),
+                    format!(
+                        "is listed more than once in {name} (again on line {})",
+                        entry.line
+                    ),
+                )),
+            }
+        }
+        Some(file)
+    }
+
+    /// `bag-info.txt`: syntax, and Payload-Oxum against the payload.
+    fn check_bag_info(&mut self, reader: &mut dyn BagReader) {
+        let name = "bag-info.txt";
+        let Some(text) = self.read_tag_text(reader, name, FindingCode::BadBagInfo) else {
+            return;
+        };
+        let (elements, problems) = parse_bag_info(&text);
+        for problem in problems {
+            self.finding(Finding::at(FindingCode::BadBagInfo, name, problem));
+        }
+        let oxums: Vec<&str> = elements
+            .iter()
+            .filter(|(label, _)| label.eq_ignore_ascii_case("Payload-Oxum"))
+            .map(|(_, value)| value.as_str())
+            .collect();
+        if oxums.len() > 1 {
+            self.finding(Finding::at(
+                FindingCode::BadBagInfo,
+                name,
+                format!(
+                    "Payload-Oxum appears {} times; it must appear at most once",
+                    oxums.len()
+                ),
+            ));
+        }
+        let Some(oxum) = oxums.first() else { return };
+        let finding = match parse_oxum(oxum) {
+            None => Finding::at(
+                FindingCode::BadBagInfo,
+                name,
+                format!("Payload-Oxum {oxum:?} is not <bytes>.<files>"),
+            ),
+            Some(declared)
+                if declared != (self.report.payload_bytes, self.report.payload_files) =>
+            {
+                Finding::at(
+                    FindingCode::OxumMismatch,
+                    name,
+                    format!(
+                        "Payload-Oxum says {}.{} but data/ holds {} bytes in {} files",
+                        declared.0,
+                        declared.1,
+                        self.report.payload_bytes,
+                        self.report.payload_files
+                    ),
+                )
+            }
+            Some(_) => return,
+        };
+        self.finding(finding);
+    }
+
+    /// `fetch.txt` is legal but its files are never fetched here.
+    fn check_fetch_txt(&mut self) {
+        if self.files.contains_key("fetch.txt") {
+            self.warning(Finding::at(
+                FindingCode::FetchTxtPresent,
+                "fetch.txt",
+                "lists files to fetch; sharc does not fetch them, so absent ones are reported missing",
+            ));
+        }
+    }
+
+    /// The file on disk a listed path names: exact, else the only one equal after NFC.
+    fn resolve(&self, listed: &str) -> Option<String> {
+        if self.files.contains_key(listed) {
+            return Some(listed.to_string());
+        }
+        let nfc: String = listed.nfc().collect();
+        match self.by_nfc.get(&nfc).map(Vec::as_slice) {
+            Some([only]) => Some(only.clone()),
+            _ => None,
+        }
+    }
+
+    /// Every listed file exists; every payload file is in every payload manifest.
+    fn check_completeness(&mut self) {
+        let mut listed_in: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        let mut missing: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        let mut respelled: BTreeMap<String, String> = BTreeMap::new();
+        let manifests = self.payload_manifests.iter().chain(&self.tag_manifests);
+        for m in manifests {
+            for listed in m.entries.keys() {
+                match self.resolve(listed) {
+                    Some(disk) => {
+                        if disk != *listed {
+                            respelled.insert(listed.clone(), disk.clone());
+                        }
+                        listed_in.entry(disk).or_default().insert(m.name.clone());
+                    }
+                    None => missing
+                        .entry(listed.clone())
+                        .or_default()
+                        .push(m.name.clone()),
+                }
+            }
+        }
+        for (listed, disk) in respelled {
+            self.warning(Finding::at(
+                FindingCode::NormalizationMismatch,
+                &listed,
+                format!("is stored as {disk:?}, which differs only by Unicode normalization"),
+            ));
+        }
+        for (listed, names) in missing {
+            self.report_missing(&listed, &names);
+        }
+        self.check_payload_listed(&listed_in);
+    }
+
+    /// Reports a listed file that is not in the bag.
+    fn report_missing(&mut self, listed: &str, manifests: &[String]) {
+        let what = if self.dirs.contains(listed) {
+            "is a directory; manifests list files only"
+        } else {
+            "is not in the bag"
+        };
+        self.finding(Finding::at(
+            FindingCode::MissingFile,
+            listed,
+            format!("is listed in {} but {what}", manifests.join(", ")),
+        ));
+    }
+
+    /// Every file under `data/` must be in every payload manifest.
+    fn check_payload_listed(&mut self, listed_in: &BTreeMap<String, BTreeSet<String>>) {
+        if self.payload_manifests.is_empty() {
+            return;
+        }
+        let all: Vec<String> = self
+            .payload_manifests
+            .iter()
+            .map(|m| m.name.clone())
+            .collect();
+        let payload: Vec<String> = self
+            .files
+            .keys()
+            .filter(|p| is_payload(p))
+            .cloned()
+            .collect();
+        let empty = BTreeSet::new();
+        for path in payload {
+            let present = listed_in.get(&path).unwrap_or(&empty);
+            let absent: Vec<&str> = all
+                .iter()
+                .filter(|m| !present.contains(*m))
+                .map(String::as_str)
+                .collect();
+            if absent.is_empty() {
+                continue;
+            }
+            let in_none = absent.len() == all.len();
+            let message = if in_none {
+                "is not listed in any payload manifest".to_string()
+            } else {
+                format!(
+                    "is not listed in {}; every payload manifest must list every payload file",
+                    absent.join(", ")
+                )
+            };
+            let finding = Finding::at(FindingCode::NotInManifest, &path, message);
+            if in_none || !self.version_097 {
+                self.finding(finding);
+            } else {
+                self.warning(finding);
+            }
+        }
+    }
+
+    /// Each tag manifest must list every payload manifest.
+    fn check_tag_manifest_coverage(&mut self) {
+        let mut findings = Vec::new();
+        for tag in &self.tag_manifests {
+            for payload in &self.payload_manifests {
+                if !tag.entries.contains_key(&payload.name) {
+                    findings.push(Finding::at(
+                        FindingCode::NotInTagManifest,
+                        &payload.name,
+                        format!(
+                            "is not listed in {}, which must list every payload manifest",
+                            tag.name
+                        ),
+                    ));
+                }
+            }
+        }
+        self.report.findings.extend(findings);
+    }
+
+    /// Recomputes every checksum, reading each file once.
+    fn check_checksums(&mut self, reader: &mut dyn BagReader) {
+        let mut expected: BTreeMap<String, Vec<(String, String, String)>> = BTreeMap::new();
+        let manifests = self.payload_manifests.iter().chain(&self.tag_manifests);
+        for m in manifests.filter(|m| m.checkable()) {
+            for (listed, digest) in &m.entries {
+                if let Some(disk) = self.resolve(listed) {
+                    let check = (m.name.clone(), m.algorithm.clone(), digest.clone());
+                    expected.entry(disk).or_default().push(check);
+                }
+            }
+        }
+        for (path, checks) in expected {
+            let fixity = match self.fixity_of(reader, &path) {
+                Ok(fixity) => fixity,
+                Err(e) => {
+                    let message = format!("cannot be read to check its checksum: {e}");
+                    self.finding(Finding::at(FindingCode::UnreadableFile, &path, message));
+                    continue;
+                }
+            };
+            for (manifest, algorithm, digest) in checks {
+                let actual = if algorithm == "sha256" {
+                    &fixity.sha256
+                } else {
+                    &fixity.sha512
+                };
+                if *actual != digest {
+                    self.finding(Finding::at(
+                        FindingCode::ChecksumMismatch,
+                        &path,
+                        format!("{algorithm} is {actual} but {manifest} says {digest}"),
+                    ));
+                }
+            }
+        }
+    }
+
+    /// Size and digests of one file, from the cache or by reading it once.
+    fn fixity_of(&mut self, reader: &mut dyn BagReader, path: &str) -> std::io::Result<Fixity> {
+        if let Some(bytes) = self.read_cache.get(path) {
+            return Ok(fixity::of_bytes(bytes));
+        }
+        fixity::of_reader(reader.open(path)?)
+    }
+
+    /// Names equal after NFC are findings; names equal after case folding are warnings.
+    fn check_name_conflicts(&mut self) {
+        let names = self.files.keys().chain(&self.dirs);
+        let mut by_nfc: BTreeMap<String, BTreeSet<&String>> = BTreeMap::new();
+        for name in names {
+            by_nfc.entry(name.nfc().collect()).or_default().insert(name);
+        }
+        let mut by_case: BTreeMap<String, Vec<&String>> = BTreeMap::new();
+        for nfc in by_nfc.keys() {
+            by_case.entry(nfc.to_lowercase()).or_default().push(nfc);
+        }
+        let mut findings = Vec::new();
+        for spellings in by_nfc.values().filter(|s| s.len() > 1) {
+            findings.push(conflict(
+                FindingCode::NormalizationConflict,
+                spellings.iter().copied(),
+                "Unicode normalization",
+            ));
+        }
+        let mut warnings = Vec::new();
+        for spellings in by_case.values().filter(|s| s.len() > 1) {
+            warnings.push(conflict(
+                FindingCode::CaseConflict,
+                spellings.iter().copied(),
+                "case",
+            ));
+        }
+        self.report.findings.extend(findings);
+        self.report.warnings.extend(warnings);
+    }
+
+    /// The report, with the payload manifest entries gathered by path.
+    fn into_report(self) -> VerifyReport {
+        let mut report = self.report;
+        for m in &self.payload_manifests {
+            for (path, digest) in &m.entries {
+                let digests: &mut Digests = report.manifest.entry(path.clone()).or_default();
+                digests.insert(&m.algorithm, digest);
+            }
+        }
+        report
+    }
+}
+
+/// Whether a bag-relative path is a payload file.
+fn is_payload(path: &str) -> bool {
+    path.starts_with("data/")
+}
+
+/// A finding for names that differ only by `difference`.
+fn conflict<'a>(
+    code: FindingCode,
+    spellings: impl IntoIterator<Item = &'a String>,
+    difference: &str,
+) -> Finding {
+    let spellings: Vec<&String> = spellings.into_iter().collect();
+    let others: Vec<String> = spellings[1..].iter().map(|s| format!("{s:?}")).collect();
+    Finding::at(
+        code,
+        spellings[0],
+        format!("differs from {} only by {difference}", others.join(", ")),
+    )
+}
+
+/// A finding for a manifest entry whose path is unsafe or belongs in another manifest.
+fn entry_problem(manifest: &str, entry: &manifest::Entry, is_tag: bool) -> Option<Finding> {
+    let path = &entry.path;
+    let line = entry.line;
+    let at = |code, message: String| Some(Finding::at(code, path, message));
+    if let Some(reason) = escape_reason(path) {
+        return at(
+            FindingCode::PathOutsideBag,
+            format!("{manifest} line {line} lists a path that {reason}"),
+        );
+    }
+    if path
+        .split('/')
+        .any(|segment| segment.is_empty() || segment == ".")
+    {
+        return at(
+            FindingCode::BadManifestLine,
+            format!(
+                "{manifest} line {line} lists a path with an empty or '.' segment; write it without ./ or //"
+            ),
+        );
+    }
+    if !is_tag && !is_payload(path) {
+        return at(
+            FindingCode::PathOutsideBag,
+            format!(
+                "{manifest} line {line} lists a file outside data/; payload manifests list payload only"
+            ),
+        );
+    }
+    if is_tag && is_payload(path) {
+        return at(
+            FindingCode::BadTagManifestEntry,
+            format!("{manifest} line {line} lists a payload file; tag manifests must not"),
+        );
+    }
+    if is_tag && !path.contains('/') && path.starts_with("tagmanifest-") {
+        return at(
+            FindingCode::BadTagManifestEntry,
+            format!("{manifest} line {line} lists a tag manifest; tag manifests must not"),
+        );
+    }
+    None
+}
+
+/// What is wrong with the text of `bagit.txt`, one message per problem.
+fn bagit_txt_problems(text: &str) -> Vec<String> {
+    let lines = split_lines(text);
+    let mut problems = Vec::new();
+    if lines.len() != 2 {
+        problems.push(format!(
+            "has {} lines; it must have exactly two",
+            lines.len()
+        ));
+    }
+    match lines
+        .first()
+        .and_then(|l| l.strip_prefix("BagIt-Version: "))
+    {
+        Some(version) if KNOWN_VERSIONS.contains(&version) => {}
+        Some(version) if is_version_number(version) => problems.push(format!(
+            "version {version} is not supported; expected 1.0 or 0.97"
+        )),
+        _ => problems.push("first line must be exactly `BagIt-Version: <M.N>`".to_string()),
+    }
+    match lines
+        .get(1)
+        .and_then(|l| l.strip_prefix("Tag-File-Character-Encoding: "))
+    {
+        Some(encoding) if !encoding.is_empty() && encoding.trim() == encoding => {}
+        _ => problems.push(
+            "second line must be exactly `Tag-File-Character-Encoding: <encoding>`".to_string(),
+        ),
+    }
+    problems
+}
+
+/// `1*DIGIT "." 1*DIGIT`.
+fn is_version_number(version: &str) -> bool {
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    version
+        .split_once('.')
+        .is_some_and(|(major, minor)| digits(major) && digits(minor))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bundle::{BagInfo, BagWriter, PayloadPath};
+    use std::fs;
+    use std::path::PathBuf;
+
+    type TestResult = std::result::Result<(), Box<dyn std::error::Error>>;
+
+    /// A fresh valid bag with two payload files, and the temp dir holding it.
+    fn sample_bag() -> std::result::Result<(tempfile::TempDir, PathBuf), Box<dyn std::error::Error>>
+    {
+        let dir = tempfile::tempdir()?;
+        let mut writer = BagWriter::create(&dir.path().join("bag"))?;
+        writer.add_bytes(&PayloadPath::new("a.txt")?, b"abc")?;
+        writer.add_bytes(&PayloadPath::new("sub/b.txt")?, b"hello")?;
+        let bag = writer.finish(BagInfo::default())?.path;
+        Ok((dir, bag))
+    }
+
+    fn codes(findings: &[Finding]) -> Vec<FindingCode> {
+        findings.iter().map(|f| f.code).collect()
+    }
+
+    #[test]
+    fn a_written_bag_is_valid() -> TestResult {
+        let (_dir, bag) = sample_bag()?;
+        let report = verify_bag(&bag)?;
+        assert!(report.is_valid(), "{:?}", report.findings);
+        assert!(report.warnings.is_empty(), "{:?}", report.warnings);
+        assert_eq!((report.payload_bytes, report.payload_files), (8, 2));
+        let digests = report.manifest.get("data/a.txt").ok_or("no entry")?;
+        assert!(digests.agrees_with(&fixity::of_bytes(b"abc")));
+        assert!(!digests.agrees_with(&fixity::of_bytes(b"abd")));
+        assert_eq!(digests.iter().count(), 2);
+        Ok(())
+    }
+
+    #[test]
+    fn bagit_txt_must_be_exact() {
+        let ok = "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n";
+        assert!(bagit_txt_problems(ok).is_empty());
+        assert!(
+            bagit_txt_problems("BagIt-Version: 0.97\r\nTag-File-Character-Encoding: UTF-8")
+                .is_empty()
+        );
+        for bad in [
+            "BagIt-Version : 1.0\nTag-File-Character-Encoding: UTF-8\n",
+            "BagIt-Version: 1.0\n",
+            "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n\n",
+            "BagIt-Version: 2.0\nTag-File-Character-Encoding: UTF-8\n",
+            "BagIt-Version: 1.0 \nTag-File-Character-Encoding: UTF-8\n",
+            "Tag-File-Character-Encoding: UTF-8\nBagIt-Version: 1.0\n",
+            "BagIt-Version: 1.0\nTag-File-Character-Encoding:\n",
+        ] {
+            assert!(!bagit_txt_problems(bad).is_empty(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn unsafe_manifest_paths_are_findings_and_never_opened() -> TestResult {
+        let (_dir, bag) = sample_bag()?;
+        let zeros = "0".repeat(64);
+        let extra = format!(
+            "{zeros}  data/../../etc/passwd\n{zeros}  /etc/passwd\n{zeros}  bagit.txt\n{zeros}  ./data/a.txt\n"
+        );
+        let manifest = bag.join("manifest-sha256.txt");
+        let mut text = fs::read_to_string(&manifest)?;
+        text.push_str(&extra);
+        fs::write(&manifest, text)?;
+        let report = verify_bag(&bag)?;
+        let outside = report
+            .findings
+            .iter()
+            .filter(|f| f.code == FindingCode::PathOutsideBag);
+        assert_eq!(outside.count(), 3, "{:?}", report.findings);
+        assert!(report.has(FindingCode::BadManifestLine));
+        assert!(!report.has(FindingCode::MissingFile));
+        Ok(())
+    }
+
+    #[test]
+    fn tag_manifest_listing_payload_is_a_finding() -> TestResult {
+        let (_dir, bag) = sample_bag()?;
+        let tags = bag.join("tagmanifest-sha256.txt");
+        let mut text = fs::read_to_string(&tags)?;
+        text.push_str(&format!(
+            "{}  data/a.txt\n",
+            fixity::of_bytes(b"abc").sha256
+        ));
+        fs::write(&tags, text)?;
+        let report = verify_bag(&bag)?;
+        assert_eq!(codes(&report.findings), [FindingCode::BadTagManifestEntry]);
+        Ok(())
+    }
+
+    #[test]
+    fn tag_manifest_must_list_payload_manifests() -> TestResult {
+        let (_dir, bag) = sample_bag()?;
+        let tags = bag.join("tagmanifest-sha512.txt");
+        let text = fs::read_to_string(&tags)?;
+        let kept: String = text
+            .lines()
+            .filter(|l| !l.ends_with("manifest-sha256.txt"))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        fs::write(&tags, kept)?;
+        let report = verify_bag(&bag)?;
+        assert_eq!(codes(&report.findings), [FindingCode::NotInTagManifest]);
+        Ok(())
+    }
+
+    #[test]
+    fn md5_manifest_is_unsupported_but_still_checked_for_completeness() -> TestResult {
+        let (_dir, bag) = sample_bag()?;
+        let zeros = "0".repeat(32);
+        fs::write(
+            bag.join("manifest-md5.txt"),
+            format!("{zeros}  data/a.txt\n{zeros}  data/gone.txt\n"),
+        )?;
+        let report = verify_bag(&bag)?;
+        let found = codes(&report.findings);
+        assert!(
+            found.contains(&FindingCode::UnsupportedAlgorithm),
+            "{found:?}"
+        );
+        assert!(found.contains(&FindingCode::MissingFile), "{found:?}");
+        assert!(found.contains(&FindingCode::NotInManifest), "{found:?}");
+        assert!(!found.contains(&FindingCode::ChecksumMismatch), "{found:?}");
+        Ok(())
+    }
+
+    #[test]
+    fn duplicate_and_percent_lines_are_findings() -> TestResult {
+        let (_dir, bag) = sample_bag()?;
+        let manifest = bag.join("manifest-sha256.txt");
+        let text = fs::read_to_string(&manifest)?;
+        let first = text.lines().next().ok_or("empty manifest")?.to_string();
+        fs::write(
+            &manifest,
+            format!("{text}{first}\n{}  data/100%.txt\n", "0".repeat(64)),
+        )?;
+        let report = verify_bag(&bag)?;
+        let found = codes(&report.findings);
+        assert!(found.contains(&FindingCode::DuplicateEntry), "{found:?}");
+        assert!(found.contains(&FindingCode::BadManifestLine), "{found:?}");
+        Ok(())
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn nfd_file_listed_as_nfc_is_a_warning_and_both_spellings_a_finding() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        let bag = dir.path().join("bag");
+        fs::create_dir_all(bag.join("data"))?;
+        fs::write(
+            bag.join("bagit.txt"),
+            "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n",
+        )?;
+        let nfc = "data/Quyết.txt";
+        let nfd: String = nfc.nfd().collect();
+        fs::write(bag.join(&nfd), b"abc")?;
+        let digest = fixity::of_bytes(b"abc").sha256;
+        fs::write(
+            bag.join("manifest-sha256.txt"),
+            format!("{digest}  {nfc}\n"),
+        )?;
+        let report = verify_bag(&bag)?;
+        assert!(report.is_valid(), "{:?}", report.findings);
+        assert_eq!(
+            codes(&report.warnings),
+            [FindingCode::NormalizationMismatch]
+        );
+
+        fs::write(bag.join(nfc), b"abc")?;
+        let report = verify_bag(&bag)?;
+        assert!(
+            report.has(FindingCode::NormalizationConflict),
+            "{:?}",
+            report.findings
+        );
+        Ok(())
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn case_only_differences_are_warnings() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        let mut writer = BagWriter::create(&dir.path().join("bag"))?;
+        writer.add_bytes(&PayloadPath::new("a.txt")?, b"1")?;
+        let bag = writer.finish(BagInfo::default())?.path;
+        fs::write(bag.join("data/A.txt"), b"2")?;
+        let digest = fixity::of_bytes(b"2");
+        for (alg, hex) in [("sha256", &digest.sha256), ("sha512", &digest.sha512)] {
+            let manifest = bag.join(format!("manifest-{alg}.txt"));
+            let text = fs::read_to_string(&manifest)?;
+            fs::write(&manifest, format!("{hex}  data/A.txt\n{text}"))?;
+        }
+        let report = verify_bag(&bag)?;
+        assert!(report.has(FindingCode::OxumMismatch));
+        assert_eq!(codes(&report.warnings), [FindingCode::CaseConflict]);
+        Ok(())
+    }
+
+    #[test]
+    fn bagit_097_needs_each_payload_file_in_one_manifest_only() -> TestResult {
+        let (_dir, bag) = sample_bag()?;
+        fs::write(
+            bag.join("bagit.txt"),
+            "BagIt-Version: 0.97\nTag-File-Character-Encoding: UTF-8\n",
+        )?;
+        fs::remove_file(bag.join("tagmanifest-sha256.txt"))?;
+        fs::remove_file(bag.join("tagmanifest-sha512.txt"))?;
+        let digest = fixity::of_bytes(b"abc").sha512;
+        fs::write(
+            bag.join("manifest-sha512.txt"),
+            format!("{digest}  data/a.txt\n"),
+        )?;
+        fs::write(bag.join("fetch.txt"), "")?;
+        let report = verify_bag(&bag)?;
+        assert!(report.is_valid(), "{:?}", report.findings);
+        assert_eq!(
+            codes(&report.warnings),
+            [FindingCode::FetchTxtPresent, FindingCode::NotInManifest]
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn a_missing_bag_is_an_error() {
+        assert!(verify_bag(Path::new("/nonexistent/sharc-bag")).is_err());
+    }
+
+    #[test]
+    fn an_empty_directory_reports_every_missing_piece() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        let report = verify_bag(dir.path())?;
+        assert_eq!(
+            codes(&report.findings),
+            [
+                FindingCode::BadBagitTxt,
+                FindingCode::MissingPayloadDir,
+                FindingCode::MissingManifest
+            ]
+        );
+        Ok(())
+    }
+}

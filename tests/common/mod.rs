@@ -1,0 +1,76 @@
+//! Shared test helpers: the sample portal on loopback, crawls, reading bags.
+#![allow(dead_code)]
+
+use serde_json::Value;
+use sharc::sample::{PortalOptions, RunningPortal};
+use std::path::{Path, PathBuf};
+use tokio::runtime::Runtime;
+
+/// The repository's sample portal.
+pub fn sample_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/long-an-stp")
+}
+
+/// The shipped mapping.
+pub fn mapping() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("mappings/tin-tuc-mo-rong.toml")
+}
+
+/// The sample portal served on 127.0.0.1 for the length of a test.
+pub struct Portal {
+    pub rt: Runtime,
+    pub portal: Option<RunningPortal>,
+}
+
+impl Portal {
+    pub fn start(opts: PortalOptions) -> Self {
+        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+        let portal = rt.block_on(RunningPortal::start(&sample_dir(), opts, 0)).unwrap();
+        Self { rt, portal: Some(portal) }
+    }
+
+    pub fn url(&self) -> String {
+        self.portal.as_ref().unwrap().base_url.to_string()
+    }
+
+    pub fn requests(&self) -> Vec<sharc::sample::RequestLog> {
+        self.portal.as_ref().unwrap().requests()
+    }
+}
+
+impl Drop for Portal {
+    fn drop(&mut self) {
+        if let Some(p) = self.portal.take() {
+            self.rt.block_on(p.shutdown());
+        }
+    }
+}
+
+/// Runs the `sharc` binary.
+pub fn sharc() -> assert_cmd::Command {
+    let mut c = assert_cmd::Command::cargo_bin("sharc").unwrap();
+    c.env_remove("SOURCE_DATE_EPOCH").env_remove("SHARC_BAGGING_DATE").env("NO_COLOR", "1");
+    c
+}
+
+/// Every record of a bag, by item id.
+pub fn records(bag: &Path) -> std::collections::BTreeMap<i64, Value> {
+    let mut out = std::collections::BTreeMap::new();
+    for e in std::fs::read_dir(bag.join("data/records")).unwrap() {
+        let p = e.unwrap().path();
+        let v: Value = serde_json::from_slice(&std::fs::read(&p).unwrap()).unwrap();
+        out.insert(v["source"]["item_id"].as_i64().unwrap(), v);
+    }
+    out
+}
+
+/// The raw item JSON of the sample portal.
+pub fn sample_item(id: i64) -> Value {
+    let p = sample_dir().join(format!("lists/TinTucSuKien/items/{id:04}.json"));
+    serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap()
+}
+
+/// sha256 of a file, hex.
+pub fn sha256_file(p: &Path) -> String {
+    sharc::fixity::of_bytes(&std::fs::read(p).unwrap()).sha256
+}
