@@ -63,7 +63,9 @@ impl Error {
         use crate::source::SourceError;
         match self {
             Error::Usage(_) | Error::Mapping(_) => ExitCode::Usage,
-            Error::Source(SourceError::ListNotFound { .. } | SourceError::BadUrl(_)) => ExitCode::Usage,
+            Error::Source(SourceError::ListNotFound { .. } | SourceError::BadUrl(_)) => {
+                ExitCode::Usage
+            }
             Error::Interrupted => ExitCode::Interrupted,
             _ => ExitCode::Operational,
         }

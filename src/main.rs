@@ -19,7 +19,9 @@ fn main() -> std::process::ExitCode {
         Err(e) => {
             eprintln!("error: {e}");
             if matches!(e, Error::Interrupted) {
-                eprintln!("interrupted: nothing under --out was touched; run the same command again to start over");
+                eprintln!(
+                    "interrupted: nothing under --out was touched; run the same command again to start over"
+                );
             }
             e.exit_code()
         }
@@ -53,7 +55,9 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
             block_on(app::demo::serve(&args.sample_dir, opts, args.port))?;
             Ok(ExitCode::Success)
         }
-        Command::Demo(args) => Ok(block_on(app::demo::run(&args.sample_dir, &args.out))?.exit_code()),
+        Command::Demo(args) => {
+            Ok(block_on(app::demo::run(&args.sample_dir, &args.out))?.exit_code())
+        }
     }
 }
 
@@ -66,7 +70,10 @@ fn crawl_config(args: cli::CrawlArgs, quiet: bool) -> Result<CrawlConfig, Error>
         OdataArg::Nometadata => ShapeChoice::Fixed(Shape::NoMetadata),
     };
     if !(1..=5000).contains(&args.page_size) {
-        return Err(Error::Usage(format!("--page-size {} is out of range: SharePoint pages 1 to 5000 items", args.page_size)));
+        return Err(Error::Usage(format!(
+            "--page-size {} is out of range: SharePoint pages 1 to 5000 items",
+            args.page_size
+        )));
     }
     cfg.page_size = args.page_size;
     cfg.fetch.concurrency = args.concurrency.max(1);
@@ -80,7 +87,8 @@ fn crawl_config(args: cli::CrawlArgs, quiet: bool) -> Result<CrawlConfig, Error>
 
 /// Runs a future on a fresh runtime; Ctrl-C stops it with [`Error::Interrupted`].
 fn block_on<T>(fut: impl std::future::Future<Output = Result<T, Error>>) -> Result<T, Error> {
-    let rt = tokio::runtime::Runtime::new().map_err(|e| Error::Usage(format!("cannot start the async runtime: {e}")))?;
+    let rt = tokio::runtime::Runtime::new()
+        .map_err(|e| Error::Usage(format!("cannot start the async runtime: {e}")))?;
     rt.block_on(async {
         tokio::select! {
             r = fut => r,
@@ -96,6 +104,12 @@ fn init_logging(quiet: bool, verbose: u8) {
         (false, 1) => "sharc=debug,info",
         _ => "debug",
     };
-    let filter = tracing_subscriber::EnvFilter::try_from_env("SHARC_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    tracing_subscriber::fmt().with_env_filter(filter).with_target(false).with_writer(std::io::stderr).init();
+    let filter = tracing_subscriber::EnvFilter::try_from_env("SHARC_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_writer(std::io::stderr)
+        .init();
 }

@@ -1,6 +1,8 @@
 //! Write a bag with Vietnamese-named payload, verify it, then damage it one way at a time and
 //! check that the verifier names each problem.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use sharc::bundle::{
     BagInfo, BagWriter, FindingCode, NameAllocator, PayloadPath, VerifyReport, verify_bag,
 };

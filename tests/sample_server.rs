@@ -141,8 +141,13 @@ async fn start(dir: &Path, opts: PortalOptions) -> RunningPortal {
     RunningPortal::start(dir, opts, 0).await.unwrap()
 }
 
+thread_local! {
+    /// One client per test thread (each test has its own runtime and connection pool).
+    static CLIENT: reqwest::Client = reqwest::Client::new();
+}
+
 fn client() -> reqwest::Client {
-    reqwest::Client::new()
+    CLIENT.with(Clone::clone)
 }
 
 async fn get(portal: &RunningPortal, path: &str, accept: Option<&str>) -> reqwest::Response {
@@ -244,7 +249,10 @@ async fn items_come_in_the_three_shapes() {
                "Url": format!("{origin}/Trang/ChiTiet.aspx?nid=1")})
     );
     assert_eq!(first["AuthorId"], 7);
-    assert!(first.get("Author").is_none(), "lookups appear as <Name>Id only");
+    assert!(
+        first.get("Author").is_none(),
+        "lookups appear as <Name>Id only"
+    );
     assert!(body["d"]["__next"].is_string());
 
     let response = get(&portal, &format!("{NEWS}/items?$top=2"), Some(MINIMAL)).await;
@@ -275,7 +283,11 @@ async fn items_come_in_the_three_shapes() {
     let (status, body) = get_json(&portal, &format!("{NEWS}/items?$top=2"), NOMETA).await;
     assert_eq!(status, 200);
     let first = body["value"][0].as_object().unwrap();
-    assert!(first.keys().all(|k| !k.starts_with("odata.") && k != "__metadata"));
+    assert!(
+        first
+            .keys()
+            .all(|k| !k.starts_with("odata.") && k != "__metadata")
+    );
     assert_eq!(first["Danh_x0020_m_x1ee5_cId"], json!([1, 2]));
     assert_eq!(first["OData__Status"], "Mới");
     assert!(body["odata.nextLink"].is_string());
@@ -316,7 +328,9 @@ async fn a_verbose_only_farm_rejects_json_light() {
     assert_eq!(response.status(), 406);
     assert!(header(&response, "content-type").starts_with("application/xml"));
     let text = response.text().await.unwrap();
-    assert!(text.contains("<m:code>-1, Microsoft.SharePoint.Client.ClientServiceException</m:code>"));
+    assert!(
+        text.contains("<m:code>-1, Microsoft.SharePoint.Client.ClientServiceException</m:code>")
+    );
     portal.shutdown().await;
 }
 
@@ -341,7 +355,12 @@ async fn paging_follows_next_links_and_ignores_skip() {
         let mut ids = Vec::new();
         let mut pages = 0;
         loop {
-            let response = client().get(&url).header("Accept", accept).send().await.unwrap();
+            let response = client()
+                .get(&url)
+                .header("Accept", accept)
+                .send()
+                .await
+                .unwrap();
             assert_eq!(response.status(), 200, "{url}");
             let body = json_of(response).await;
             let (results, next) = if accept == VERBOSE {
@@ -437,8 +456,12 @@ async fn users_and_multi_lookups_expand() {
         json!({"Id": 1, "Title": "Pháp luật"})
     );
     // Selecting a lookup without expanding it, and an unknown field, are bad queries.
-    let (status, body) =
-        get_json(&portal, &format!("{NEWS}/items?$select=Author/Title"), NOMETA).await;
+    let (status, body) = get_json(
+        &portal,
+        &format!("{NEWS}/items?$select=Author/Title"),
+        NOMETA,
+    )
+    .await;
     assert_eq!(status, 400);
     assert!(
         body["odata.error"]["message"]["value"]
@@ -607,7 +630,12 @@ async fn list_addressing_quotes_aliases_and_case() {
         "aliases are not echoed"
     );
     // Empty list: no items, no next link.
-    let (_, body) = get_json(&portal, "_api/web/lists/getbytitle('O''Brien')/items", VERBOSE).await;
+    let (_, body) = get_json(
+        &portal,
+        "_api/web/lists/getbytitle('O''Brien')/items",
+        VERBOSE,
+    )
+    .await;
     assert_eq!(body, json!({"d": {"results": []}}));
     portal.shutdown().await;
 }
@@ -622,7 +650,12 @@ async fn web_lists_fields_and_content_types() {
     assert_eq!(web["ServerRelativeUrl"], "/");
     assert_eq!(web["Url"], portal.base_url.as_str().trim_end_matches('/'));
 
-    let (_, lists) = get_json(&portal, "_api/web/lists?$filter=Hidden%20eq%20false", NOMETA).await;
+    let (_, lists) = get_json(
+        &portal,
+        "_api/web/lists?$filter=Hidden%20eq%20false",
+        NOMETA,
+    )
+    .await;
     let titles: Vec<&str> = lists["value"]
         .as_array()
         .unwrap()
@@ -656,7 +689,10 @@ async fn web_lists_fields_and_content_types() {
         tags["Choices"],
         json!({"__metadata": {"type": "Collection(Edm.String)"}, "results": ["A", "B", "C"]})
     );
-    assert_eq!(fields["d"]["results"][1]["__metadata"]["type"], "SP.FieldLookup");
+    assert_eq!(
+        fields["d"]["results"][1]["__metadata"]["type"],
+        "SP.FieldLookup"
+    );
     let (_, field) = get_json(
         &portal,
         &format!("{NEWS}/fields/getbyinternalnameortitle('Tr%E1%BA%A1ng%20th%C3%A1i')"),
@@ -805,7 +841,11 @@ async fn broken_samples_name_the_file_at_fault() {
     assert!(err.contains("0003.json"), "{err}");
 
     let dir = fixture();
-    std::fs::remove_file(dir.path().join("files/Lists/TinTucSuKien/Attachments/5/a3.txt")).unwrap();
+    std::fs::remove_file(
+        dir.path()
+            .join("files/Lists/TinTucSuKien/Attachments/5/a3.txt"),
+    )
+    .unwrap();
     let err = RunningPortal::start(dir.path(), PortalOptions::default(), 0)
         .await
         .err()
@@ -815,9 +855,10 @@ async fn broken_samples_name_the_file_at_fault() {
 
     let dir = fixture();
     let item = dir.path().join("lists/TinTucSuKien/items/0005.json");
-    let text = std::fs::read_to_string(&item)
-        .unwrap()
-        .replace("files/Lists/TinTucSuKien/Attachments/5/a1.docx", "../portal.json");
+    let text = std::fs::read_to_string(&item).unwrap().replace(
+        "files/Lists/TinTucSuKien/Attachments/5/a1.docx",
+        "../portal.json",
+    );
     std::fs::write(&item, text).unwrap();
     let err = Portal::load(dir.path()).unwrap_err().to_string();
     assert!(err.contains("0005.json") && err.contains(".."), "{err}");
@@ -844,7 +885,12 @@ async fn the_bundled_sample_can_be_crawled() {
         );
         let mut seen = 0;
         loop {
-            let response = client().get(&url).header("Accept", VERBOSE).send().await.unwrap();
+            let response = client()
+                .get(&url)
+                .header("Accept", VERBOSE)
+                .send()
+                .await
+                .unwrap();
             assert_eq!(response.status(), 200, "{url}");
             let body = json_of(response).await;
             for item in body["d"]["results"].as_array().unwrap() {
@@ -866,9 +912,39 @@ async fn the_bundled_sample_can_be_crawled() {
             }
         }
         assert_eq!(seen, count, "{}", list["Title"]);
-        let (status, _) = get_json(&portal, &format!("_api/web/lists(guid'{id}')/fields"), VERBOSE).await;
+        let (status, _) = get_json(
+            &portal,
+            &format!("_api/web/lists(guid'{id}')/fields"),
+            VERBOSE,
+        )
+        .await;
         assert_eq!(status, 200);
     }
-    eprintln!("downloaded {downloads} attachments from the bundled sample");
+    // `{{site}}` is replaced in every value, and the images it points to are served.
+    let origin = portal.base_url.as_str().trim_end_matches('/').to_owned();
+    for list in lists["value"].as_array().unwrap() {
+        let id = list["Id"].as_str().unwrap();
+        let path = format!("_api/web/lists(guid'{id}')/items?$top=5000");
+        let text = get(&portal, &path, Some(NOMETA))
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(!text.contains("{{site}}"));
+        let body: Value = serde_json::from_str(&text).unwrap();
+        for item in body["value"].as_array().unwrap() {
+            for value in item.as_object().unwrap().values() {
+                let Some(url) = value.get("Url").and_then(Value::as_str) else {
+                    continue;
+                };
+                if let Some(path) = url.strip_prefix(&format!("{origin}/PublishingImages/")) {
+                    let response = get(&portal, &format!("PublishingImages/{path}"), None).await;
+                    assert_eq!(response.status(), 200, "{url}");
+                    downloads += 1;
+                }
+            }
+        }
+    }
+    eprintln!("downloaded {downloads} files from the bundled sample");
     portal.shutdown().await;
 }

@@ -20,25 +20,47 @@ pub struct RunClock {
 impl RunClock {
     /// From `--bagging-date YYYY-MM-DD` (midnight in the portal's zone), else
     /// `SOURCE_DATE_EPOCH` (seconds), else now.
-    pub fn from_options(bagging_date: Option<&str>, source_date_epoch: Option<&str>, zone: &PortalZone) -> Result<Self, Error> {
+    pub fn from_options(
+        bagging_date: Option<&str>,
+        source_date_epoch: Option<&str>,
+        zone: &PortalZone,
+    ) -> Result<Self, Error> {
         if let Some(d) = bagging_date {
-            let date: jiff::civil::Date = d
-                .parse()
-                .map_err(|_| Error::Usage(format!("--bagging-date `{d}` is not a date: write it as YYYY-MM-DD, e.g. 2025-07-01")))?;
+            let date: jiff::civil::Date = d.parse().map_err(|_| {
+                Error::Usage(format!(
+                    "--bagging-date `{d}` is not a date: write it as YYYY-MM-DD, e.g. 2025-07-01"
+                ))
+            })?;
             let instant = zone
                 .local(date.to_datetime(jiff::civil::Time::midnight()))
-                .ok_or_else(|| Error::Usage(format!("--bagging-date `{d}` does not exist in {}", zone.name())))?;
-            return Ok(Self { instant, pinned: true });
+                .ok_or_else(|| {
+                    Error::Usage(format!(
+                        "--bagging-date `{d}` does not exist in {}",
+                        zone.name()
+                    ))
+                })?;
+            return Ok(Self {
+                instant,
+                pinned: true,
+            });
         }
         if let Some(s) = source_date_epoch.filter(|s| !s.trim().is_empty()) {
-            let secs: i64 = s
-                .trim()
-                .parse()
-                .map_err(|_| Error::Usage(format!("SOURCE_DATE_EPOCH `{s}` is not a number of seconds since 1970")))?;
-            let instant = Timestamp::from_second(secs).map_err(|_| Error::Usage(format!("SOURCE_DATE_EPOCH `{s}` is out of range")))?;
-            return Ok(Self { instant, pinned: true });
+            let secs: i64 = s.trim().parse().map_err(|_| {
+                Error::Usage(format!(
+                    "SOURCE_DATE_EPOCH `{s}` is not a number of seconds since 1970"
+                ))
+            })?;
+            let instant = Timestamp::from_second(secs)
+                .map_err(|_| Error::Usage(format!("SOURCE_DATE_EPOCH `{s}` is out of range")))?;
+            return Ok(Self {
+                instant,
+                pinned: true,
+            });
         }
-        Ok(Self { instant: Timestamp::now(), pinned: false })
+        Ok(Self {
+            instant: Timestamp::now(),
+            pinned: false,
+        })
     }
 
     /// The instant as RFC 3339 in the portal's zone.

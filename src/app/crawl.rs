@@ -12,7 +12,7 @@ use crate::bundle::{self, BagInfo, BagWriter, PayloadPath};
 use crate::error::Error;
 use crate::fetch::{Client, FetchOptions};
 use crate::fixity::Fixity;
-use crate::mapping::{ItemContext, Mapping, MappedItem, ResolvedMapping, WantedFile, WantedKind};
+use crate::mapping::{ItemContext, MappedItem, Mapping, ResolvedMapping, WantedFile, WantedKind};
 use crate::record::{self, FileRef};
 use crate::report::{CrawlReport, Failure, Progress, Skipped};
 use crate::sharepoint::Shape;
@@ -52,7 +52,11 @@ pub struct CrawlConfig {
 
 impl CrawlConfig {
     /// A configuration with defaults for everything but the essentials.
-    pub fn new(site: &str, mapping: impl Into<PathBuf>, out: impl Into<PathBuf>) -> Result<Self, Error> {
+    pub fn new(
+        site: &str,
+        mapping: impl Into<PathBuf>,
+        out: impl Into<PathBuf>,
+    ) -> Result<Self, Error> {
         Ok(Self {
             site: parse_site_url(site)?,
             mapping: mapping.into(),
@@ -70,10 +74,15 @@ impl CrawlConfig {
 
 /// Parses a site URL, adding the trailing slash that joins need.
 pub fn parse_site_url(site: &str) -> Result<Url, Error> {
-    let mut u = Url::parse(site)
-        .map_err(|e| Error::Usage(format!("site URL `{site}`: {e}; give it with its scheme, e.g. https://stp.longan.gov.vn/")))?;
+    let mut u = Url::parse(site).map_err(|e| {
+        Error::Usage(format!(
+            "site URL `{site}`: {e}; give it with its scheme, e.g. https://stp.longan.gov.vn/"
+        ))
+    })?;
     if !matches!(u.scheme(), "http" | "https") {
-        return Err(Error::Usage(format!("site URL `{site}`: only http and https are supported")));
+        return Err(Error::Usage(format!(
+            "site URL `{site}`: only http and https are supported"
+        )));
     }
     if !u.path().ends_with('/') {
         let p = format!("{}/", u.path());
@@ -123,7 +132,9 @@ pub async fn run(cfg: &CrawlConfig) -> Result<CrawlSummary, Error> {
     let mut crawl = Crawl {
         cfg,
         zone,
-        fetched_at: clock.stamp(&PortalZone::new(&mapping.list.time_zone).unwrap_or_else(|_| PortalZone::vietnam())),
+        fetched_at: clock.stamp(
+            &PortalZone::new(&mapping.list.time_zone).unwrap_or_else(|_| PortalZone::vietnam()),
+        ),
         clock,
         client: Client::new(&cfg.fetch)?,
         writer,
@@ -139,7 +150,9 @@ pub async fn run(cfg: &CrawlConfig) -> Result<CrawlSummary, Error> {
         },
         progress,
     };
-    crawl.progress.set_total(resolved.schema.list.item_count.unwrap_or(0));
+    crawl
+        .progress
+        .set_total(resolved.schema.list.item_count.unwrap_or(0));
     let query = resolved.item_query(cfg.page_size);
     while let Some(items) = source.next_page(&query).await? {
         crawl.archive_page(&resolved, &source, items).await?;
@@ -151,7 +164,11 @@ pub async fn run(cfg: &CrawlConfig) -> Result<CrawlSummary, Error> {
 fn prepare(cfg: &CrawlConfig) -> Result<(Mapping, PortalZone, RunClock, RestSource), Error> {
     let mapping = Mapping::load(&cfg.mapping)?;
     let zone = PortalZone::new(&mapping.list.time_zone).map_err(|e| Error::Usage(e.to_string()))?;
-    let clock = RunClock::from_options(cfg.bagging_date.as_deref(), cfg.source_date_epoch.as_deref(), &zone)?;
+    let clock = RunClock::from_options(
+        cfg.bagging_date.as_deref(),
+        cfg.source_date_epoch.as_deref(),
+        &zone,
+    )?;
     if cfg.out.exists() {
         return Err(Error::Usage(format!(
             "{} already exists: choose another --out, or remove it if it is an old bag you no longer need",
@@ -195,7 +212,12 @@ struct Job {
 }
 
 impl Crawl<'_> {
-    async fn archive_page(&mut self, resolved: &ResolvedMapping, source: &RestSource, items: Vec<RawItem>) -> Result<(), Error> {
+    async fn archive_page(
+        &mut self,
+        resolved: &ResolvedMapping,
+        source: &RestSource,
+        items: Vec<RawItem>,
+    ) -> Result<(), Error> {
         self.report.counts.pages += 1;
         let n_items = items.len();
         let file_url = |p: &str| source.file_url(p).ok();
@@ -215,7 +237,10 @@ impl Crawl<'_> {
             self.report.counts.items_seen += 1;
             if !resolved.wants(item) {
                 self.report.counts.items_skipped += 1;
-                self.report.skipped.push(Skipped { item_id: item.id, reason: "another content type".into() });
+                self.report.skipped.push(Skipped {
+                    item_id: item.id,
+                    reason: "another content type".into(),
+                });
                 self.progress.item_done(&self.totals());
                 continue;
             }
@@ -227,28 +252,45 @@ impl Crawl<'_> {
                 }
             }
         }
-        self.fetch_files(mapped.iter().flat_map(|m| m.wanted.iter())).await?;
+        self.fetch_files(mapped.iter().flat_map(|m| m.wanted.iter()))
+            .await?;
         for m in mapped {
             self.write_record(m)?;
             self.progress.item_done(&self.totals());
         }
-        self.progress.page_done(&format!("page {}: {n_items} items; {}", self.report.counts.pages, self.totals()));
+        self.progress.page_done(&format!(
+            "page {}: {n_items} items; {}",
+            self.report.counts.pages,
+            self.totals()
+        ));
         Ok(())
     }
 
     fn totals(&self) -> String {
         let c = &self.report.counts;
-        format!("{} records, {} files, {}", c.items_archived, c.files, crate::report::human_bytes(c.file_bytes))
+        format!(
+            "{} records, {} files, {}",
+            c.items_archived,
+            c.files,
+            crate::report::human_bytes(c.file_bytes)
+        )
     }
 
     fn fail(&mut self, item_id: Option<i64>, url: Option<String>, error: String) {
-        let f = Failure { item_id, url, error };
+        let f = Failure {
+            item_id,
+            url,
+            error,
+        };
         self.progress.note(&format!("failed: {f}"));
         self.report.failures.push(f);
     }
 
     /// Fetches every wanted file not fetched yet, concurrently, into the staging bag.
-    async fn fetch_files<'w>(&mut self, wanted: impl Iterator<Item = &'w WantedFile>) -> Result<(), Error> {
+    async fn fetch_files<'w>(
+        &mut self,
+        wanted: impl Iterator<Item = &'w WantedFile>,
+    ) -> Result<(), Error> {
         let mut jobs = Vec::new();
         for w in wanted {
             let key = w.url.to_string();
@@ -257,7 +299,11 @@ impl Crawl<'_> {
             }
             let payload = self.paths.plan(&w.path)?;
             let dest = self.writer.data_path(&payload)?;
-            jobs.push(Job { url: w.url.clone(), payload, dest });
+            jobs.push(Job {
+                url: w.url.clone(),
+                payload,
+                dest,
+            });
         }
         let client = self.client.clone();
         let limit = self.cfg.fetch.concurrency.max(1) * 2;
@@ -277,7 +323,8 @@ impl Crawl<'_> {
                     self.report.counts.files += 1;
                     self.report.counts.file_bytes += fixity.size;
                     self.writer.add_file(&job.payload, fixity.clone())?;
-                    self.files.insert(key, Ok((format!("data/{}", job.payload.as_str()), fixity)));
+                    self.files
+                        .insert(key, Ok((format!("data/{}", job.payload.as_str()), fixity)));
                 }
                 Err(e @ crate::fetch::FetchError::Io { .. }) => return Err(e.into()),
                 Err(e) => {
@@ -310,7 +357,9 @@ impl Crawl<'_> {
                             }
                         }
                         WantedKind::BodyImage(i) => {
-                            if let Some(img) = record.body.as_mut().and_then(|b| b.images.get_mut(i)) {
+                            if let Some(img) =
+                                record.body.as_mut().and_then(|b| b.images.get_mut(i))
+                            {
                                 img.file = file;
                             }
                         }
@@ -333,26 +382,50 @@ impl Crawl<'_> {
         Ok(())
     }
 
-    fn finish(mut self, mapping: &Mapping, resolved: &ResolvedMapping, started: Instant) -> Result<CrawlSummary, Error> {
-        self.report.counts.items_failed += self.report.failures.iter().filter(|f| f.url.is_none()).count() as u64;
+    fn finish(
+        mut self,
+        mapping: &Mapping,
+        resolved: &ResolvedMapping,
+        started: Instant,
+    ) -> Result<CrawlSummary, Error> {
+        self.report.counts.items_failed += self
+            .report
+            .failures
+            .iter()
+            .filter(|f| f.url.is_none())
+            .count() as u64;
         self.report.complete = self.report.failures.is_empty();
-        self.writer.add_bytes(&PayloadPath::new("schema/record.schema.json")?, record::schema::SCHEMA_JSON.as_bytes())?;
+        self.writer.add_bytes(
+            &PayloadPath::new("schema/record.schema.json")?,
+            record::schema::SCHEMA_JSON.as_bytes(),
+        )?;
         let mut tsv = String::from("original_url\tpayload_path\n");
         for (url, r) in &self.files {
             if let Ok((path, _)) = r {
                 tsv.push_str(&format!("{url}\t{path}\n"));
             }
         }
-        self.writer.add_bytes(&PayloadPath::new("path-map.tsv")?, tsv.as_bytes())?;
+        self.writer
+            .add_bytes(&PayloadPath::new("path-map.tsv")?, tsv.as_bytes())?;
         let mut report_json = serde_json::to_vec_pretty(&self.report).unwrap_or_default();
         report_json.push(b'\n');
-        self.writer.add_bytes(&PayloadPath::new("crawl-report.json")?, &report_json)?;
+        self.writer
+            .add_bytes(&PayloadPath::new("crawl-report.json")?, &report_json)?;
 
         let host = crate::mapping::apply::host_key(&self.cfg.site);
         let date = self.clock.date(&self.zone);
         let mut info = BagInfo {
-            source_organization: Some(mapping.bag.source_organization.clone().unwrap_or_else(|| host.clone())),
-            external_identifier: Some(format!("urn:sharc:{host}:{}:{date}", resolved.schema.list.id)),
+            source_organization: Some(
+                mapping
+                    .bag
+                    .source_organization
+                    .clone()
+                    .unwrap_or_else(|| host.clone()),
+            ),
+            external_identifier: Some(format!(
+                "urn:sharc:{host}:{}:{date}",
+                resolved.schema.list.id
+            )),
             external_description: mapping.bag.external_description.clone(),
             bagging_date: date.parse().ok(),
             software_agent: Some(format!("sharc/{}", env!("CARGO_PKG_VERSION"))),
@@ -364,16 +437,29 @@ impl Crawl<'_> {
         if let Some(c) = &mapping.bag.contact_email {
             info.extra.push(("Contact-Email".into(), c.clone()));
         }
-        info.extra.push(("Source-URL".into(), self.cfg.site.to_string()));
+        info.extra
+            .push(("Source-URL".into(), self.cfg.site.to_string()));
         if !self.report.complete {
             info.extra.push((
                 "Internal-Sender-Description".into(),
-                format!("PARTIAL: {} failure(s); see data/crawl-report.json", self.report.failures.len()),
+                format!(
+                    "PARTIAL: {} failure(s); see data/crawl-report.json",
+                    self.report.failures.len()
+                ),
             ));
         }
         let finished = self.writer.finish(info)?;
-        let outcome = if self.report.complete { Outcome::Success } else { Outcome::Partial };
-        Ok(CrawlSummary { bag: finished.path, report: self.report, elapsed: started.elapsed(), outcome })
+        let outcome = if self.report.complete {
+            Outcome::Success
+        } else {
+            Outcome::Partial
+        };
+        Ok(CrawlSummary {
+            bag: finished.path,
+            report: self.report,
+            elapsed: started.elapsed(),
+            outcome,
+        })
     }
 }
 

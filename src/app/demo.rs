@@ -10,7 +10,10 @@ use std::path::{Path, PathBuf};
 pub async fn serve(dir: &Path, opts: PortalOptions, port: u16) -> Result<(), Error> {
     let portal = RunningPortal::start(&resolve_sample_dir(dir), opts, port).await?;
     println!("serving {} at {}", dir.display(), portal.base_url);
-    println!("try: sharc crawl {} --mapping mappings/tin-tuc-mo-rong.toml --out /tmp/stp-bag", portal.base_url);
+    println!(
+        "try: sharc crawl {} --mapping mappings/tin-tuc-mo-rong.toml --out /tmp/stp-bag",
+        portal.base_url
+    );
     std::future::pending::<()>().await;
     Ok(())
 }
@@ -34,7 +37,11 @@ pub async fn run(sample_dir: &Path, out: &Path) -> Result<Outcome, Error> {
     println!("crawled the sample portal: {}", summary.line());
     let verdict = super::verify::run(&summary.bag)?;
     println!("bag: {}", summary.bag.display());
-    println!("check it yourself: sharc verify {}   (or: bagit.py --validate {})", summary.bag.display(), summary.bag.display());
+    println!(
+        "check it yourself: sharc verify {}   (or: bagit.py --validate {})",
+        summary.bag.display(),
+        summary.bag.display()
+    );
     Ok(match (verdict, summary.outcome) {
         (Outcome::Success, o) => o,
         (v, _) => v,
@@ -48,5 +55,9 @@ fn resolve_sample_dir(p: &Path) -> PathBuf {
         return p.to_path_buf();
     }
     let built = Path::new(env!("CARGO_MANIFEST_DIR")).join(p);
-    if built.exists() { built } else { p.to_path_buf() }
+    if built.exists() {
+        built
+    } else {
+        p.to_path_buf()
+    }
 }

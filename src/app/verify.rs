@@ -44,7 +44,11 @@ impl Verdict {
 pub fn check(path: &Path) -> Result<Verdict, Error> {
     let bag = bundle::verify_bag(path)?;
     let (records, records_checked) = check_records(path, &bag)?;
-    Ok(Verdict { bag, records, records_checked })
+    Ok(Verdict {
+        bag,
+        records,
+        records_checked,
+    })
 }
 
 /// Verifies the bag at `path`, printing each problem; `Invalid` when there is any.
@@ -101,9 +105,23 @@ fn check_records(bag: &Path, report: &VerifyReport) -> Result<(Vec<RecordProblem
     entries.sort();
     let mut problems = Vec::new();
     for p in &entries {
-        let rel = format!("data/records/{}", p.file_name().map(|n| n.to_string_lossy()).unwrap_or_default());
-        let mut problem = |code: &'static str, message: String| problems.push(RecordProblem { path: rel.clone(), code, message });
-        let value: serde_json::Value = match std::fs::read(p).map_err(|e| e.to_string()).and_then(|b| serde_json::from_slice(&b).map_err(|e| e.to_string())) {
+        let rel = format!(
+            "data/records/{}",
+            p.file_name()
+                .map(|n| n.to_string_lossy())
+                .unwrap_or_default()
+        );
+        let mut problem = |code: &'static str, message: String| {
+            problems.push(RecordProblem {
+                path: rel.clone(),
+                code,
+                message,
+            })
+        };
+        let value: serde_json::Value = match std::fs::read(p)
+            .map_err(|e| e.to_string())
+            .and_then(|b| serde_json::from_slice(&b).map_err(|e| e.to_string()))
+        {
             Ok(v) => v,
             Err(e) => {
                 problem("invalid-record", format!("not a readable JSON record: {e}"));
@@ -111,7 +129,10 @@ fn check_records(bag: &Path, report: &VerifyReport) -> Result<(Vec<RecordProblem
             }
         };
         for v in validator.violations(&value) {
-            problem("invalid-record", format!("does not match the record schema: {v}"));
+            problem(
+                "invalid-record",
+                format!("does not match the record schema: {v}"),
+            );
         }
         let Ok(record) = serde_json::from_value::<Record>(value) else {
             continue;
@@ -127,15 +148,30 @@ fn check_records(bag: &Path, report: &VerifyReport) -> Result<(Vec<RecordProblem
 
 fn check_file(bag: &Path, report: &VerifyReport, file: &FileRef) -> Option<String> {
     let Some(digests) = report.manifest.get(&file.path) else {
-        return Some(format!("points to {}, which is not in the payload manifests", file.path));
+        return Some(format!(
+            "points to {}, which is not in the payload manifests",
+            file.path
+        ));
     };
-    if digests.get("sha256").is_some_and(|d| !d.eq_ignore_ascii_case(&file.sha256))
-        || digests.get("sha512").is_some_and(|d| !d.eq_ignore_ascii_case(&file.sha512))
+    if digests
+        .get("sha256")
+        .is_some_and(|d| !d.eq_ignore_ascii_case(&file.sha256))
+        || digests
+            .get("sha512")
+            .is_some_and(|d| !d.eq_ignore_ascii_case(&file.sha512))
     {
-        return Some(format!("points to {} with digests that differ from the manifests", file.path));
+        return Some(format!(
+            "points to {} with digests that differ from the manifests",
+            file.path
+        ));
     }
     match std::fs::metadata(bag.join(&file.path)) {
-        Ok(m) if m.len() != file.size => Some(format!("says {} is {} bytes; it is {}", file.path, file.size, m.len())),
+        Ok(m) if m.len() != file.size => Some(format!(
+            "says {} is {} bytes; it is {}",
+            file.path,
+            file.size,
+            m.len()
+        )),
         Ok(_) => None,
         Err(_) => Some(format!("points to {}, which is missing", file.path)),
     }

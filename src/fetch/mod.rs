@@ -42,7 +42,10 @@ impl Default for FetchOptions {
             connect_timeout: Duration::from_secs(15),
             read_timeout: Duration::from_secs(60),
             retry: RetryPolicy::default(),
-            user_agent: format!("sharc/{} (+archiving; SharePoint portal archiver)", env!("CARGO_PKG_VERSION")),
+            user_agent: format!(
+                "sharc/{} (+archiving; SharePoint portal archiver)",
+                env!("CARGO_PKG_VERSION")
+            ),
         }
     }
 }
@@ -158,7 +161,13 @@ impl Client {
     pub async fn get(&self, url: &Url, accept: &str) -> Result<Body, FetchError> {
         self.with_retries(url, || async {
             let _slot = self.slots.acquire().await;
-            let resp = match self.http.get(url.clone()).header(ACCEPT, accept).send().await {
+            let resp = match self
+                .http
+                .get(url.clone())
+                .header(ACCEPT, accept)
+                .send()
+                .await
+            {
                 Ok(r) => r,
                 Err(e) => return Ok(network_attempt(url, &e)),
             };
@@ -176,12 +185,19 @@ impl Client {
             if let Some(expected) = expected
                 && bytes.len() as u64 != expected
             {
-                return Ok(Attempt::Retry { wait: None, why: format!("body truncated: {} of {expected} bytes", bytes.len()) });
+                return Ok(Attempt::Retry {
+                    wait: None,
+                    why: format!("body truncated: {} of {expected} bytes", bytes.len()),
+                });
             }
             if !status.is_success() {
                 return Err(status_error(url, status, bytes));
             }
-            Ok(Attempt::Done(Body { url: final_url, headers, bytes }))
+            Ok(Attempt::Done(Body {
+                url: final_url,
+                headers,
+                bytes,
+            }))
         })
         .await
     }
@@ -207,7 +223,10 @@ impl Client {
                     return Err(status_error(url, status, body));
                 }
                 let expected = content_length(resp.headers());
-                let io = |source| FetchError::Io { path: part.clone(), source };
+                let io = |source| FetchError::Io {
+                    path: part.clone(),
+                    source,
+                };
                 let mut file = tokio::fs::File::create(&part).await.map_err(io)?;
                 let mut hasher = FixityHasher::new();
                 let mut stream = resp.bytes_stream();
@@ -235,7 +254,10 @@ impl Client {
             Ok(fixity) => {
                 tokio::fs::rename(&part, dest)
                     .await
-                    .map_err(|source| FetchError::Io { path: dest.to_path_buf(), source })?;
+                    .map_err(|source| FetchError::Io {
+                        path: dest.to_path_buf(),
+                        source,
+                    })?;
                 Ok(fixity)
             }
             Err(e) => {
@@ -251,7 +273,10 @@ impl Client {
             return None;
         }
         let wait = retry::retry_after(resp.headers());
-        Some(Attempt::Retry { wait, why: format!("HTTP {status}") })
+        Some(Attempt::Retry {
+            wait,
+            why: format!("HTTP {status}"),
+        })
     }
 
     async fn with_retries<T, F, Fut>(&self, url: &Url, mut attempt: F) -> Result<T, FetchError>
@@ -268,7 +293,11 @@ impl Client {
                 Attempt::Retry { wait, why } => {
                     let delay = self.retry.delay(n, wait);
                     if n >= self.retry.max_attempts || waited + delay > self.retry.max_total_wait {
-                        return Err(FetchError::GaveUp { url: url.to_string(), attempts: n, last: why });
+                        return Err(FetchError::GaveUp {
+                            url: url.to_string(),
+                            attempts: n,
+                            last: why,
+                        });
                     }
                     tracing::debug!(%url, attempt = n, ?delay, %why, "retrying");
                     tokio::time::sleep(delay).await;
@@ -297,9 +326,20 @@ fn network_attempt<T>(url: &Url, e: &reqwest::Error) -> Attempt<T> {
 fn status_error(url: &Url, status: StatusCode, mut body: Vec<u8>) -> FetchError {
     body.truncate(64 * 1024);
     let detail = crate::sharepoint::error_body::parse(&body)
-        .map(|e| if e.message.is_empty() { e.code } else { format!("{}: {}", e.code, e.message) })
+        .map(|e| {
+            if e.message.is_empty() {
+                e.code
+            } else {
+                format!("{}: {}", e.code, e.message)
+            }
+        })
         .or_else(|| hint_for(status.as_u16()).map(str::to_string));
-    FetchError::Status { url: url.to_string(), status: status.as_u16(), detail, body }
+    FetchError::Status {
+        url: url.to_string(),
+        status: status.as_u16(),
+        detail,
+        body,
+    }
 }
 
 fn hint_for(status: u16) -> Option<&'static str> {
@@ -312,7 +352,10 @@ fn hint_for(status: u16) -> Option<&'static str> {
 }
 
 fn part_path(dest: &Path) -> PathBuf {
-    let mut name = dest.file_name().map(|n| n.to_os_string()).unwrap_or_default();
+    let mut name = dest
+        .file_name()
+        .map(|n| n.to_os_string())
+        .unwrap_or_default();
     name.push(".part");
     dest.with_file_name(name)
 }

@@ -38,7 +38,9 @@ impl RetryPolicy {
         let d = match retry_after {
             Some(d) => d,
             None => {
-                let exp = self.base_delay.saturating_mul(1u32 << attempt.saturating_sub(1).min(16));
+                let exp = self
+                    .base_delay
+                    .saturating_mul(1u32 << attempt.saturating_sub(1).min(16));
                 let capped = exp.min(self.max_delay);
                 // Equal jitter: half fixed, half random, so waits still grow.
                 let half = capped / 2;
@@ -56,7 +58,10 @@ pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
         return Some(Duration::from_secs(secs));
     }
     let when = httpdate::parse_http_date(v).ok()?;
-    Some(when.duration_since(SystemTime::now()).unwrap_or(Duration::ZERO))
+    Some(
+        when.duration_since(SystemTime::now())
+            .unwrap_or(Duration::ZERO),
+    )
 }
 
 fn jitter(max: Duration) -> Duration {
@@ -64,7 +69,7 @@ fn jitter(max: Duration) -> Duration {
         .duration_since(SystemTime::UNIX_EPOCH)
         .map(|d| d.subsec_nanos())
         .unwrap_or(0);
-    let frac = (nanos.wrapping_mul(2_654_435_761) % 1000) as u32;
+    let frac = nanos.wrapping_mul(2_654_435_761) % 1000;
     max * frac / 1000
 }
 
@@ -79,20 +84,35 @@ mod tests {
         h.insert(RETRY_AFTER, HeaderValue::from_static("120"));
         assert_eq!(retry_after(&h), Some(Duration::from_secs(120)));
         let future = SystemTime::now() + Duration::from_secs(30);
-        h.insert(RETRY_AFTER, HeaderValue::from_str(&httpdate::fmt_http_date(future)).unwrap());
+        h.insert(
+            RETRY_AFTER,
+            HeaderValue::from_str(&httpdate::fmt_http_date(future)).unwrap(),
+        );
         let d = retry_after(&h).unwrap();
-        assert!(d <= Duration::from_secs(30) && d >= Duration::from_secs(28), "{d:?}");
+        assert!(
+            d <= Duration::from_secs(30) && d >= Duration::from_secs(28),
+            "{d:?}"
+        );
     }
 
     #[test]
     fn backoff_grows_and_is_capped() {
-        let p = RetryPolicy { max_delay: Duration::from_secs(10), ..RetryPolicy::default() };
+        let p = RetryPolicy {
+            max_delay: Duration::from_secs(10),
+            ..RetryPolicy::default()
+        };
         let d1 = p.delay(1, None);
         let d4 = p.delay(4, None);
         assert!(d1 <= Duration::from_secs(1) && d1 >= Duration::from_millis(500));
         assert!(d4 >= Duration::from_secs(4) && d4 <= Duration::from_secs(8));
         let d30 = p.delay(30, None);
-        assert!(d30 >= Duration::from_secs(5) && d30 <= Duration::from_secs(10), "{d30:?}");
-        assert_eq!(p.delay(1, Some(Duration::from_secs(600))), Duration::from_secs(10));
+        assert!(
+            d30 >= Duration::from_secs(5) && d30 <= Duration::from_secs(10),
+            "{d30:?}"
+        );
+        assert_eq!(
+            p.delay(1, Some(Duration::from_secs(600))),
+            Duration::from_secs(10)
+        );
     }
 }

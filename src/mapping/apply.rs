@@ -62,14 +62,25 @@ pub enum WantedKind {
 }
 
 /// Keys that feed `source` rather than `extra`.
-const SOURCE_KEYS: &[&str] = &["Id", "ID", "GUID", "ContentTypeId", "OData__UIVersionString"];
+const SOURCE_KEYS: &[&str] = &[
+    "Id",
+    "ID",
+    "GUID",
+    "ContentTypeId",
+    "OData__UIVersionString",
+];
 
 impl ResolvedMapping {
     /// Whether the item is of the mapping's content type (always, when none is named).
     pub fn wants(&self, item: &RawItem) -> bool {
-        match (&self.content_type, item.props.get("ContentTypeId").and_then(Value::as_str)) {
+        match (
+            &self.content_type,
+            item.props.get("ContentTypeId").and_then(Value::as_str),
+        ) {
             (None, _) => true,
-            (Some((prefix, _)), Some(id)) => id.to_ascii_lowercase().starts_with(&prefix.to_ascii_lowercase()),
+            (Some((prefix, _)), Some(id)) => id
+                .to_ascii_lowercase()
+                .starts_with(&prefix.to_ascii_lowercase()),
             (Some(_), None) => true,
         }
     }
@@ -86,8 +97,14 @@ impl ResolvedMapping {
                 used_keys.insert(format!("{key}StringId"));
             }
             let raw = item.props.get(key);
-            let v = convert(*conversion, raw, ctx.zone)
-                .map_err(|e| format!("field `{}` ({}, {}): {e}", field.title, neutral.name(), super::file::conversion_name(*conversion)))?;
+            let v = convert(*conversion, raw, ctx.zone).map_err(|e| {
+                format!(
+                    "field `{}` ({}, {}): {e}",
+                    field.title,
+                    neutral.name(),
+                    super::file::conversion_name(*conversion)
+                )
+            })?;
             if let (Some(Value::String(s)), Neutral::Text(t)) = (raw, &v)
                 && s.trim() != t
                 && matches!(conversion, Conversion::Text | Conversion::Choice)
@@ -109,17 +126,31 @@ impl ResolvedMapping {
         let mut wanted = Vec::new();
         let title = as_text(take(NeutralField::Title));
         let body = match take(NeutralField::Body) {
-            Neutral::Html { html, text } => Some(self.body_with_images(html, text, ctx, &mut wanted)),
-            Neutral::Text(t) => Some(Body { html: t.clone(), text: t, images: vec![] }),
+            Neutral::Html { html, text } => {
+                Some(self.body_with_images(html, text, ctx, &mut wanted))
+            }
+            Neutral::Text(t) => Some(Body {
+                html: t.clone(),
+                text: t,
+                images: vec![],
+            }),
             _ => None,
         };
         let caption = as_text(take(NeutralField::ImageCaption));
         let image = match take(NeutralField::Image) {
             Neutral::Link { url, description } => {
                 if let Some((abs, path)) = self.same_site(&url, ctx) {
-                    wanted.push(WantedFile { kind: WantedKind::Image, url: abs, path });
+                    wanted.push(WantedFile {
+                        kind: WantedKind::Image,
+                        url: abs,
+                        path,
+                    });
                 }
-                Some(Image { url, caption: caption.or(description), file: None })
+                Some(Image {
+                    url,
+                    caption: caption.or(description),
+                    file: None,
+                })
             }
             _ => None,
         };
@@ -129,31 +160,64 @@ impl ResolvedMapping {
                 .enumerate()
                 .filter_map(|(i, a)| {
                     let url = (ctx.file_url)(&a.server_relative_url)?;
-                    wanted.push(WantedFile { kind: WantedKind::Attachment(i), url: url.clone(), path: a.server_relative_url.clone() });
-                    Some(Attachment { name: a.file_name.clone(), url: url.to_string(), file: None })
+                    wanted.push(WantedFile {
+                        kind: WantedKind::Attachment(i),
+                        url: url.clone(),
+                        path: a.server_relative_url.clone(),
+                    });
+                    Some(Attachment {
+                        name: a.file_name.clone(),
+                        url: url.to_string(),
+                        file: None,
+                    })
                 })
                 .collect()
         } else {
             Vec::new()
         };
         let created = stamp(take(NeutralField::CreatedAt), take(NeutralField::CreatedBy));
-        let modified = stamp(take(NeutralField::ModifiedAt), take(NeutralField::ModifiedBy));
-        let content_type_id = item.props.get("ContentTypeId").and_then(Value::as_str).map(str::to_string);
+        let modified = stamp(
+            take(NeutralField::ModifiedAt),
+            take(NeutralField::ModifiedBy),
+        );
+        let content_type_id = item
+            .props
+            .get("ContentTypeId")
+            .and_then(Value::as_str)
+            .map(str::to_string);
         let record = Record {
             schema: record::SCHEMA_ID.into(),
             schema_version: record::SCHEMA_VERSION.into(),
-            id: format!("urn:sharc:{}:{}:{}", host_key(ctx.site), self.schema.list.id, item.id),
+            id: format!(
+                "urn:sharc:{}:{}:{}",
+                host_key(ctx.site),
+                self.schema.list.id,
+                item.id
+            ),
             source: SourceInfo {
                 site: ctx.site.to_string(),
                 list: self.schema.list.title.clone(),
                 list_id: self.schema.list.id.clone(),
                 item_id: item.id,
-                guid: item.props.get("GUID").and_then(Value::as_str).map(str::to_string),
-                url: format!("{}_api/web/lists(guid'{}')/items({})", ctx.site, self.schema.list.id, item.id),
-                content_type: content_type_id.as_deref().and_then(|id| self.content_type_name(id)),
+                guid: item
+                    .props
+                    .get("GUID")
+                    .and_then(Value::as_str)
+                    .map(str::to_string),
+                url: format!(
+                    "{}_api/web/lists(guid'{}')/items({})",
+                    ctx.site, self.schema.list.id, item.id
+                ),
+                content_type: content_type_id
+                    .as_deref()
+                    .and_then(|id| self.content_type_name(id)),
                 content_type_id,
                 via: ctx.via.as_str().into(),
-                version: item.props.get("OData__UIVersionString").and_then(Value::as_str).map(str::to_string),
+                version: item
+                    .props
+                    .get("OData__UIVersionString")
+                    .and_then(Value::as_str)
+                    .map(str::to_string),
                 etag: item.etag.clone(),
                 fetched_at: ctx.fetched_at.into(),
             },
@@ -194,16 +258,32 @@ impl ResolvedMapping {
         Ok(MappedItem { record, wanted })
     }
 
-    fn body_with_images(&self, html: String, text: String, ctx: &ItemContext<'_>, wanted: &mut Vec<WantedFile>) -> Body {
+    fn body_with_images(
+        &self,
+        html: String,
+        text: String,
+        ctx: &ItemContext<'_>,
+        wanted: &mut Vec<WantedFile>,
+    ) -> Body {
         let mut images = Vec::new();
         let mut seen = BTreeSet::new();
         for src in crate::text::html::image_sources(&html) {
-            let Some((abs, path)) = self.same_site(&src, ctx) else { continue };
+            let Some((abs, path)) = self.same_site(&src, ctx) else {
+                continue;
+            };
             if !seen.insert(abs.to_string()) {
                 continue;
             }
-            wanted.push(WantedFile { kind: WantedKind::BodyImage(images.len()), url: abs.clone(), path });
-            images.push(BodyImage { src, url: abs.to_string(), file: None });
+            wanted.push(WantedFile {
+                kind: WantedKind::BodyImage(images.len()),
+                url: abs.clone(),
+                path,
+            });
+            images.push(BodyImage {
+                src,
+                url: abs.to_string(),
+                file: None,
+            });
         }
         Body { html, text, images }
     }
@@ -215,12 +295,17 @@ impl ResolvedMapping {
         if !matches!(abs.scheme(), "http" | "https") {
             return None;
         }
-        let same = abs.host_str() == ctx.site.host_str() && abs.port_or_known_default() == ctx.site.port_or_known_default();
-        let allowed = abs.host_str().is_some_and(|h| ctx.allowed_hosts.iter().any(|a| a.eq_ignore_ascii_case(h)));
+        let same = abs.host_str() == ctx.site.host_str()
+            && abs.port_or_known_default() == ctx.site.port_or_known_default();
+        let allowed = abs
+            .host_str()
+            .is_some_and(|h| ctx.allowed_hosts.iter().any(|a| a.eq_ignore_ascii_case(h)));
         if !same && !allowed {
             return None;
         }
-        let path = percent_encoding::percent_decode_str(abs.path()).decode_utf8_lossy().into_owned();
+        let path = percent_encoding::percent_decode_str(abs.path())
+            .decode_utf8_lossy()
+            .into_owned();
         Some((abs, path))
     }
 

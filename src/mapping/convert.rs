@@ -46,7 +46,11 @@ pub enum Neutral {
 }
 
 /// Converts `raw` (absent = `None`) with `conversion`.
-pub fn convert(conversion: Conversion, raw: Option<&Value>, zone: &PortalZone) -> Result<Neutral, String> {
+pub fn convert(
+    conversion: Conversion,
+    raw: Option<&Value>,
+    zone: &PortalZone,
+) -> Result<Neutral, String> {
     let v = match raw {
         None | Some(Value::Null) => return Ok(Neutral::Null),
         Some(v) => v,
@@ -56,7 +60,10 @@ pub fn convert(conversion: Conversion, raw: Option<&Value>, zone: &PortalZone) -
         C::Text | C::Choice => text_of(v).map(|t| opt_text(&t)),
         C::Html => match v {
             Value::String(s) if s.trim().is_empty() => Ok(Neutral::Null),
-            Value::String(s) => Ok(Neutral::Html { html: s.clone(), text: text::html::to_text(s) }),
+            Value::String(s) => Ok(Neutral::Html {
+                html: s.clone(),
+                text: text::html::to_text(s),
+            }),
             other => Err(format!("expected HTML text, found {}", kind(other))),
         },
         C::Integer => integer(v).map(Neutral::Int),
@@ -64,11 +71,26 @@ pub fn convert(conversion: Conversion, raw: Option<&Value>, zone: &PortalZone) -
         C::Boolean => boolean(v).map(Neutral::Bool),
         C::Datetime => match v {
             Value::String(s) if s.trim().is_empty() => Ok(Neutral::Null),
-            Value::String(s) => zone.from_sharepoint(s).map(Neutral::Instant).ok_or_else(|| format!("`{s}` is not a SharePoint date")),
+            Value::String(s) => zone
+                .from_sharepoint(s)
+                .map(Neutral::Instant)
+                .ok_or_else(|| format!("`{s}` is not a SharePoint date")),
             other => Err(format!("expected a date, found {}", kind(other))),
         },
-        C::Lookup | C::Multichoice => list_of(v).map(|l| if l.is_empty() { Neutral::Null } else { Neutral::List(l) }),
-        C::User => list_of(v).map(|l| if l.is_empty() { Neutral::Null } else { Neutral::Text(l.join(", ")) }),
+        C::Lookup | C::Multichoice => list_of(v).map(|l| {
+            if l.is_empty() {
+                Neutral::Null
+            } else {
+                Neutral::List(l)
+            }
+        }),
+        C::User => list_of(v).map(|l| {
+            if l.is_empty() {
+                Neutral::Null
+            } else {
+                Neutral::Text(l.join(", "))
+            }
+        }),
         C::Url | C::Image => link(v),
         C::ModerationStatus => approval(v).map(Neutral::Approval),
         C::Attachments => Ok(Neutral::Null),
@@ -88,7 +110,11 @@ fn kind(v: &Value) -> &'static str {
 
 fn opt_text(t: &str) -> Neutral {
     let t = text::nfc(t.trim());
-    if t.is_empty() { Neutral::Null } else { Neutral::Text(t) }
+    if t.is_empty() {
+        Neutral::Null
+    } else {
+        Neutral::Text(t)
+    }
 }
 
 fn text_of(v: &Value) -> Result<String, String> {
@@ -104,18 +130,31 @@ fn text_of(v: &Value) -> Result<String, String> {
 /// `12;#Nguyễn Văn A` → `Nguyễn Văn A`; other strings unchanged.
 fn strip_lookup_prefix(s: &str) -> &str {
     match s.split_once(";#") {
-        Some((id, rest)) if !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()) && !rest.contains(";#") => rest,
+        Some((id, rest))
+            if !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()) && !rest.contains(";#") =>
+        {
+            rest
+        }
         _ => s,
     }
 }
 
 fn list_of(v: &Value) -> Result<Vec<String>, String> {
     match v {
-        Value::Array(items) => items.iter().map(one_title).filter_map(|r| r.transpose()).collect(),
+        Value::Array(items) => items
+            .iter()
+            .map(one_title)
+            .filter_map(|r| r.transpose())
+            .collect(),
         Value::Object(_) => one_title(v).map(|t| t.into_iter().collect()),
         Value::String(s) => Ok(split_sharepoint_multi(s)),
-        Value::Number(_) => Err("a lookup id without its value: the lookup was not expanded".into()),
-        other => Err(format!("expected lookup or choice values, found {}", kind(other))),
+        Value::Number(_) => {
+            Err("a lookup id without its value: the lookup was not expanded".into())
+        }
+        other => Err(format!(
+            "expected lookup or choice values, found {}",
+            kind(other)
+        )),
     }
 }
 
@@ -129,7 +168,9 @@ fn one_title(v: &Value) -> Result<Option<String>, String> {
             .and_then(Value::as_str)
             .map(|s| text::nfc(s.trim()))),
         Value::Null => Ok(None),
-        Value::Number(_) => Err("a lookup id without its value: the lookup was not expanded".into()),
+        Value::Number(_) => {
+            Err("a lookup id without its value: the lookup was not expanded".into())
+        }
         other => Err(format!("expected a lookup value, found {}", kind(other))),
     }
 }
@@ -141,9 +182,21 @@ fn split_sharepoint_multi(s: &str) -> Vec<String> {
         return if t.is_empty() { vec![] } else { vec![t] };
     }
     let parts: Vec<&str> = s.split(";#").collect();
-    let lookup_style = parts.len() >= 2 && parts.iter().step_by(2).all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
-    let values: Vec<&str> = if lookup_style { parts.into_iter().skip(1).step_by(2).collect() } else { parts };
-    values.into_iter().map(|p| text::nfc(p.trim())).filter(|p| !p.is_empty()).collect()
+    let lookup_style = parts.len() >= 2
+        && parts
+            .iter()
+            .step_by(2)
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+    let values: Vec<&str> = if lookup_style {
+        parts.into_iter().skip(1).step_by(2).collect()
+    } else {
+        parts
+    };
+    values
+        .into_iter()
+        .map(|p| text::nfc(p.trim()))
+        .filter(|p| !p.is_empty())
+        .collect()
 }
 
 fn integer(v: &Value) -> Result<i64, String> {
@@ -158,9 +211,17 @@ fn number(v: &Value) -> Result<f64, String> {
     match v {
         Value::Number(n) => n.as_f64().ok_or_else(|| format!("`{n}` is not a number")),
         Value::String(s) => {
-            let cleaned: String = strip_lookup_prefix(s).chars().filter(|c| !c.is_whitespace() && *c != '\u{a0}').collect();
-            let cleaned = cleaned.strip_prefix("float;#").unwrap_or(&cleaned).to_string();
-            cleaned.parse::<f64>().map_err(|_| format!("`{s}` is not a number"))
+            let cleaned: String = strip_lookup_prefix(s)
+                .chars()
+                .filter(|c| !c.is_whitespace() && *c != '\u{a0}')
+                .collect();
+            let cleaned = cleaned
+                .strip_prefix("float;#")
+                .unwrap_or(&cleaned)
+                .to_string();
+            cleaned
+                .parse::<f64>()
+                .map_err(|_| format!("`{s}` is not a number"))
         }
         other => Err(format!("expected a number, found {}", kind(other))),
     }
@@ -183,7 +244,12 @@ fn boolean(v: &Value) -> Result<bool, String> {
 fn link(v: &Value) -> Result<Neutral, String> {
     match v {
         Value::Object(m) => {
-            let url = m.get("Url").and_then(Value::as_str).unwrap_or("").trim().to_string();
+            let url = m
+                .get("Url")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .trim()
+                .to_string();
             if url.is_empty() {
                 return Ok(Neutral::Null);
             }
@@ -196,14 +262,23 @@ fn link(v: &Value) -> Result<Neutral, String> {
         }
         Value::String(s) if s.trim().is_empty() => Ok(Neutral::Null),
         Value::String(s) if s.trim_start().to_ascii_lowercase().starts_with("<img") => {
-            let src = text::html::image_sources(s).into_iter().next().ok_or_else(|| format!("`{s}` has no image source"))?;
+            let src = text::html::image_sources(s)
+                .into_iter()
+                .next()
+                .ok_or_else(|| format!("`{s}` has no image source"))?;
             let alt = img_alt(s);
-            Ok(Neutral::Link { url: src, description: alt })
+            Ok(Neutral::Link {
+                url: src,
+                description: alt,
+            })
         }
         Value::String(s) => {
             // SOAP and list views write `url, description`.
             let (url, description) = match s.split_once(", ") {
-                Some((u, d)) => (u.trim().to_string(), Some(text::nfc(d.trim())).filter(|d| !d.is_empty())),
+                Some((u, d)) => (
+                    u.trim().to_string(),
+                    Some(text::nfc(d.trim())).filter(|d| !d.is_empty()),
+                ),
                 None => (s.trim().to_string(), None),
             };
             Ok(Neutral::Link { url, description })
@@ -226,14 +301,16 @@ fn approval(v: &Value) -> Result<ApprovalStatus, String> {
         Value::String(s) => {
             let s = s.trim();
             let head = s.split(";#").next().unwrap_or(s);
-            head.parse::<i64>().ok().or_else(|| match text::match_key(s).as_str() {
-                "approved" => Some(0),
-                "rejected" => Some(1),
-                "pending" => Some(2),
-                "draft" => Some(3),
-                "scheduled" => Some(4),
-                _ => None,
-            })
+            head.parse::<i64>()
+                .ok()
+                .or_else(|| match text::match_key(s).as_str() {
+                    "approved" => Some(0),
+                    "rejected" => Some(1),
+                    "pending" => Some(2),
+                    "draft" => Some(3),
+                    "scheduled" => Some(4),
+                    _ => None,
+                })
         }
         _ => None,
     };
@@ -243,7 +320,9 @@ fn approval(v: &Value) -> Result<ApprovalStatus, String> {
         Some(2) => Ok(ApprovalStatus::Pending),
         Some(3) => Ok(ApprovalStatus::Draft),
         Some(4) => Ok(ApprovalStatus::Scheduled),
-        _ => Err(format!("`{v}` is not a moderation status (0–4 or Approved/Rejected/Pending/Draft/Scheduled)")),
+        _ => Err(format!(
+            "`{v}` is not a moderation status (0–4 or Approved/Rejected/Pending/Draft/Scheduled)"
+        )),
     }
 }
 
@@ -259,22 +338,37 @@ mod tests {
     #[test]
     fn text_is_nfc_and_trimmed() {
         let nfd: String = unicode_normalization::UnicodeNormalization::nfd("Hội nghị").collect();
-        assert_eq!(c(Conversion::Text, json!(format!(" {nfd} "))), Ok(Neutral::Text("Hội nghị".into())));
+        assert_eq!(
+            c(Conversion::Text, json!(format!(" {nfd} "))),
+            Ok(Neutral::Text("Hội nghị".into()))
+        );
         assert_eq!(c(Conversion::Text, json!("")), Ok(Neutral::Null));
-        assert_eq!(convert(Conversion::Text, None, &PortalZone::vietnam()), Ok(Neutral::Null));
+        assert_eq!(
+            convert(Conversion::Text, None, &PortalZone::vietnam()),
+            Ok(Neutral::Null)
+        );
     }
 
     #[test]
     fn html_is_kept_and_text_derived() {
         let html = "<div class=\"ExternalClass1\"><p>Đối&nbsp;với</p></div>";
-        assert_eq!(c(Conversion::Html, json!(html)), Ok(Neutral::Html { html: html.into(), text: "Đối với".into() }));
+        assert_eq!(
+            c(Conversion::Html, json!(html)),
+            Ok(Neutral::Html {
+                html: html.into(),
+                text: "Đối với".into()
+            })
+        );
     }
 
     #[test]
     fn integers_accept_point_zero_and_refuse_fractions() {
         assert_eq!(c(Conversion::Integer, json!(20.0)), Ok(Neutral::Int(20)));
         assert_eq!(c(Conversion::Integer, json!(134)), Ok(Neutral::Int(134)));
-        assert_eq!(c(Conversion::Integer, json!("1.00000000000000")), Ok(Neutral::Int(1)));
+        assert_eq!(
+            c(Conversion::Integer, json!("1.00000000000000")),
+            Ok(Neutral::Int(1))
+        );
         assert!(c(Conversion::Integer, json!(20.5)).is_err());
         assert!(c(Conversion::Integer, json!("nhiều")).is_err());
         assert_eq!(c(Conversion::Number, json!(2.5)), Ok(Neutral::Float(2.5)));
@@ -290,49 +384,117 @@ mod tests {
 
     #[test]
     fn datetimes_get_the_portal_offset() {
-        assert_eq!(c(Conversion::Datetime, json!("2023-01-05T03:00:00Z")), Ok(Neutral::Instant("2023-01-05T10:00:00+07:00".into())));
+        assert_eq!(
+            c(Conversion::Datetime, json!("2023-01-05T03:00:00Z")),
+            Ok(Neutral::Instant("2023-01-05T10:00:00+07:00".into()))
+        );
         assert!(c(Conversion::Datetime, json!("hôm qua")).is_err());
     }
 
     #[test]
     fn lookups_users_and_choices() {
         assert_eq!(
-            c(Conversion::Lookup, json!([{"Id":1,"Title":"Tin tức - Sự kiện"},{"Id":3,"Title":"Thông báo"}])),
-            Ok(Neutral::List(vec!["Tin tức - Sự kiện".into(), "Thông báo".into()]))
+            c(
+                Conversion::Lookup,
+                json!([{"Id":1,"Title":"Tin tức - Sự kiện"},{"Id":3,"Title":"Thông báo"}])
+            ),
+            Ok(Neutral::List(vec![
+                "Tin tức - Sự kiện".into(),
+                "Thông báo".into()
+            ]))
         );
-        assert_eq!(c(Conversion::Lookup, json!({"Id":1,"Title":"Văn bản mới"})), Ok(Neutral::List(vec!["Văn bản mới".into()])));
-        assert_eq!(c(Conversion::Lookup, json!("1;#A;#2;#B")), Ok(Neutral::List(vec!["A".into(), "B".into()])));
+        assert_eq!(
+            c(Conversion::Lookup, json!({"Id":1,"Title":"Văn bản mới"})),
+            Ok(Neutral::List(vec!["Văn bản mới".into()]))
+        );
+        assert_eq!(
+            c(Conversion::Lookup, json!("1;#A;#2;#B")),
+            Ok(Neutral::List(vec!["A".into(), "B".into()]))
+        );
         assert!(c(Conversion::Lookup, json!([1, 2])).is_err());
-        assert_eq!(c(Conversion::User, json!({"Id":7,"Title":"Nguyễn Thị Thu Hà"})), Ok(Neutral::Text("Nguyễn Thị Thu Hà".into())));
-        assert_eq!(c(Conversion::User, json!("12;#Nguyễn Văn A")), Ok(Neutral::Text("Nguyễn Văn A".into())));
-        assert_eq!(c(Conversion::Choice, json!("Đã ban hành")), Ok(Neutral::Text("Đã ban hành".into())));
-        assert_eq!(c(Conversion::Multichoice, json!(["A", "B"])), Ok(Neutral::List(vec!["A".into(), "B".into()])));
-        assert_eq!(c(Conversion::Multichoice, json!(";#A;#B;#")), Ok(Neutral::List(vec!["A".into(), "B".into()])));
+        assert_eq!(
+            c(
+                Conversion::User,
+                json!({"Id":7,"Title":"Nguyễn Thị Thu Hà"})
+            ),
+            Ok(Neutral::Text("Nguyễn Thị Thu Hà".into()))
+        );
+        assert_eq!(
+            c(Conversion::User, json!("12;#Nguyễn Văn A")),
+            Ok(Neutral::Text("Nguyễn Văn A".into()))
+        );
+        assert_eq!(
+            c(Conversion::Choice, json!("Đã ban hành")),
+            Ok(Neutral::Text("Đã ban hành".into()))
+        );
+        assert_eq!(
+            c(Conversion::Multichoice, json!(["A", "B"])),
+            Ok(Neutral::List(vec!["A".into(), "B".into()]))
+        );
+        assert_eq!(
+            c(Conversion::Multichoice, json!(";#A;#B;#")),
+            Ok(Neutral::List(vec!["A".into(), "B".into()]))
+        );
     }
 
     #[test]
     fn urls_and_images_in_every_encoding() {
         assert_eq!(
-            c(Conversion::Image, json!({"Description":"Hội nghị","Url":"http://x/PublishingImages/a.jpg"})),
-            Ok(Neutral::Link { url: "http://x/PublishingImages/a.jpg".into(), description: Some("Hội nghị".into()) })
+            c(
+                Conversion::Image,
+                json!({"Description":"Hội nghị","Url":"http://x/PublishingImages/a.jpg"})
+            ),
+            Ok(Neutral::Link {
+                url: "http://x/PublishingImages/a.jpg".into(),
+                description: Some("Hội nghị".into())
+            })
         );
         assert_eq!(
-            c(Conversion::Image, json!("<IMG alt=\"Ảnh\" src=\"/PublishingImages/a.jpg\" style=\"BORDER: 0px solid; \">")),
-            Ok(Neutral::Link { url: "/PublishingImages/a.jpg".into(), description: Some("Ảnh".into()) })
+            c(
+                Conversion::Image,
+                json!(
+                    "<IMG alt=\"Ảnh\" src=\"/PublishingImages/a.jpg\" style=\"BORDER: 0px solid; \">"
+                )
+            ),
+            Ok(Neutral::Link {
+                url: "/PublishingImages/a.jpg".into(),
+                description: Some("Ảnh".into())
+            })
         );
         assert_eq!(
-            c(Conversion::Url, json!("https://baolongan.vn/x, Báo Long An")),
-            Ok(Neutral::Link { url: "https://baolongan.vn/x".into(), description: Some("Báo Long An".into()) })
+            c(
+                Conversion::Url,
+                json!("https://baolongan.vn/x, Báo Long An")
+            ),
+            Ok(Neutral::Link {
+                url: "https://baolongan.vn/x".into(),
+                description: Some("Báo Long An".into())
+            })
         );
-        assert_eq!(c(Conversion::Url, json!({"Url": "", "Description": ""})), Ok(Neutral::Null));
+        assert_eq!(
+            c(Conversion::Url, json!({"Url": "", "Description": ""})),
+            Ok(Neutral::Null)
+        );
     }
 
     #[test]
     fn moderation_status_codes_and_names() {
-        assert_eq!(c(Conversion::ModerationStatus, json!(0)), Ok(Neutral::Approval(ApprovalStatus::Approved)));
-        assert_eq!(c(Conversion::ModerationStatus, json!(3)), Ok(Neutral::Approval(ApprovalStatus::Draft)));
-        assert_eq!(c(Conversion::ModerationStatus, json!("2;#Pending")), Ok(Neutral::Approval(ApprovalStatus::Pending)));
-        assert_eq!(c(Conversion::ModerationStatus, json!("Scheduled")), Ok(Neutral::Approval(ApprovalStatus::Scheduled)));
+        assert_eq!(
+            c(Conversion::ModerationStatus, json!(0)),
+            Ok(Neutral::Approval(ApprovalStatus::Approved))
+        );
+        assert_eq!(
+            c(Conversion::ModerationStatus, json!(3)),
+            Ok(Neutral::Approval(ApprovalStatus::Draft))
+        );
+        assert_eq!(
+            c(Conversion::ModerationStatus, json!("2;#Pending")),
+            Ok(Neutral::Approval(ApprovalStatus::Pending))
+        );
+        assert_eq!(
+            c(Conversion::ModerationStatus, json!("Scheduled")),
+            Ok(Neutral::Approval(ApprovalStatus::Scheduled))
+        );
         assert!(c(Conversion::ModerationStatus, json!(9)).is_err());
     }
 }

@@ -122,7 +122,9 @@ impl NeutralField {
         use Conversion as C;
         use NeutralField::*;
         match self {
-            Title | Summary | Author | History | ImageCaption => &[C::Text, C::Html, C::Choice, C::Lookup, C::User],
+            Title | Summary | Author | History | ImageCaption => {
+                &[C::Text, C::Html, C::Choice, C::Lookup, C::User]
+            }
             ArticleType | Status => &[C::Choice, C::Text, C::Lookup],
             Body => &[C::Html, C::Text],
             PublishedAt | CreatedAt | ModifiedAt => &[C::Datetime],
@@ -199,7 +201,10 @@ pub enum Conversion {
 impl Mapping {
     /// Reads and validates a mapping file.
     pub fn load(path: &Path) -> Result<Self, MappingError> {
-        let text = std::fs::read_to_string(path).map_err(|source| MappingError::Read { path: path.to_path_buf(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|source| MappingError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
         Self::parse(&text, path)
     }
 
@@ -209,32 +214,57 @@ impl Mapping {
             path: path.to_path_buf(),
             message: e.to_string().trim_end().to_string(),
         })?;
-        let invalid = |message: String| MappingError::Invalid { path: path.to_path_buf(), message };
-        crate::text::dates::PortalZone::new(&raw.list.time_zone).map_err(|e| invalid(format!("[list] time_zone: {e}")))?;
+        let invalid = |message: String| MappingError::Invalid {
+            path: path.to_path_buf(),
+            message,
+        };
+        crate::text::dates::PortalZone::new(&raw.list.time_zone)
+            .map_err(|e| invalid(format!("[list] time_zone: {e}")))?;
         if raw.list.title.trim().is_empty() {
-            return Err(invalid("[list] title is empty: give the list title as the portal shows it".into()));
+            return Err(invalid(
+                "[list] title is empty: give the list title as the portal shows it".into(),
+            ));
         }
         for (neutral, spec) in &raw.fields {
             match (&spec.field, &spec.internal) {
                 (Some(_), Some(_)) => {
-                    return Err(invalid(format!("[fields] {}: give either `field` or `internal`, not both", neutral.name())));
+                    return Err(invalid(format!(
+                        "[fields] {}: give either `field` or `internal`, not both",
+                        neutral.name()
+                    )));
                 }
                 (None, None) => {
-                    return Err(invalid(format!("[fields] {}: name the source with `field = \"<display name>\"` or `internal = \"<InternalName>\"`", neutral.name())));
+                    return Err(invalid(format!(
+                        "[fields] {}: name the source with `field = \"<display name>\"` or `internal = \"<InternalName>\"`",
+                        neutral.name()
+                    )));
                 }
                 _ => {}
             }
             if !neutral.accepts().contains(&spec.conversion) {
-                let names: Vec<String> = neutral.accepts().iter().map(|c| format!("{c:?}").to_lowercase()).collect();
+                let names: Vec<String> = neutral
+                    .accepts()
+                    .iter()
+                    .map(|c| format!("{c:?}").to_lowercase())
+                    .collect();
                 return Err(invalid(format!(
                     "[fields] {}: conversion `{}` cannot fill this field; use one of: {}",
                     neutral.name(),
                     conversion_name(spec.conversion),
-                    names.iter().map(|n| conversion_name_from_debug(n)).collect::<Vec<_>>().join(", ")
+                    names
+                        .iter()
+                        .map(|n| conversion_name_from_debug(n))
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 )));
             }
         }
-        Ok(Self { path: path.to_path_buf(), list: raw.list, bag: raw.bag, fields: raw.fields })
+        Ok(Self {
+            path: path.to_path_buf(),
+            list: raw.list,
+            bag: raw.bag,
+            fields: raw.fields,
+        })
     }
 }
 
@@ -244,7 +274,11 @@ pub fn conversion_name(c: Conversion) -> String {
 }
 
 fn conversion_name_from_debug(lower: &str) -> String {
-    if lower == "moderationstatus" { "moderation_status".into() } else { lower.to_string() }
+    if lower == "moderationstatus" {
+        "moderation_status".into()
+    } else {
+        lower.to_string()
+    }
 }
 
 #[cfg(test)]
@@ -257,9 +291,16 @@ mod tests {
 
     #[test]
     fn the_shipped_mapping_parses() {
-        let m = Mapping::load(Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/mappings/tin-tuc-mo-rong.toml"))).unwrap();
+        let m = Mapping::load(Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/mappings/tin-tuc-mo-rong.toml"
+        )))
+        .unwrap();
         assert_eq!(m.list.title, "Tin tức sự kiện");
-        assert_eq!(m.fields[&NeutralField::PublishedAt].field.as_deref(), Some("Ngày xuất bản"));
+        assert_eq!(
+            m.fields[&NeutralField::PublishedAt].field.as_deref(),
+            Some("Ngày xuất bản")
+        );
     }
 
     #[test]
@@ -269,17 +310,26 @@ mod tests {
         assert!(msg.contains("line 6"), "{msg}");
         assert!(msg.contains("titel"), "{msg}");
 
-        let err = parse("[list]\ntitle = \"Tin\"\ncolour = 1\n[fields]\n").unwrap_err().to_string();
+        let err = parse("[list]\ntitle = \"Tin\"\ncolour = 1\n[fields]\n")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("line 3") && err.contains("colour"), "{err}");
     }
 
     #[test]
     fn conversions_must_fit_the_field() {
         let err = parse("[list]\ntitle = \"Tin\"\n[fields]\nview_count = { field = \"Số lượt người đọc\", as = \"boolean\" }\n").unwrap_err().to_string();
-        assert!(err.contains("view_count") && err.contains("integer"), "{err}");
-        let err = parse("[list]\ntitle = \"Tin\"\n[fields]\ntitle = { as = \"text\" }\n").unwrap_err().to_string();
+        assert!(
+            err.contains("view_count") && err.contains("integer"),
+            "{err}"
+        );
+        let err = parse("[list]\ntitle = \"Tin\"\n[fields]\ntitle = { as = \"text\" }\n")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("field = "), "{err}");
-        let err = parse("[list]\ntitle = \"Tin\"\ntime_zone = \"Mars\"\n[fields]\n").unwrap_err().to_string();
+        let err = parse("[list]\ntitle = \"Tin\"\ntime_zone = \"Mars\"\n[fields]\n")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("time_zone"), "{err}");
     }
 }

@@ -84,7 +84,10 @@ pub struct MissingField {
 }
 
 fn missing_message(list: &str, missing: &[MissingField]) -> String {
-    let mut s = format!("list `{list}` lacks {} field(s) the mapping names:", missing.len());
+    let mut s = format!(
+        "list `{list}` lacks {} field(s) the mapping names:",
+        missing.len()
+    );
     for m in missing {
         s.push_str(&format!("\n  {} = `{}`", m.neutral, m.wanted));
         if !m.closest.is_empty() {

@@ -39,7 +39,13 @@ impl ResolvedMapping {
                 None => missing.push(MissingField {
                     neutral: neutral.name().to_string(),
                     wanted: spec.describe(),
-                    closest: closest(schema, spec.field.as_deref().or(spec.internal.as_deref()).unwrap_or("")),
+                    closest: closest(
+                        schema,
+                        spec.field
+                            .as_deref()
+                            .or(spec.internal.as_deref())
+                            .unwrap_or(""),
+                    ),
                 }),
             }
         }
@@ -50,17 +56,28 @@ impl ResolvedMapping {
             None => None,
             Some(wanted) => {
                 let key = match_key(wanted);
-                let ct = schema.content_types.iter().find(|c| match_key(&c.name) == key).ok_or_else(|| {
-                    MappingError::MissingContentType {
+                let ct = schema
+                    .content_types
+                    .iter()
+                    .find(|c| match_key(&c.name) == key)
+                    .ok_or_else(|| MappingError::MissingContentType {
                         list: list.clone(),
                         wanted: wanted.clone(),
-                        available: schema.content_types.iter().map(|c| c.name.clone()).collect(),
-                    }
-                })?;
+                        available: schema
+                            .content_types
+                            .iter()
+                            .map(|c| c.name.clone())
+                            .collect(),
+                    })?;
                 Some((ct.id.clone(), ct.name.clone()))
             }
         };
-        Ok(Self { mapping: mapping.clone(), schema: schema.clone(), bound, content_type })
+        Ok(Self {
+            mapping: mapping.clone(),
+            schema: schema.clone(),
+            bound,
+            content_type,
+        })
     }
 
     /// What to expand when reading items: every lookup or user field a conversion reads.
@@ -68,7 +85,16 @@ impl ResolvedMapping {
         let mut expand: Vec<String> = self
             .bound
             .values()
-            .filter(|(f, c)| f.is_lookup_like() && matches!(c, Conversion::Lookup | Conversion::User | Conversion::Text | Conversion::Choice))
+            .filter(|(f, c)| {
+                f.is_lookup_like()
+                    && matches!(
+                        c,
+                        Conversion::Lookup
+                            | Conversion::User
+                            | Conversion::Text
+                            | Conversion::Choice
+                    )
+            })
             .map(|(f, _)| f.entity_property_name.clone())
             .collect();
         expand.sort();
@@ -77,7 +103,11 @@ impl ResolvedMapping {
     }
 }
 
-fn find<'a>(schema: &'a ListSchema, display: Option<&str>, internal: Option<&str>) -> Option<&'a FieldDef> {
+fn find<'a>(
+    schema: &'a ListSchema,
+    display: Option<&str>,
+    internal: Option<&str>,
+) -> Option<&'a FieldDef> {
     if let Some(internal) = internal {
         return schema
             .fields
@@ -94,7 +124,12 @@ fn find<'a>(schema: &'a ListSchema, display: Option<&str>, internal: Option<&str
     Some(first)
 }
 
-fn check_type(list: &str, neutral: NeutralField, f: &FieldDef, c: Conversion) -> Result<(), MappingError> {
+fn check_type(
+    list: &str,
+    neutral: NeutralField,
+    f: &FieldDef,
+    c: Conversion,
+) -> Result<(), MappingError> {
     let t = f.type_as_string.as_str();
     let ok = match c {
         Conversion::Lookup => matches!(t, "Lookup" | "LookupMulti"),
@@ -128,7 +163,9 @@ fn closest(schema: &ListSchema, wanted: &str) -> Vec<String> {
         .iter()
         .map(|f| {
             let title = match_key(&f.title);
-            let contains = !key.is_empty() && !title.is_empty() && (title.contains(&key) || key.contains(&title));
+            let contains = !key.is_empty()
+                && !title.is_empty()
+                && (title.contains(&key) || key.contains(&title));
             let d = edit_distance(&key, &title)
                 .min(edit_distance(&key, &f.internal_name.to_lowercase()))
                 .min(if contains { 1 } else { usize::MAX });
@@ -138,7 +175,12 @@ fn closest(schema: &ListSchema, wanted: &str) -> Vec<String> {
     scored.sort();
     scored.dedup_by(|a, b| a.1 == b.1);
     let limit = (key.chars().count() / 2).max(3);
-    scored.into_iter().filter(|(d, _)| *d <= limit).take(3).map(|(_, s)| s).collect()
+    scored
+        .into_iter()
+        .filter(|(d, _)| *d <= limit)
+        .take(3)
+        .map(|(_, s)| s)
+        .collect()
 }
 
 fn edit_distance(a: &str, b: &str) -> usize {
@@ -148,7 +190,9 @@ fn edit_distance(a: &str, b: &str) -> usize {
     for (i, ca) in a.iter().enumerate() {
         let mut cur = vec![i + 1; b.len() + 1];
         for (j, cb) in b.iter().enumerate() {
-            cur[j + 1] = (prev[j] + usize::from(ca != cb)).min(prev[j + 1] + 1).min(cur[j] + 1);
+            cur[j + 1] = (prev[j] + usize::from(ca != cb))
+                .min(prev[j + 1] + 1)
+                .min(cur[j] + 1);
         }
         prev = cur;
     }
@@ -173,15 +217,26 @@ mod tests {
 
     fn schema() -> ListSchema {
         ListSchema {
-            list: ListInfo { id: "3de2".into(), title: "Tin tức sự kiện".into(), ..Default::default() },
+            list: ListInfo {
+                id: "3de2".into(),
+                title: "Tin tức sự kiện".into(),
+                ..Default::default()
+            },
             fields: vec![
                 field("Tiêu đề", "Title", "Text"),
-                field("Ngày xuất bản", "Ng_x00e0_y_x0020_xu_x1ea5_t_x002", "DateTime"),
+                field(
+                    "Ngày xuất bản",
+                    "Ng_x00e0_y_x0020_xu_x1ea5_t_x002",
+                    "DateTime",
+                ),
                 field("Tin nổi bật", "Tin_x0020_n_x1ed5_i_x0020_b_x1ea", "Boolean"),
                 field("Phân loại", "Ph_x00e2_n_x0020_lo_x1ea1_i", "LookupMulti"),
                 field("Approval Status", "_ModerationStatus", "ModStat"),
             ],
-            content_types: vec![ContentTypeInfo { id: "0x0100AB".into(), name: "Tin Tức Mở Rộng".into() }],
+            content_types: vec![ContentTypeInfo {
+                id: "0x0100AB".into(),
+                name: "Tin Tức Mở Rộng".into(),
+            }],
         }
     }
 
@@ -191,25 +246,51 @@ mod tests {
 
     #[test]
     fn display_names_resolve_through_escaped_and_cut_internal_names() {
-        let nfd_title: String = unicode_normalization::UnicodeNormalization::nfd("Ngày xuất bản").collect();
+        let nfd_title: String =
+            unicode_normalization::UnicodeNormalization::nfd("Ngày xuất bản").collect();
         let m = mapping(&format!(
             "published_at = {{ field = \"{nfd_title}\", as = \"datetime\" }}\nfeatured = {{ field = \"tin nổi  bật\", as = \"boolean\" }}\napproval_status = {{ internal = \"OData__ModerationStatus\", as = \"moderation_status\" }}\ncategories = {{ field = \"Phân loại\", as = \"lookup\" }}\n"
         ));
         let r = ResolvedMapping::new(&m, &schema()).unwrap();
-        assert_eq!(r.bound[&NeutralField::PublishedAt].0.entity_property_name, "Ng_x00e0_y_x0020_xu_x1ea5_t_x002");
-        assert_eq!(r.bound[&NeutralField::Featured].0.internal_name, "Tin_x0020_n_x1ed5_i_x0020_b_x1ea");
-        assert_eq!(r.bound[&NeutralField::ApprovalStatus].0.entity_property_name, "OData__ModerationStatus");
-        assert_eq!(r.content_type.as_ref().map(|c| c.0.as_str()), Some("0x0100AB"));
-        assert_eq!(r.item_query(100).expand, vec!["Ph_x00e2_n_x0020_lo_x1ea1_i".to_string()]);
+        assert_eq!(
+            r.bound[&NeutralField::PublishedAt].0.entity_property_name,
+            "Ng_x00e0_y_x0020_xu_x1ea5_t_x002"
+        );
+        assert_eq!(
+            r.bound[&NeutralField::Featured].0.internal_name,
+            "Tin_x0020_n_x1ed5_i_x0020_b_x1ea"
+        );
+        assert_eq!(
+            r.bound[&NeutralField::ApprovalStatus]
+                .0
+                .entity_property_name,
+            "OData__ModerationStatus"
+        );
+        assert_eq!(
+            r.content_type.as_ref().map(|c| c.0.as_str()),
+            Some("0x0100AB")
+        );
+        assert_eq!(
+            r.item_query(100).expand,
+            vec!["Ph_x00e2_n_x0020_lo_x1ea1_i".to_string()]
+        );
     }
 
     #[test]
     fn missing_fields_list_the_closest_existing_names() {
-        let m = mapping("published_at = { field = \"Ngày xuất bảng\", as = \"datetime\" }\ntitle = { field = \"Tiêu đề\", as = \"text\" }\nfeatured = { field = \"Tin nổi\", as = \"boolean\" }\n");
+        let m = mapping(
+            "published_at = { field = \"Ngày xuất bảng\", as = \"datetime\" }\ntitle = { field = \"Tiêu đề\", as = \"text\" }\nfeatured = { field = \"Tin nổi\", as = \"boolean\" }\n",
+        );
         let err = ResolvedMapping::new(&m, &schema()).unwrap_err();
         let msg = err.to_string();
-        assert!(matches!(&err, MappingError::MissingFields { missing, .. } if missing.len() == 2), "{msg}");
-        assert!(msg.contains("`Ngày xuất bản` (Ng_x00e0_y_x0020_xu_x1ea5_t_x002)"), "{msg}");
+        assert!(
+            matches!(&err, MappingError::MissingFields { missing, .. } if missing.len() == 2),
+            "{msg}"
+        );
+        assert!(
+            msg.contains("`Ngày xuất bản` (Ng_x00e0_y_x0020_xu_x1ea5_t_x002)"),
+            "{msg}"
+        );
         assert!(msg.contains("`Tin nổi bật`"), "{msg}");
     }
 
@@ -217,6 +298,9 @@ mod tests {
     fn a_conversion_that_does_not_fit_the_field_type_is_refused() {
         let m = mapping("categories = { field = \"Tiêu đề\", as = \"lookup\" }\n");
         let msg = ResolvedMapping::new(&m, &schema()).unwrap_err().to_string();
-        assert!(msg.contains("Text field") && msg.contains("lookup"), "{msg}");
+        assert!(
+            msg.contains("Text field") && msg.contains("lookup"),
+            "{msg}"
+        );
     }
 }

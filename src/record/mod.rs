@@ -219,13 +219,20 @@ impl Record {
             .iter()
             .filter_map(|i| i.file.as_ref())
             .chain(self.attachments.iter().filter_map(|a| a.file.as_ref()))
-            .chain(self.body.iter().flat_map(|b| b.images.iter().filter_map(|i| i.file.as_ref())))
+            .chain(
+                self.body
+                    .iter()
+                    .flat_map(|b| b.images.iter().filter_map(|i| i.file.as_ref())),
+            )
     }
 }
 
 /// Media type by file extension, for records and the zip writer.
 pub fn media_type_for(name: &str) -> &'static str {
-    let ext = name.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()).unwrap_or_default();
+    let ext = name
+        .rsplit_once('.')
+        .map(|(_, e)| e.to_ascii_lowercase())
+        .unwrap_or_default();
     match ext.as_str() {
         "pdf" => "application/pdf",
         "doc" => "application/msword",

@@ -21,7 +21,8 @@ impl RecordValidator {
 
     /// Compiles a schema given as text (for example the copy inside a bag).
     pub fn from_text(text: &str) -> Result<Self, String> {
-        let schema: Value = serde_json::from_str(text).map_err(|e| format!("the schema is not JSON: {e}"))?;
+        let schema: Value =
+            serde_json::from_str(text).map_err(|e| format!("the schema is not JSON: {e}"))?;
         let inner = jsonschema::options()
             .should_validate_formats(true)
             .build(&schema)
@@ -74,8 +75,14 @@ mod tests {
         r["surprise"] = json!(1);
         r["published_at"] = json!("05/01/2023");
         let errs = v.violations(&r);
-        assert!(errs.iter().any(|e| e.starts_with("/view_count")), "{errs:?}");
+        assert!(
+            errs.iter().any(|e| e.starts_with("/view_count")),
+            "{errs:?}"
+        );
         assert!(errs.iter().any(|e| e.contains("surprise")), "{errs:?}");
-        assert!(errs.iter().any(|e| e.starts_with("/published_at")), "{errs:?}");
+        assert!(
+            errs.iter().any(|e| e.starts_with("/published_at")),
+            "{errs:?}"
+        );
     }
 }

@@ -19,8 +19,10 @@ impl Progress {
     pub fn new(quiet: bool) -> Self {
         let bar = (!quiet && std::io::stderr().is_terminal()).then(|| {
             let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
-            let style = ProgressStyle::with_template("{spinner} {elapsed_precise} {pos}/{len} items  {msg}")
-                .unwrap_or_else(|_| ProgressStyle::default_spinner());
+            let style = ProgressStyle::with_template(
+                "{spinner} {elapsed_precise} {pos}/{len} items  {msg}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_spinner());
             bar.set_style(style);
             bar.enable_steady_tick(Duration::from_millis(200));
             bar
@@ -133,10 +135,10 @@ impl std::fmt::Display for Failure {
         if let Some(id) = self.item_id {
             write!(f, "item {id}: ")?;
         }
-        if let Some(u) = &self.url {
-            if !self.error.contains(u.as_str()) {
-                write!(f, "{u}: ")?;
-            }
+        if let Some(u) = &self.url
+            && !self.error.contains(u.as_str())
+        {
+            write!(f, "{u}: ")?;
         }
         write!(f, "{}", self.error)
     }

@@ -219,8 +219,7 @@ fn resolve<'p>(
             {
                 let raw = s.args.as_deref().ok_or_else(invalid)?;
                 let value = named_arg(raw, "decodedurl").ok_or_else(invalid)?;
-                let Literal::Str(path) = parse_literal(value, query).map_err(|_| invalid())?
-                else {
+                let Literal::Str(path) = parse_literal(value, query).map_err(|_| invalid())? else {
                     return Err(invalid());
                 };
                 return file_route(shared, &path, false, it.as_slice(), expr);
@@ -369,7 +368,9 @@ fn column_missing(name: &str) -> ApiError {
     ApiError {
         status: 404,
         code: ARGUMENT_E_INVALIDARG,
-        message: format!("Column '{name}' does not exist. It may have been deleted by another user."),
+        message: format!(
+            "Column '{name}' does not exist. It may have been deleted by another user."
+        ),
     }
 }
 
@@ -416,7 +417,10 @@ fn item_route<'p>(
         return Ok(Route::ItemContentType(list, item));
     }
     if ITEM_NAVS.iter().any(|n| first.is(n)) || first.is("versions") {
-        return Err(not_implemented(&format!("the endpoint items({})/{}", item.id, first.name)));
+        return Err(not_implemented(&format!(
+            "the endpoint items({})/{}",
+            item.id, first.name
+        )));
     }
     Err(invalid())
 }
@@ -455,11 +459,7 @@ fn file_route<'p>(
     if by_url && absolute.contains(['#', '%']) {
         return Err(file_missing(&absolute));
     }
-    let segments: Vec<String> = absolute
-        .split('/')
-        .skip(1)
-        .map(str::to_owned)
-        .collect();
+    let segments: Vec<String> = absolute.split('/').skip(1).map(str::to_owned).collect();
     let target = match files::resolve(&shared.portal, &shared.web_path, &segments) {
         Lookup::Found(target) => target,
         Lookup::NotFound | Lookup::Refused => return Err(file_missing(&absolute)),
@@ -475,7 +475,12 @@ fn file_route<'p>(
 // Building answers
 // ---------------------------------------------------------------------------------------
 
-fn build(shared: &Shared, route: Route<'_>, query: &Query, format: Format) -> Result<Node, ApiError> {
+fn build(
+    shared: &Shared,
+    route: Route<'_>,
+    query: &Query,
+    format: Format,
+) -> Result<Node, ApiError> {
     let proj = Projection::from_query(query);
     let api = format!("{}/_api/", shared.web_url);
     let metadata = |set: &str| format!("{api}$metadata#{set}");
@@ -552,7 +557,14 @@ fn build(shared: &Shared, route: Route<'_>, query: &Query, format: Format) -> Re
                 message: "The item has no content type of its list.".to_owned(),
             }),
         },
-        Route::Items(list) => items_page(shared, list, query, &proj, format, &metadata(&items_set(list))),
+        Route::Items(list) => items_page(
+            shared,
+            list,
+            query,
+            &proj,
+            format,
+            &metadata(&items_set(list)),
+        ),
         Route::Item(list, item) => one(item_entity(shared, list, item, &proj)?, &items_set(list)),
         Route::Attachments(list, item) => {
             let atts = attachment_entities(shared, list, item);
@@ -574,7 +586,10 @@ fn items_set(list: &List) -> String {
 fn parse_filter(expr: &str) -> Option<Filter> {
     let filter = Filter::parse(expr);
     if filter.is_none() {
-        tracing::debug!(filter = expr, "sample portal ignores an unsupported $filter");
+        tracing::debug!(
+            filter = expr,
+            "sample portal ignores an unsupported $filter"
+        );
     }
     filter
 }
@@ -582,10 +597,14 @@ fn parse_filter(expr: &str) -> Option<Filter> {
 /// Whether an entity's plain properties pass a filter.
 fn passes(filter: &Filter, entity: &Entity) -> bool {
     filter.matches(|name| {
-        entity.props.iter().find(|(n, _)| n == name).and_then(|(_, p)| match p {
-            Prop::Plain(v) => Some(v),
-            _ => None,
-        })
+        entity
+            .props
+            .iter()
+            .find(|(n, _)| n == name)
+            .and_then(|(_, p)| match p {
+                Prop::Plain(v) => Some(v),
+                _ => None,
+            })
     })
 }
 
@@ -619,9 +638,18 @@ fn web_entity(shared: &Shared, proj: &Projection) -> Entity {
         .iter()
         .filter_map(last_item_modified)
         .max();
-    let ui_version = if site.version.starts_with("16") { 16 } else { 15 };
+    let ui_version = if site.version.starts_with("16") {
+        16
+    } else {
+        15
+    };
     let mut navs = Vec::new();
-    for name in ["AvailableContentTypes", "ContentTypes", "Lists", "RootFolder"] {
+    for name in [
+        "AvailableContentTypes",
+        "ContentTypes",
+        "Lists",
+        "RootFolder",
+    ] {
         let mut n = nav(shared, format!("Web/{name}"));
         if name == "Lists" && proj.expands(name) {
             n.value = Some(NavValue::Many(
@@ -742,7 +770,14 @@ fn list_entity(shared: &Shared, list: &List, proj: &Projection) -> Entity {
                 "ListItemEntityTypeFullName",
                 json!(format!("SP.Data.{}Item", list.entity_type_name)),
             ),
-            plain("ParentWebUrl", json!(if shared.web_path.is_empty() { "/" } else { &shared.web_path })),
+            plain(
+                "ParentWebUrl",
+                json!(if shared.web_path.is_empty() {
+                    "/"
+                } else {
+                    &shared.web_path
+                }),
+            ),
             plain("Title", json!(def.title)),
         ],
         navs,
@@ -770,7 +805,10 @@ fn folder_entity(shared: &Shared, list: &List) -> Entity {
                 "ServerRelativeUrl",
                 json!(format!("{}/{}", shared.web_path, list.root_folder())),
             ),
-            plain("UniqueId", json!(files::guid_from(&(list.id.as_str(), "root")))),
+            plain(
+                "UniqueId",
+                json!(files::guid_from(&(list.id.as_str(), "root"))),
+            ),
         ],
         navs: Vec::new(),
         default_props: None,
@@ -1082,7 +1120,8 @@ fn item_prop(list: &List, key: &str, value: Value) -> Prop {
 
 fn complex(type_name: &str, map: Map<String, Value>) -> Prop {
     // URL values read best as Description then Url, the order SharePoint writes.
-    let mut fields: Vec<(String, Prop)> = map.into_iter().map(|(k, v)| (k, Prop::Plain(v))).collect();
+    let mut fields: Vec<(String, Prop)> =
+        map.into_iter().map(|(k, v)| (k, Prop::Plain(v))).collect();
     fields.sort_by_key(|(k, _)| k != "Description");
     Prop::Complex {
         type_name: type_name.to_owned(),
@@ -1102,7 +1141,10 @@ fn computed_prop(shared: &Shared, list: &List, item: &Item, name: &str) -> Optio
         "Id" | "ID" => json!(item.id),
         _ => {
             if let Some(field) = list.field_by_property(name)
-                && !matches!(field.kind(), FieldKind::Lookup { .. } | FieldKind::User { .. })
+                && !matches!(
+                    field.kind(),
+                    FieldKind::Lookup { .. } | FieldKind::User { .. }
+                )
             {
                 return Some(Prop::Plain(Value::Null));
             }
@@ -1128,7 +1170,12 @@ fn item_guid(item: &Item, list: &List) -> String {
         .unwrap_or_else(|| files::guid_from(&(list.id.as_str(), item.id)))
 }
 
-fn item_entity(shared: &Shared, list: &List, item: &Item, proj: &Projection) -> Result<Entity, ApiError> {
+fn item_entity(
+    shared: &Shared,
+    list: &List,
+    item: &Item,
+    proj: &Projection,
+) -> Result<Entity, ApiError> {
     let path = format!("{}/Items({})", list_path(list), item.id);
     let uri = api_url(shared, &path);
     let mut props: Vec<(String, Prop)> = Vec::with_capacity(item.order.len());
@@ -1138,23 +1185,17 @@ fn item_entity(shared: &Shared, list: &List, item: &Item, proj: &Projection) -> 
             props.push((key.clone(), item_prop(list, key, value)));
         }
     }
-    for name in proj.selected() {
-        if !props.iter().any(|(n, _)| n == name)
-            && let Some(prop) = computed_prop(shared, list, item, name)
-        {
-            props.push((name.to_owned(), prop));
-        }
-    }
     let mut navs = Vec::new();
     for name in ITEM_NAVS {
         let mut n = nav(shared, format!("{path}/{name}"));
         if proj.expands(name) {
             n.value = match name {
                 "AttachmentFiles" => Some(NavValue::Many(attachment_entities(shared, list, item))),
-                "ContentType" => Some(NavValue::One(
-                    item_content_type(list, item)
-                        .map(|c| Box::new(content_type_entity(shared, Some(list), c))),
-                )),
+                "ContentType" => {
+                    Some(NavValue::One(item_content_type(list, item).map(|c| {
+                        Box::new(content_type_entity(shared, Some(list), c))
+                    })))
+                }
                 other => {
                     return Err(not_implemented(&format!("$expand={other}")));
                 }
@@ -1170,6 +1211,15 @@ fn item_entity(shared: &Shared, list: &List, item: &Item, proj: &Projection) -> 
             n.value = Some(expand_lookup(shared, item, &lookup));
         }
         navs.push((lookup.name, n));
+    }
+    // Stored values for $select that are not in the file (never a navigation property).
+    for name in proj.selected() {
+        if !props.iter().any(|(n, _)| n == name)
+            && !navs.iter().any(|(n, _)| n == name)
+            && let Some(prop) = computed_prop(shared, list, item, name)
+        {
+            props.push((name.to_owned(), prop));
+        }
     }
     Ok(Entity {
         meta: Meta {
@@ -1304,12 +1354,12 @@ fn items_page(
     let top = page_size(shared, query)?;
     let after = skiptoken(query)?;
     if let Some(order) = query.option("$orderby") {
-        let by_id = matches!(
-            order.trim().to_ascii_lowercase().as_str(),
-            "id" | "id asc"
-        );
+        let by_id = matches!(order.trim().to_ascii_lowercase().as_str(), "id" | "id asc");
         if !by_id {
-            tracing::debug!(orderby = order, "sample portal answers in ID order regardless");
+            tracing::debug!(
+                orderby = order,
+                "sample portal answers in ID order regardless"
+            );
         }
     }
     let filter = query.option("$filter").and_then(parse_filter);
@@ -1383,7 +1433,9 @@ fn skiptoken(query: &Query) -> Result<i64, ApiError> {
     };
     let from_token = token.split('&').find_map(|part| {
         let (key, value) = part.split_once('=')?;
-        key.trim().eq_ignore_ascii_case("p_ID").then_some(value.trim())
+        key.trim()
+            .eq_ignore_ascii_case("p_ID")
+            .then_some(value.trim())
     });
     // A token sent unencoded (`$skiptoken=Paged=TRUE&p_ID=5`) leaves p_ID as its own parameter.
     let raw = from_token.or_else(|| query.option("p_ID"));

@@ -364,7 +364,10 @@ impl Portal {
             if !seen_titles.insert(def.title.to_lowercase()) {
                 return Err(SampleError::invalid(
                     &portal_path,
-                    format!("two lists are titled '{}'; titles must be unique", def.title),
+                    format!(
+                        "two lists are titled '{}'; titles must be unique",
+                        def.title
+                    ),
                 ));
             }
             if !is_plain_name(&def.url_name) || !seen_urls.insert(def.url_name.to_lowercase()) {
@@ -603,7 +606,10 @@ fn load_item(path: &Path, portal_dir: &Path, canonical_dir: &Path) -> Result<Ite
             for def in defs {
                 out.push(check_attachment(path, def, portal_dir, canonical_dir)?);
                 let last = out.len() - 1;
-                if out[..last].iter().any(|a| a.file_name == out[last].file_name) {
+                if out[..last]
+                    .iter()
+                    .any(|a| a.file_name == out[last].file_name)
+                {
                     return Err(SampleError::invalid(
                         path,
                         format!(

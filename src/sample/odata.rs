@@ -216,7 +216,9 @@ impl Format {
     pub fn content_type(self) -> &'static str {
         match self {
             Format::Verbose => "application/json;odata=verbose;charset=utf-8",
-            Format::Minimal => "application/json;odata=minimalmetadata;streaming=true;charset=utf-8",
+            Format::Minimal => {
+                "application/json;odata=minimalmetadata;streaming=true;charset=utf-8"
+            }
             Format::NoMetadata => "application/json;odata=nometadata;streaming=true;charset=utf-8",
         }
     }
@@ -355,10 +357,7 @@ mod tests {
     #[test]
     fn aliases_come_from_the_query() {
         let q = Query::parse(Some("@t='Tin%20t%E1%BB%A9c'&$top=2"));
-        assert_eq!(
-            parse_literal("@t", &q),
-            Ok(Literal::Str("Tin tức".into()))
-        );
+        assert_eq!(parse_literal("@t", &q), Ok(Literal::Str("Tin tức".into())));
         assert!(parse_literal("@missing", &q).is_err());
     }
 

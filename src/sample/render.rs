@@ -191,7 +191,8 @@ pub(crate) struct ApiError {
 }
 
 /// `-1, Microsoft.SharePoint.Client.InvalidClientQueryException`.
-pub(crate) const INVALID_QUERY: &str = "-1, Microsoft.SharePoint.Client.InvalidClientQueryException";
+pub(crate) const INVALID_QUERY: &str =
+    "-1, Microsoft.SharePoint.Client.InvalidClientQueryException";
 
 impl ApiError {
     /// A 400 with `InvalidClientQueryException`.
@@ -205,7 +206,9 @@ impl ApiError {
 
     fn unknown(kind: Kind, type_name: &str, name: &str) -> ApiError {
         match kind {
-            Kind::Item => ApiError::bad_query(format!("The field or property '{name}' does not exist.")),
+            Kind::Item => {
+                ApiError::bad_query(format!("The field or property '{name}' does not exist."))
+            }
             Kind::Object => ApiError::bad_query(format!(
                 "The property '{name}' does not exist on type '{type_name}'. Make sure to only \
                  use property names that are defined by the type."
@@ -380,10 +383,11 @@ impl Entity {
                 for (name, nav) in &self.navs {
                     match &nav.value {
                         Some(value) => out.push((name.clone(), render_nav(value, format))),
-                        None if nav.deferred => out.push((
-                            name.clone(),
-                            Node::Json(json!({ "__deferred": { "uri": nav.uri } })),
-                        )),
+                        None if nav.deferred && !self.props.iter().any(|(n, _)| n == name) => out
+                            .push((
+                                name.clone(),
+                                Node::Json(json!({ "__deferred": { "uri": nav.uri } })),
+                            )),
                         None => {}
                     }
                 }
@@ -605,7 +609,10 @@ mod tests {
         let err = Projection::from_query(&q).apply(entity()).err();
         assert_eq!(
             err.map(|e| (e.status, e.message)),
-            Some((400, "The field or property 'Nope' does not exist.".to_owned()))
+            Some((
+                400,
+                "The field or property 'Nope' does not exist.".to_owned()
+            ))
         );
     }
 

@@ -140,7 +140,9 @@ impl RunningPortal {
             log: Mutex::new(Vec::new()),
             counter: AtomicU64::new(0),
         });
-        let app = Router::new().fallback(handle).with_state(Arc::clone(&shared));
+        let app = Router::new()
+            .fallback(handle)
+            .with_state(Arc::clone(&shared));
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             axum::serve(listener, app)
@@ -208,15 +210,9 @@ impl Shared {
         let guid = format!("5ca1ab1e-a0b1-4c2d-8e3f-{n:012x}");
         let headers = response.headers_mut();
         let mut set = |name: &'static str, value: &str| {
-            headers.insert(
-                HeaderName::from_static(name),
-                files::header_value(value),
-            );
+            headers.insert(HeaderName::from_static(name), files::header_value(value));
         };
-        set(
-            "microsoftsharepointteamservices",
-            &self.portal.site.version,
-        );
+        set("microsoftsharepointteamservices", &self.portal.site.version);
         set("sprequestguid", &guid);
         set("request-id", &guid);
         set("x-sharepointhealthscore", "0");
@@ -307,7 +303,8 @@ fn unauthorized() -> Response {
 /// A response with a status, content type and body.
 pub(crate) fn text_response(status: u16, content_type: &'static str, body: String) -> Response {
     let mut response = Response::new(Body::from(body));
-    *response.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    *response.status_mut() =
+        StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     response
         .headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));

@@ -18,10 +18,18 @@ pub struct SharePointError {
 pub fn parse(body: &[u8]) -> Option<SharePointError> {
     if let Ok(v) = serde_json::from_slice::<serde_json::Value>(body) {
         let e = v.get("error").or_else(|| v.get("odata.error"))?;
-        let code = e.get("code").and_then(|c| c.as_str()).unwrap_or("").to_string();
+        let code = e
+            .get("code")
+            .and_then(|c| c.as_str())
+            .unwrap_or("")
+            .to_string();
         let message = match e.get("message") {
             Some(serde_json::Value::String(s)) => s.clone(),
-            Some(m) => m.get("value").and_then(|v| v.as_str()).unwrap_or("").to_string(),
+            Some(m) => m
+                .get("value")
+                .and_then(|v| v.as_str())
+                .unwrap_or("")
+                .to_string(),
             None => String::new(),
         };
         return Some(SharePointError { code, message });
@@ -31,9 +39,16 @@ pub fn parse(body: &[u8]) -> Option<SharePointError> {
     let message = text
         .find("<m:message")
         .and_then(|i| text[i..].find('>').map(|j| i + j + 1))
-        .and_then(|start| text[start..].find("</m:message>").map(|end| &text[start..start + end]))
+        .and_then(|start| {
+            text[start..]
+                .find("</m:message>")
+                .map(|end| &text[start..start + end])
+        })
         .unwrap_or("");
-    Some(SharePointError { code: code.to_string(), message: message.to_string() })
+    Some(SharePointError {
+        code: code.to_string(),
+        message: message.to_string(),
+    })
 }
 
 fn between<'a>(text: &'a str, open: &str, close: &str) -> Option<&'a str> {

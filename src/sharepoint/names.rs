@@ -87,16 +87,31 @@ mod tests {
 
     #[test]
     fn vietnamese_display_names_escape_and_cut_like_sharepoint() {
-        assert_eq!(internal_name_for("Tin nổi bật"), "Tin_x0020_n_x1ed5_i_x0020_b_x1ea");
-        assert_eq!(internal_name_for("Ngày xuất bản"), "Ng_x00e0_y_x0020_xu_x1ea5_t_x002");
+        assert_eq!(
+            internal_name_for("Tin nổi bật"),
+            "Tin_x0020_n_x1ed5_i_x0020_b_x1ea"
+        );
+        assert_eq!(
+            internal_name_for("Ngày xuất bản"),
+            "Ng_x00e0_y_x0020_xu_x1ea5_t_x002"
+        );
         assert_eq!(internal_name_for("Tóm tắt"), "T_x00f3_m_x0020_t_x1eaf_t");
-        assert_eq!(internal_name_for("Số lượt người đọc"), "S_x1ed1__x0020_l_x01b0__x1ee3_t_");
-        assert_eq!(internal_name_for("Reason for not using Sharepoint"), "Reason_x0020_for_x0020_not_x0020");
+        assert_eq!(
+            internal_name_for("Số lượt người đọc"),
+            "S_x1ed1__x0020_l_x01b0__x1ee3_t_"
+        );
+        assert_eq!(
+            internal_name_for("Reason for not using Sharepoint"),
+            "Reason_x0020_for_x0020_not_x0020"
+        );
     }
 
     #[test]
     fn odata_prefix_for_leading_underscore() {
-        assert_eq!(entity_property_name("_ModerationStatus"), "OData__ModerationStatus");
+        assert_eq!(
+            entity_property_name("_ModerationStatus"),
+            "OData__ModerationStatus"
+        );
         assert_eq!(entity_property_name("Title"), "Title");
     }
 

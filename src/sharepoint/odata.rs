@@ -85,7 +85,9 @@ pub fn parse_page(body: &[u8]) -> Result<Page, ShapeError> {
             _ => return Err(ShapeError::Unexpected("collection")),
         }
     } else {
-        let next = top.remove("odata.nextLink").or_else(|| top.remove("@odata.nextLink"));
+        let next = top
+            .remove("odata.nextLink")
+            .or_else(|| top.remove("@odata.nextLink"));
         match top.remove("value") {
             Some(Value::Array(a)) => (a, next),
             _ => return Err(ShapeError::Unexpected("collection")),
@@ -98,7 +100,10 @@ pub fn parse_page(body: &[u8]) -> Result<Page, ShapeError> {
             _ => Err(ShapeError::Unexpected("collection")),
         })
         .collect::<Result<_, _>>()?;
-    Ok(Page { entities, next: next.and_then(|n| n.as_str().map(str::to_string)) })
+    Ok(Page {
+        entities,
+        next: next.and_then(|n| n.as_str().map(str::to_string)),
+    })
 }
 
 /// Parses a single-entity response in any shape.
@@ -120,10 +125,20 @@ fn entity_from(mut m: Map<String, Value>) -> Entity {
         e.type_name = meta.get("type").and_then(Value::as_str).map(str::to_string);
         e.uri = meta.get("uri").and_then(Value::as_str).map(str::to_string);
     }
-    let take = |m: &Map<String, Value>, k: &str| m.get(k).and_then(Value::as_str).map(str::to_string);
-    e.etag = e.etag.or_else(|| take(&m, "odata.etag")).or_else(|| take(&m, "@odata.etag"));
-    e.type_name = e.type_name.or_else(|| take(&m, "odata.type")).or_else(|| take(&m, "@odata.type"));
-    e.uri = e.uri.or_else(|| take(&m, "odata.editLink")).or_else(|| take(&m, "@odata.editLink"));
+    let take =
+        |m: &Map<String, Value>, k: &str| m.get(k).and_then(Value::as_str).map(str::to_string);
+    e.etag = e
+        .etag
+        .or_else(|| take(&m, "odata.etag"))
+        .or_else(|| take(&m, "@odata.etag"));
+    e.type_name = e
+        .type_name
+        .or_else(|| take(&m, "odata.type"))
+        .or_else(|| take(&m, "@odata.type"));
+    e.uri = e
+        .uri
+        .or_else(|| take(&m, "odata.editLink"))
+        .or_else(|| take(&m, "@odata.editLink"));
     e.props = normalize_object(m);
     e
 }
@@ -138,7 +153,10 @@ pub fn normalize_object(m: Map<String, Value>) -> Map<String, Value> {
 }
 
 fn is_annotation(key: &str) -> bool {
-    key == "__metadata" || key.starts_with("odata.") || key.starts_with("@odata.") || key.contains("@odata.")
+    key == "__metadata"
+        || key.starts_with("odata.")
+        || key.starts_with("@odata.")
+        || key.contains("@odata.")
 }
 
 fn normalize_value(v: Value) -> Option<Value> {
@@ -153,11 +171,15 @@ fn normalize_value(v: Value) -> Option<Value> {
                 let Some(Value::Array(a)) = m.remove("results") else {
                     return None;
                 };
-                return Some(Value::Array(a.into_iter().filter_map(normalize_value).collect()));
+                return Some(Value::Array(
+                    a.into_iter().filter_map(normalize_value).collect(),
+                ));
             }
             Some(Value::Object(normalize_object(m)))
         }
-        Value::Array(a) => Some(Value::Array(a.into_iter().filter_map(normalize_value).collect())),
+        Value::Array(a) => Some(Value::Array(
+            a.into_iter().filter_map(normalize_value).collect(),
+        )),
         other => Some(other),
     }
 }
@@ -177,11 +199,19 @@ mod tests {
             "Id":12,"Title":"Tin"}],
             "__next":"http://portal/_api/Web/Lists(guid'6e4a')/Items?%24skiptoken=Paged%3dTRUE%26p_ID%3d12&%24top=100"}});
         let page = parse_page(body.to_string().as_bytes()).unwrap();
-        assert_eq!(page.next.as_deref(), Some("http://portal/_api/Web/Lists(guid'6e4a')/Items?%24skiptoken=Paged%3dTRUE%26p_ID%3d12&%24top=100"));
+        assert_eq!(
+            page.next.as_deref(),
+            Some(
+                "http://portal/_api/Web/Lists(guid'6e4a')/Items?%24skiptoken=Paged%3dTRUE%26p_ID%3d12&%24top=100"
+            )
+        );
         let e = &page.entities[0];
         assert_eq!(e.etag.as_deref(), Some("\"3\""));
         assert_eq!(e.type_name.as_deref(), Some("SP.Data.TinTucListItem"));
-        assert_eq!(Value::Object(e.props.clone()), json!({"Cats":[1,2],"Author":{"Id":7,"Title":"Hà"},"Id":12,"Title":"Tin"}));
+        assert_eq!(
+            Value::Object(e.props.clone()),
+            json!({"Cats":[1,2],"Author":{"Id":7,"Title":"Hà"},"Id":12,"Title":"Tin"})
+        );
     }
 
     #[test]
@@ -205,7 +235,8 @@ mod tests {
         assert!(p.next.is_none() && p.entities.is_empty());
         assert!(parse_page(b"<html>").is_err());
         assert!(parse_page(br#"{"d":{"Title":"x"}}"#).is_err());
-        let e = parse_entity(r#"{"d":{"__metadata":{"type":"SP.Web"},"Title":"Sở"}}"#.as_bytes()).unwrap();
+        let e = parse_entity(r#"{"d":{"__metadata":{"type":"SP.Web"},"Title":"Sở"}}"#.as_bytes())
+            .unwrap();
         assert_eq!(e.props.get("Title"), Some(&json!("Sở")));
     }
 }

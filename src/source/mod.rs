@@ -42,7 +42,10 @@ pub struct FieldDef {
 impl FieldDef {
     /// Lookups and users: values arrive as `<Name>Id` unless expanded.
     pub fn is_lookup_like(&self) -> bool {
-        matches!(self.type_as_string.as_str(), "Lookup" | "LookupMulti" | "User" | "UserMulti")
+        matches!(
+            self.type_as_string.as_str(),
+            "Lookup" | "LookupMulti" | "User" | "UserMulti"
+        )
     }
 }
 
@@ -117,7 +120,9 @@ impl Via {
 #[derive(Debug, thiserror::Error)]
 pub enum SourceError {
     /// The REST API does not answer this identity (401/403) or does not exist (404).
-    #[error("the REST API at {url} is closed to this identity (HTTP {status}); the portal may allow only its public HTML pages")]
+    #[error(
+        "the REST API at {url} is closed to this identity (HTTP {status}); the portal may allow only its public HTML pages"
+    )]
     ApiClosed {
         /// The URL probed.
         url: String,
@@ -146,6 +151,8 @@ pub enum SourceError {
     #[error(transparent)]
     Fetch(#[from] crate::fetch::FetchError),
     /// A URL could not be built.
-    #[error("invalid URL `{0}`: give the site URL with its scheme, e.g. https://stp.longan.gov.vn/")]
+    #[error(
+        "invalid URL `{0}`: give the site URL with its scheme, e.g. https://stp.longan.gov.vn/"
+    )]
     BadUrl(String),
 }

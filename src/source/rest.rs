@@ -7,7 +7,10 @@
 //! (`nometadata`) first, falling back to `verbose` when a SharePoint 2013 farm without JSON
 //! Light rejects it.
 
-use super::{ContentTypeInfo, FieldDef, ItemQuery, ListInfo, ListSchema, RawAttachment, RawItem, SourceError, Via};
+use super::{
+    ContentTypeInfo, FieldDef, ItemQuery, ListInfo, ListSchema, RawAttachment, RawItem,
+    SourceError, Via,
+};
 use crate::fetch::{Client, FetchError};
 use crate::sharepoint::odata::{self, Entity, Shape};
 use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
@@ -15,7 +18,20 @@ use serde_json::Value;
 use url::Url;
 
 /// Characters percent-encoded in a path segment built from a decoded server-relative URL.
-const PATH_SEGMENT: &AsciiSet = &CONTROLS.add(b' ').add(b'"').add(b'#').add(b'%').add(b'<').add(b'>').add(b'?').add(b'`').add(b'{').add(b'}').add(b'|').add(b'\\').add(b'^');
+const PATH_SEGMENT: &AsciiSet = &CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b'#')
+    .add(b'%')
+    .add(b'<')
+    .add(b'>')
+    .add(b'?')
+    .add(b'`')
+    .add(b'{')
+    .add(b'}')
+    .add(b'|')
+    .add(b'\\')
+    .add(b'^');
 
 /// Which JSON shape to use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -77,7 +93,9 @@ impl RestSource {
     }
 
     fn api(&self, rest: &str) -> Result<Url, SourceError> {
-        self.site.join(rest).map_err(|_| SourceError::BadUrl(format!("{}{rest}", self.site)))
+        self.site
+            .join(rest)
+            .map_err(|_| SourceError::BadUrl(format!("{}{rest}", self.site)))
     }
 
     /// Probes `/_api/web`, settling the JSON shape. A closed API is [`SourceError::ApiClosed`].
@@ -89,9 +107,18 @@ impl RestSource {
                 self.shape = Some(first);
                 Ok(first)
             }
-            Err(e) if self.shape_choice == ShapeChoice::Auto && matches!(e.status(), Some(400 | 406 | 415)) => {
-                tracing::info!("{url} rejects {}: using odata=verbose (SharePoint 2013 without JSON Light)", first.name());
-                self.client.get(&url, Shape::Verbose.accept()).await.map_err(|e| closed_or(e, &url))?;
+            Err(e)
+                if self.shape_choice == ShapeChoice::Auto
+                    && matches!(e.status(), Some(400 | 406 | 415)) =>
+            {
+                tracing::info!(
+                    "{url} rejects {}: using odata=verbose (SharePoint 2013 without JSON Light)",
+                    first.name()
+                );
+                self.client
+                    .get(&url, Shape::Verbose.accept())
+                    .await
+                    .map_err(|e| closed_or(e, &url))?;
                 self.shape = Some(Shape::Verbose);
                 Ok(Shape::Verbose)
             }
@@ -120,16 +147,29 @@ impl RestSource {
 
     /// Reads the list, its fields and its content types.
     pub async fn describe(&mut self) -> Result<ListSchema, SourceError> {
-        let list_url = self.api(&format!("_api/web/lists/getbytitle('{}')", self.list_title.replace('\'', "''")))?;
+        let list_url = self.api(&format!(
+            "_api/web/lists/getbytitle('{}')",
+            self.list_title.replace('\'', "''")
+        ))?;
         let list = match self.get_entity(&list_url).await {
             Ok(e) => e,
-            Err(SourceError::Fetch(FetchError::Status { status: 404, detail, .. })) => {
-                return Err(SourceError::ListNotFound { site: self.site.to_string(), title: self.list_title.clone(), detail });
+            Err(SourceError::Fetch(FetchError::Status {
+                status: 404,
+                detail,
+                ..
+            })) => {
+                return Err(SourceError::ListNotFound {
+                    site: self.site.to_string(),
+                    title: self.list_title.clone(),
+                    detail,
+                });
             }
             Err(e) => return Err(e),
         };
         let info = ListInfo {
-            id: str_prop(&list.props, "Id").unwrap_or_default().to_lowercase(),
+            id: str_prop(&list.props, "Id")
+                .unwrap_or_default()
+                .to_lowercase(),
             title: str_prop(&list.props, "Title").unwrap_or_else(|| self.list_title.clone()),
             entity_type_name: str_prop(&list.props, "EntityTypeName"),
             item_count: list.props.get("ItemCount").and_then(Value::as_u64),
@@ -140,14 +180,33 @@ impl RestSource {
         self.list_id = Some(info.id.clone());
         let base = format!("_api/web/lists(guid'{}')", info.id);
         let fields_url = self.api(&format!("{base}/fields"))?;
-        let fields = self.get_page(&fields_url).await?.entities.iter().map(field_from).collect();
+        let fields = self
+            .get_page(&fields_url)
+            .await?
+            .entities
+            .iter()
+            .map(field_from)
+            .collect();
         let ct_url = self.api(&format!("{base}/contenttypes"))?;
-        let content_types = self.get_page(&ct_url).await?.entities.iter().map(content_type_from).collect();
-        Ok(ListSchema { list: info, fields, content_types })
+        let content_types = self
+            .get_page(&ct_url)
+            .await?
+            .entities
+            .iter()
+            .map(content_type_from)
+            .collect();
+        Ok(ListSchema {
+            list: info,
+            fields,
+            content_types,
+        })
     }
 
     /// The next page of items, or `None` after the last one.
-    pub async fn next_page(&mut self, query: &ItemQuery) -> Result<Option<Vec<RawItem>>, SourceError> {
+    pub async fn next_page(
+        &mut self,
+        query: &ItemQuery,
+    ) -> Result<Option<Vec<RawItem>>, SourceError> {
         let url = if !self.started {
             self.started = true;
             self.first_items_url(query)?
@@ -159,14 +218,24 @@ impl RestSource {
         };
         let page = self.get_page(&url).await?;
         self.next = match page.next {
-            Some(n) => Some(Url::parse(&n).or_else(|_| self.site.join(&n)).map_err(|_| protocol(&url, format!("bad next link `{n}`")))?),
+            Some(n) => Some(
+                Url::parse(&n)
+                    .or_else(|_| self.site.join(&n))
+                    .map_err(|_| protocol(&url, format!("bad next link `{n}`")))?,
+            ),
             None => None,
         };
-        page.entities.into_iter().map(|e| item_from(e, &url)).collect::<Result<Vec<_>, _>>().map(Some)
+        page.entities
+            .into_iter()
+            .map(|e| item_from(e, &url))
+            .collect::<Result<Vec<_>, _>>()
+            .map(Some)
     }
 
     fn first_items_url(&self, query: &ItemQuery) -> Result<Url, SourceError> {
-        let id = self.list_id.as_deref().ok_or_else(|| SourceError::BadUrl("items requested before the list was described".into()))?;
+        let id = self.list_id.as_deref().ok_or_else(|| {
+            SourceError::BadUrl("items requested before the list was described".into())
+        })?;
         let mut select = vec!["*".to_string(), "AttachmentFiles".to_string()];
         let mut expand = vec!["AttachmentFiles".to_string()];
         for name in &query.expand {
@@ -192,19 +261,26 @@ impl RestSource {
             .join("/");
         let mut u = self.site.clone();
         u.set_query(None);
-        u.join(&encoded).map_err(|_| SourceError::BadUrl(server_relative.to_string()))
+        u.join(&encoded)
+            .map_err(|_| SourceError::BadUrl(server_relative.to_string()))
     }
 }
 
 fn closed_or(e: FetchError, url: &Url) -> SourceError {
     match e.status() {
-        Some(status @ (401 | 403 | 404)) => SourceError::ApiClosed { url: url.to_string(), status },
+        Some(status @ (401 | 403 | 404)) => SourceError::ApiClosed {
+            url: url.to_string(),
+            status,
+        },
         _ => SourceError::Fetch(e),
     }
 }
 
 fn protocol(url: &Url, e: impl std::fmt::Display) -> SourceError {
-    SourceError::Protocol { url: url.to_string(), message: e.to_string() }
+    SourceError::Protocol {
+        url: url.to_string(),
+        message: e.to_string(),
+    }
 }
 
 fn str_prop(m: &serde_json::Map<String, Value>, k: &str) -> Option<String> {
@@ -220,7 +296,10 @@ fn field_from(e: &Entity) -> FieldDef {
         entity_property_name: str_prop(p, "EntityPropertyName")
             .unwrap_or_else(|| crate::sharepoint::names::entity_property_name(&internal_name)),
         internal_name,
-        allow_multiple: p.get("AllowMultipleValues").and_then(Value::as_bool).unwrap_or(false)
+        allow_multiple: p
+            .get("AllowMultipleValues")
+            .and_then(Value::as_bool)
+            .unwrap_or(false)
             || type_as_string.ends_with("Multi"),
         type_as_string,
         hidden: p.get("Hidden").and_then(Value::as_bool).unwrap_or(false),
@@ -230,9 +309,17 @@ fn field_from(e: &Entity) -> FieldDef {
 fn content_type_from(e: &Entity) -> ContentTypeInfo {
     let p = &e.props;
     let id = str_prop(p, "StringId")
-        .or_else(|| p.get("Id").and_then(|v| v.get("StringValue")).and_then(Value::as_str).map(str::to_string))
+        .or_else(|| {
+            p.get("Id")
+                .and_then(|v| v.get("StringValue"))
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        })
         .unwrap_or_default();
-    ContentTypeInfo { id, name: str_prop(p, "Name").unwrap_or_default() }
+    ContentTypeInfo {
+        id,
+        name: str_prop(p, "Name").unwrap_or_default(),
+    }
 }
 
 fn item_from(e: Entity, page_url: &Url) -> Result<RawItem, SourceError> {
@@ -254,7 +341,12 @@ fn item_from(e: Entity, page_url: &Url) -> Result<RawItem, SourceError> {
             .collect(),
         _ => Vec::new(),
     };
-    Ok(RawItem { id, props, etag: e.etag, attachments })
+    Ok(RawItem {
+        id,
+        props,
+        etag: e.etag,
+        attachments,
+    })
 }
 
 #[cfg(test)]
@@ -266,7 +358,9 @@ mod tests {
         let client = Client::new(&Default::default()).unwrap();
         let site = Url::parse("http://127.0.0.1:8080/sites/stp").unwrap();
         let s = RestSource::new(client, &site, "Tin tức", ShapeChoice::Auto);
-        let u = s.file_url("/sites/stp/Lists/TinTuc/Attachments/5/Kế hoạch #3 100% 'mới'.docx").unwrap();
+        let u = s
+            .file_url("/sites/stp/Lists/TinTuc/Attachments/5/Kế hoạch #3 100% 'mới'.docx")
+            .unwrap();
         assert_eq!(
             u.as_str(),
             "http://127.0.0.1:8080/sites/stp/Lists/TinTuc/Attachments/5/K%E1%BA%BF%20ho%E1%BA%A1ch%20%233%20100%25%20'm%E1%BB%9Bi'.docx"

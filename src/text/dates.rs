@@ -22,7 +22,9 @@ impl fmt::Debug for PortalZone {
 
 /// A zone name that neither the time-zone database nor the `+HH:MM` form accepts.
 #[derive(Debug, thiserror::Error)]
-#[error("unknown time zone `{0}`: use an IANA name such as Asia/Ho_Chi_Minh or a fixed offset such as +07:00")]
+#[error(
+    "unknown time zone `{0}`: use an IANA name such as Asia/Ho_Chi_Minh or a fixed offset such as +07:00"
+)]
 pub struct UnknownZone(pub String);
 
 impl PortalZone {
@@ -34,7 +36,10 @@ impl PortalZone {
                 .map_err(|_| UnknownZone(name.to_string()))?,
             None => TimeZone::get(name).map_err(|_| UnknownZone(name.to_string()))?,
         };
-        Ok(Self { name: name.to_string(), tz })
+        Ok(Self {
+            name: name.to_string(),
+            tz,
+        })
     }
 
     /// Vietnam: Asia/Ho_Chi_Minh, +07:00 all year.
@@ -99,23 +104,38 @@ mod tests {
     #[test]
     fn utc_becomes_plus_seven_and_keeps_the_instant() {
         let z = PortalZone::vietnam();
-        assert_eq!(z.from_sharepoint("2023-01-05T03:00:00Z").as_deref(), Some("2023-01-05T10:00:00+07:00"));
+        assert_eq!(
+            z.from_sharepoint("2023-01-05T03:00:00Z").as_deref(),
+            Some("2023-01-05T10:00:00+07:00")
+        );
         // Local midnight of a date-only field arrives as the previous day in UTC.
-        assert_eq!(z.from_sharepoint("2023-01-04T17:00:00Z").as_deref(), Some("2023-01-05T00:00:00+07:00"));
+        assert_eq!(
+            z.from_sharepoint("2023-01-04T17:00:00Z").as_deref(),
+            Some("2023-01-05T00:00:00+07:00")
+        );
     }
 
     #[test]
     fn versions_style_without_z_is_utc_and_offsets_are_honoured() {
         let z = PortalZone::vietnam();
-        assert_eq!(z.from_sharepoint("2022-11-14T13:37:26").as_deref(), Some("2022-11-14T20:37:26+07:00"));
-        assert_eq!(z.from_sharepoint("2020-02-19T09:28:39-08:00").as_deref(), Some("2020-02-20T00:28:39+07:00"));
+        assert_eq!(
+            z.from_sharepoint("2022-11-14T13:37:26").as_deref(),
+            Some("2022-11-14T20:37:26+07:00")
+        );
+        assert_eq!(
+            z.from_sharepoint("2020-02-19T09:28:39-08:00").as_deref(),
+            Some("2020-02-20T00:28:39+07:00")
+        );
         assert_eq!(z.from_sharepoint("not a date"), None);
     }
 
     #[test]
     fn fixed_offsets_and_unknown_zones() {
         let z = PortalZone::new("+07:00").unwrap();
-        assert_eq!(z.from_sharepoint("2023-01-05T03:00:00Z").as_deref(), Some("2023-01-05T10:00:00+07:00"));
+        assert_eq!(
+            z.from_sharepoint("2023-01-05T03:00:00Z").as_deref(),
+            Some("2023-01-05T10:00:00+07:00")
+        );
         assert!(PortalZone::new("Mars/Olympus").is_err());
     }
 }

@@ -8,9 +8,36 @@ use scraper::{ElementRef, Html, Node, Selector};
 
 /// Elements after which a line ends in the derived text.
 const BLOCK_ELEMENTS: &[&str] = &[
-    "address", "article", "aside", "blockquote", "br", "dd", "div", "dl", "dt", "figcaption",
-    "figure", "footer", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr", "li", "main", "nav",
-    "ol", "p", "pre", "section", "table", "tr", "ul",
+    "address",
+    "article",
+    "aside",
+    "blockquote",
+    "br",
+    "dd",
+    "div",
+    "dl",
+    "dt",
+    "figcaption",
+    "figure",
+    "footer",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "header",
+    "hr",
+    "li",
+    "main",
+    "nav",
+    "ol",
+    "p",
+    "pre",
+    "section",
+    "table",
+    "tr",
+    "ul",
 ];
 
 /// Elements whose content is never text.
@@ -72,7 +99,10 @@ mod tests {
     fn word_pasted_html_becomes_lines_of_nfc_text() {
         let html = "<div class=\"ExternalClassF87A\"><p style=\"margin:6pt 0in\"><span>Đối với&nbsp;Thủ trưởng</span><span> các cơ quan</span></p>\
                     <p><span>-&nbsp;Tiếp tục\u{200b} quán triệt</span></p><script>var x=1;</script></div>";
-        assert_eq!(to_text(html), "Đối với Thủ trưởng các cơ quan\n- Tiếp tục quán triệt");
+        assert_eq!(
+            to_text(html),
+            "Đối với Thủ trưởng các cơ quan\n- Tiếp tục quán triệt"
+        );
     }
 
     #[test]
@@ -84,6 +114,9 @@ mod tests {
     #[test]
     fn image_sources_in_order() {
         let html = r#"<p><img src="/PublishingImages/a.jpg" alt="a"><IMG SRC='https://baolongan.vn/b.jpg'><img src="data:image/png;base64,AA"></p>"#;
-        assert_eq!(image_sources(html), vec!["/PublishingImages/a.jpg", "https://baolongan.vn/b.jpg"]);
+        assert_eq!(
+            image_sources(html),
+            vec!["/PublishingImages/a.jpg", "https://baolongan.vn/b.jpg"]
+        );
     }
 }

@@ -51,7 +51,8 @@ mod tests {
     #[test]
     fn nfd_and_nfc_titles_give_the_same_derived_text() {
         let nfc_title = "Hội nghị tổng kết công tác tư pháp";
-        let nfd_title: String = unicode_normalization::UnicodeNormalization::nfd(nfc_title).collect();
+        let nfd_title: String =
+            unicode_normalization::UnicodeNormalization::nfd(nfc_title).collect();
         assert_ne!(nfc_title, nfd_title);
         assert_eq!(nfc(&nfd_title), nfc_title);
         assert_eq!(clean_line(&nfd_title), nfc_title);
@@ -59,7 +60,10 @@ mod tests {
 
     #[test]
     fn clean_line_folds_nbsp_and_zero_width_space() {
-        assert_eq!(clean_line("  Lượt\u{a0}người\u{200b} xem:\u{a0}\u{a0} 20 "), "Lượt người xem: 20");
+        assert_eq!(
+            clean_line("  Lượt\u{a0}người\u{200b} xem:\u{a0}\u{a0} 20 "),
+            "Lượt người xem: 20"
+        );
     }
 
     #[test]

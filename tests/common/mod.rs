@@ -1,6 +1,8 @@
 //! Shared test helpers: the sample portal on loopback, crawls, reading bags.
 #![allow(dead_code)]
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use serde_json::Value;
 use sharc::sample::{PortalOptions, RunningPortal};
 use std::path::{Path, PathBuf};
@@ -24,9 +26,18 @@ pub struct Portal {
 
 impl Portal {
     pub fn start(opts: PortalOptions) -> Self {
-        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-        let portal = rt.block_on(RunningPortal::start(&sample_dir(), opts, 0)).unwrap();
-        Self { rt, portal: Some(portal) }
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let portal = rt
+            .block_on(RunningPortal::start(&sample_dir(), opts, 0))
+            .unwrap();
+        Self {
+            rt,
+            portal: Some(portal),
+        }
     }
 
     pub fn url(&self) -> String {
@@ -49,7 +60,9 @@ impl Drop for Portal {
 /// Runs the `sharc` binary.
 pub fn sharc() -> assert_cmd::Command {
     let mut c = assert_cmd::Command::cargo_bin("sharc").unwrap();
-    c.env_remove("SOURCE_DATE_EPOCH").env_remove("SHARC_BAGGING_DATE").env("NO_COLOR", "1");
+    c.env_remove("SOURCE_DATE_EPOCH")
+        .env_remove("SHARC_BAGGING_DATE")
+        .env("NO_COLOR", "1");
     c
 }
 
