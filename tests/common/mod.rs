@@ -1,6 +1,5 @@
 //! Shared test helpers: the sample portal on loopback, crawls, reading bags.
 #![allow(dead_code)]
-
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use serde_json::Value;
