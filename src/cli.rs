@@ -43,6 +43,9 @@ pub struct CrawlArgs {
     /// Where to write the bag (a directory that must not exist yet).
     #[arg(short, long)]
     pub out: PathBuf,
+    /// Where items come from: auto uses REST when it answers.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub source: SourceArg,
     /// JSON shape to request: auto tries nometadata and falls back to verbose.
     #[arg(long, value_enum, default_value = "auto")]
     pub odata: OdataArg,
@@ -52,15 +55,31 @@ pub struct CrawlArgs {
     /// Requests in flight at once.
     #[arg(long, default_value_t = 4)]
     pub concurrency: usize,
-    /// Longest single wait for a throttled request, in seconds (Retry-After is capped to it).
-    #[arg(long, default_value_t = 300)]
+    /// Longest a request may spend waiting on throttling and retries, in seconds; past it
+    /// the request fails cleanly instead of waiting on.
+    #[arg(long, default_value_t = 900)]
     pub max_wait: u64,
+    /// At most this many requests per second (default: no cap beyond --concurrency).
+    #[arg(long)]
+    pub rate: Option<f64>,
+    /// Stop at the first item or file that fails (default: finish, list failures, exit 4).
+    #[arg(long)]
+    pub fail_fast: bool,
     /// Bagging date (YYYY-MM-DD) to pin for reproducible bags; SOURCE_DATE_EPOCH also works.
     #[arg(long, env = "SHARC_BAGGING_DATE")]
     pub bagging_date: Option<String>,
     /// Archive files from this host too (repeatable); other hosts are never fetched.
     #[arg(long = "allow-host")]
     pub allow_hosts: Vec<String>,
+}
+
+/// Source adapters.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum SourceArg {
+    /// REST when the API answers.
+    Auto,
+    /// SharePoint REST (/_api).
+    Rest,
 }
 
 /// JSON shapes.

@@ -55,6 +55,14 @@ pub enum Error {
     /// Ctrl-C.
     #[error("interrupted")]
     Interrupted,
+    /// `--fail-fast` stopped the crawl at its first failure.
+    #[error("stopped at the first failure (--fail-fast): {failure}; the unfinished bag is kept in {}: run the same command again to resume", staging.display())]
+    FailFast {
+        /// The failure.
+        failure: String,
+        /// The staging directory kept for a resume.
+        staging: PathBuf,
+    },
 }
 
 impl Error {
@@ -67,6 +75,7 @@ impl Error {
                 ExitCode::Usage
             }
             Error::Interrupted => ExitCode::Interrupted,
+            Error::FailFast { .. } => ExitCode::Partial,
             _ => ExitCode::Operational,
         }
     }

@@ -4,8 +4,11 @@
 mod cli;
 
 use clap::Parser;
-use cli::{ApiArg, Cli, Command, OdataArg};
-use sharc::app::{self, crawl::CrawlConfig};
+use cli::{ApiArg, Cli, Command, OdataArg, SourceArg};
+use sharc::app::{
+    self,
+    crawl::{CrawlConfig, SourceKind},
+};
 use sharc::error::{Error, ExitCode};
 use sharc::sharepoint::Shape;
 use sharc::source::rest::ShapeChoice;
@@ -34,7 +37,20 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
     match cli.command {
         Command::Crawl(args) => {
             let cfg = crawl_config(args, quiet)?;
-            let summary = block_on(app::crawl::run(&cfg))?;
+            let summary = match block_on(app::crawl::run(&cfg)) {
+                Err(Error::Interrupted) => {
+                    if let Ok(staging) = sharc::bundle::staging_path(&cfg.out)
+                        && staging.exists()
+                    {
+                        eprintln!(
+                            "interrupted: what was complete is kept in {}; run the same command again to resume",
+                            staging.display()
+                        );
+                    }
+                    return Err(Error::Interrupted);
+                }
+                other => other?,
+            };
             for f in &summary.report.failures {
                 eprintln!("failed: {f}");
             }
@@ -63,6 +79,10 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
 
 fn crawl_config(args: cli::CrawlArgs, quiet: bool) -> Result<CrawlConfig, Error> {
     let mut cfg = CrawlConfig::new(&args.site_url, args.mapping, args.out)?;
+    cfg.source = match args.source {
+        SourceArg::Auto => SourceKind::Auto,
+        SourceArg::Rest => SourceKind::Rest,
+    };
     cfg.shape = match args.odata {
         OdataArg::Auto => ShapeChoice::Auto,
         OdataArg::Verbose => ShapeChoice::Fixed(Shape::Verbose),
@@ -77,7 +97,17 @@ fn crawl_config(args: cli::CrawlArgs, quiet: bool) -> Result<CrawlConfig, Error>
     }
     cfg.page_size = args.page_size;
     cfg.fetch.concurrency = args.concurrency.max(1);
-    cfg.fetch.retry.max_delay = Duration::from_secs(args.max_wait);
+    cfg.fetch.retry.max_total_wait = Duration::from_secs(args.max_wait);
+    cfg.fetch.retry.max_delay = Duration::from_secs(args.max_wait.min(300));
+    if let Some(rate) = args.rate
+        && !(rate > 0.0 && rate.is_finite())
+    {
+        return Err(Error::Usage(format!(
+            "--rate {rate}: give a positive number of requests per second, e.g. 2 or 0.5"
+        )));
+    }
+    cfg.fetch.rate = args.rate;
+    cfg.fail_fast = args.fail_fast;
     cfg.bagging_date = args.bagging_date;
     cfg.source_date_epoch = std::env::var("SOURCE_DATE_EPOCH").ok();
     cfg.allowed_hosts = args.allow_hosts;

@@ -17,7 +17,7 @@ use crate::record::{self, FileRef};
 use crate::report::{CrawlReport, Failure, Progress, Skipped};
 use crate::sharepoint::Shape;
 use crate::source::rest::{RestSource, ShapeChoice};
-use crate::source::{RawItem, Via};
+use crate::source::{RawItem, Source, SourceError};
 use crate::text::dates::PortalZone;
 use futures::StreamExt;
 use std::collections::BTreeMap;
@@ -34,6 +34,8 @@ pub struct CrawlConfig {
     pub mapping: PathBuf,
     /// Where the bag goes.
     pub out: PathBuf,
+    /// Which source to read from.
+    pub source: SourceKind,
     /// JSON shape.
     pub shape: ShapeChoice,
     /// Items per page.
@@ -48,6 +50,8 @@ pub struct CrawlConfig {
     pub allowed_hosts: Vec<String>,
     /// No progress output.
     pub quiet: bool,
+    /// Stop at the first item or file that fails instead of finishing with the rest.
+    pub fail_fast: bool,
 }
 
 impl CrawlConfig {
@@ -61,6 +65,7 @@ impl CrawlConfig {
             site: parse_site_url(site)?,
             mapping: mapping.into(),
             out: out.into(),
+            source: SourceKind::Auto,
             shape: ShapeChoice::Auto,
             page_size: 100,
             fetch: FetchOptions::default(),
@@ -68,8 +73,18 @@ impl CrawlConfig {
             source_date_epoch: None,
             allowed_hosts: Vec::new(),
             quiet: true,
+            fail_fast: false,
         })
     }
+}
+
+/// Which source adapter reads the portal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SourceKind {
+    /// REST when it answers; otherwise say so and stop (the HTML source plugs in here).
+    Auto,
+    /// SharePoint REST only.
+    Rest,
 }
 
 /// Parses a site URL, adding the trailing slash that joins need.
@@ -122,34 +137,74 @@ impl CrawlSummary {
     }
 }
 
+/// What every crawl starts from, whichever source it reads.
+struct Setup {
+    mapping: Mapping,
+    zone: PortalZone,
+    clock: RunClock,
+    client: Client,
+    started: Instant,
+}
+
 /// Runs a crawl.
 pub async fn run(cfg: &CrawlConfig) -> Result<CrawlSummary, Error> {
-    let started = Instant::now();
-    let (mapping, zone, clock, mut source) = prepare(cfg)?;
+    let setup = prepare(cfg)?;
+    let mut rest = RestSource::new(
+        setup.client.clone(),
+        &cfg.site,
+        &setup.mapping.list.title,
+        cfg.shape,
+    );
+    match (cfg.source, rest.probe().await) {
+        (_, Ok(shape)) => {
+            if shape == Shape::Verbose {
+                tracing::info!("the portal answers odata=verbose only");
+            }
+            crawl_with(cfg, setup, rest).await
+        }
+        (SourceKind::Auto, Err(e @ SourceError::ApiClosed { .. })) => Err(Error::Source(e)),
+        (_, Err(e)) => Err(e.into()),
+    }
+}
+
+async fn crawl_with<S: Source>(
+    cfg: &CrawlConfig,
+    setup: Setup,
+    mut source: S,
+) -> Result<CrawlSummary, Error> {
+    let Setup {
+        mapping,
+        zone,
+        clock,
+        client,
+        started,
+    } = setup;
+    let mapping = &mapping;
     let progress = Progress::new(cfg.quiet);
-    let resolved = resolve(&mut source, &mapping).await?;
-    let writer = BagWriter::create(&cfg.out)?;
+    let schema = source.describe().await?;
+    let resolved = ResolvedMapping::new(mapping, &schema)?;
+    let (writer, kept) = BagWriter::resume(&cfg.out)?;
     let mut crawl = Crawl {
         cfg,
+        fetched_at: clock.stamp(&zone),
         zone,
-        fetched_at: clock.stamp(
-            &PortalZone::new(&mapping.list.time_zone).unwrap_or_else(|_| PortalZone::vietnam()),
-        ),
         clock,
-        client: Client::new(&cfg.fetch)?,
+        client,
         writer,
         paths: PathPlanner::default(),
         files: BTreeMap::new(),
+        done: Default::default(),
         report: CrawlReport {
             sharc_version: env!("CARGO_PKG_VERSION").into(),
             site: cfg.site.to_string(),
             list: resolved.schema.list.title.clone(),
-            via: Via::Rest.as_str().into(),
-            json_shape: source.shape().map(|s| s.name().to_string()),
+            via: source.via().as_str().into(),
+            protocol: source.protocol(),
             ..Default::default()
         },
         progress,
     };
+    crawl.restore(kept)?;
     crawl
         .progress
         .set_total(resolved.schema.list.item_count.unwrap_or(0));
@@ -158,10 +213,11 @@ pub async fn run(cfg: &CrawlConfig) -> Result<CrawlSummary, Error> {
         crawl.archive_page(&resolved, &source, items).await?;
     }
     crawl.progress.finish();
-    crawl.finish(&mapping, &resolved, started)
+    crawl.finish(mapping, &resolved, started)
 }
 
-fn prepare(cfg: &CrawlConfig) -> Result<(Mapping, PortalZone, RunClock, RestSource), Error> {
+fn prepare(cfg: &CrawlConfig) -> Result<Setup, Error> {
+    let started = Instant::now();
     let mapping = Mapping::load(&cfg.mapping)?;
     let zone = PortalZone::new(&mapping.list.time_zone).map_err(|e| Error::Usage(e.to_string()))?;
     let clock = RunClock::from_options(
@@ -176,17 +232,13 @@ fn prepare(cfg: &CrawlConfig) -> Result<(Mapping, PortalZone, RunClock, RestSour
         )));
     }
     let client = Client::new(&cfg.fetch)?;
-    let source = RestSource::new(client, &cfg.site, &mapping.list.title, cfg.shape);
-    Ok((mapping, zone, clock, source))
-}
-
-async fn resolve(source: &mut RestSource, mapping: &Mapping) -> Result<ResolvedMapping, Error> {
-    let shape = source.probe().await?;
-    if shape == Shape::Verbose {
-        tracing::info!("the portal answers odata=verbose");
-    }
-    let schema = source.describe().await?;
-    Ok(ResolvedMapping::new(mapping, &schema)?)
+    Ok(Setup {
+        mapping,
+        zone,
+        clock,
+        client,
+        started,
+    })
 }
 
 /// The state of a crawl in progress.
@@ -200,6 +252,8 @@ struct Crawl<'a> {
     paths: PathPlanner,
     /// Every file fetched so far: URL → payload path and fixity (or the failure).
     files: BTreeMap<String, Result<(String, Fixity), String>>,
+    /// Items whose complete record is already in the bag (from an interrupted run).
+    done: std::collections::BTreeSet<i64>,
     report: CrawlReport,
     progress: Progress,
 }
@@ -207,20 +261,60 @@ struct Crawl<'a> {
 /// One download to run.
 struct Job {
     url: Url,
+    server_path: String,
     payload: PayloadPath,
     dest: PathBuf,
 }
 
+/// Journal keys: what each payload file of a staged bag stands for.
+const FILE_KEY: &str = "file";
+const RECORD_KEY: &str = "record";
+
 impl Crawl<'_> {
-    async fn archive_page(
+    /// Takes over what an interrupted run left in staging: its files (no need to fetch them
+    /// again, and their payload names stay as they were) and its complete records.
+    fn restore(&mut self, kept: Vec<bundle::journal::JournalEntry>) -> Result<(), Error> {
+        if kept.is_empty() {
+            return Ok(());
+        }
+        let mut files = 0;
+        for e in kept {
+            let mut parts = e.key.split('\t');
+            match (parts.next(), parts.next(), parts.next()) {
+                (Some(FILE_KEY), Some(url), Some(server_path)) => {
+                    self.paths.assign(server_path, &e.path);
+                    self.report.counts.files += 1;
+                    self.report.counts.file_bytes += e.fixity.size;
+                    self.files
+                        .insert(url.to_string(), Ok((format!("data/{}", e.path), e.fixity)));
+                    files += 1;
+                }
+                (Some(RECORD_KEY), Some(id), None) => {
+                    if let Ok(id) = id.parse() {
+                        self.done.insert(id);
+                    }
+                }
+                _ => {}
+            }
+        }
+        let staging = bundle::staging_path(&self.cfg.out)?;
+        tracing::warn!(
+            "resuming the unfinished bag in {}: {} records and {files} files already there",
+            staging.display(),
+            self.done.len()
+        );
+        Ok(())
+    }
+
+    async fn archive_page<S: Source>(
         &mut self,
         resolved: &ResolvedMapping,
-        source: &RestSource,
+        source: &S,
         items: Vec<RawItem>,
     ) -> Result<(), Error> {
         self.report.counts.pages += 1;
         let n_items = items.len();
-        let file_url = |p: &str| source.file_url(p).ok();
+        let file_url = |p: &str| source.file_url(p);
         let zone = self.zone.clone();
         let fetched_at = self.fetched_at.clone();
         let allowed_hosts = self.cfg.allowed_hosts.clone();
@@ -228,7 +322,7 @@ impl Crawl<'_> {
             site: source.site(),
             zone: &zone,
             fetched_at: &fetched_at,
-            via: Via::Rest,
+            via: source.via(),
             file_url: &file_url,
             allowed_hosts: &allowed_hosts,
         };
@@ -244,10 +338,15 @@ impl Crawl<'_> {
                 self.progress.item_done(&self.totals());
                 continue;
             }
+            if self.done.contains(&item.id) {
+                self.report.counts.items_archived += 1;
+                self.progress.item_done(&self.totals());
+                continue;
+            }
             match resolved.apply(item, &ctx) {
                 Ok(m) => mapped.push(m),
                 Err(e) => {
-                    self.fail(Some(item.id), None, e);
+                    self.fail(Some(item.id), None, e)?;
                     self.progress.item_done(&self.totals());
                 }
             }
@@ -276,14 +375,27 @@ impl Crawl<'_> {
         )
     }
 
-    fn fail(&mut self, item_id: Option<i64>, url: Option<String>, error: String) {
+    fn fail(
+        &mut self,
+        item_id: Option<i64>,
+        url: Option<String>,
+        error: String,
+    ) -> Result<(), Error> {
         let f = Failure {
             item_id,
             url,
             error,
         };
+        if self.cfg.fail_fast {
+            let staging = bundle::staging_path(&self.cfg.out)?;
+            return Err(Error::FailFast {
+                failure: f.to_string(),
+                staging,
+            });
+        }
         self.progress.note(&format!("failed: {f}"));
         self.report.failures.push(f);
+        Ok(())
     }
 
     /// Fetches every wanted file not fetched yet, concurrently, into the staging bag.
@@ -301,6 +413,7 @@ impl Crawl<'_> {
             let dest = self.writer.data_path(&payload)?;
             jobs.push(Job {
                 url: w.url.clone(),
+                server_path: w.path.clone(),
                 payload,
                 dest,
             });
@@ -322,7 +435,9 @@ impl Crawl<'_> {
                 Ok(fixity) => {
                     self.report.counts.files += 1;
                     self.report.counts.file_bytes += fixity.size;
-                    self.writer.add_file(&job.payload, fixity.clone())?;
+                    let journal_key = format!("{FILE_KEY}\t{}\t{}", job.url, job.server_path);
+                    self.writer
+                        .add_file_keyed(&job.payload, fixity.clone(), &journal_key)?;
                     self.files
                         .insert(key, Ok((format!("data/{}", job.payload.as_str()), fixity)));
                 }
@@ -368,18 +483,43 @@ impl Crawl<'_> {
                 Some(Err(e)) => {
                     failed = true;
                     let e = e.clone();
-                    self.fail(Some(item_id), Some(w.url.to_string()), e);
+                    self.fail(Some(item_id), Some(w.url.to_string()), e)?;
                 }
                 None => {}
             }
         }
         let path = PayloadPath::new(&format!("records/{item_id:06}.json"))?;
-        self.writer.add_bytes(&path, &record.to_json())?;
+        // A record with a missing file is not journaled as done: a resumed run retries it.
+        let key = if failed {
+            String::new()
+        } else {
+            format!("{RECORD_KEY}\t{item_id}")
+        };
+        self.writer
+            .add_bytes_keyed(&path, &record.to_json(), &key)?;
         self.report.counts.items_archived += 1;
         if failed {
             self.report.counts.items_failed += 1;
         }
         Ok(())
+    }
+
+    /// The run's statistics, a tag file outside the payload: requests and retries vary with
+    /// the network, and times with the clock, so they stay out of what the payload means.
+    /// With a pinned clock the times are left out, so reruns give identical bytes.
+    fn run_stats(&self, started: Instant) -> Vec<u8> {
+        let mut v = serde_json::json!({
+            "sharc_version": env!("CARGO_PKG_VERSION"),
+            "http": self.client.stats(),
+        });
+        if !self.clock.pinned {
+            v["started_at"] = self.clock.stamp(&self.zone).into();
+            v["finished_at"] = self.zone.format(jiff::Timestamp::now()).into();
+            v["seconds"] = (started.elapsed().as_millis() as f64 / 1000.0).into();
+        }
+        let mut bytes = serde_json::to_vec_pretty(&v).unwrap_or_default();
+        bytes.push(b'\n');
+        bytes
     }
 
     fn finish(
@@ -439,15 +579,17 @@ impl Crawl<'_> {
         }
         info.extra
             .push(("Source-URL".into(), self.cfg.site.to_string()));
-        if !self.report.complete {
-            info.extra.push((
-                "Internal-Sender-Description".into(),
-                format!(
-                    "PARTIAL: {} failure(s); see data/crawl-report.json",
-                    self.report.failures.len()
-                ),
-            ));
-        }
+        let status = if self.report.complete {
+            "complete".to_string()
+        } else {
+            format!(
+                "partial: {} failure(s), listed in data/crawl-report.json",
+                self.report.failures.len()
+            )
+        };
+        info.extra.push(("Sharc-Crawl-Status".into(), status));
+        info.tag_files
+            .push(("sharc-run.json".into(), self.run_stats(started)));
         let finished = self.writer.finish(info)?;
         let outcome = if self.report.complete {
             Outcome::Success
@@ -473,6 +615,21 @@ struct PathPlanner {
 }
 
 impl PathPlanner {
+    /// Records that `server_path` was given `payload` (`files/…`) by an earlier run.
+    fn assign(&mut self, server_path: &str, payload: &str) {
+        let originals = server_path.split('/').filter(|s| !s.is_empty());
+        let mut segs = payload.split('/');
+        let Some(mut dir) = segs.next().map(str::to_string) else {
+            return;
+        };
+        for (original, seg) in originals.zip(segs) {
+            self.allocator.reserve(&dir, seg);
+            self.segments
+                .insert((dir.clone(), original.to_string()), seg.to_string());
+            dir = format!("{dir}/{seg}");
+        }
+    }
+
     fn plan(&mut self, server_path: &str) -> Result<PayloadPath, Error> {
         let mut dir = String::from("files");
         for original in server_path.split('/').filter(|s| !s.is_empty()) {

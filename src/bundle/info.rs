@@ -166,10 +166,22 @@ pub(crate) fn human_size(bytes: u64) -> String {
     format!("{value:.1} {}", UNITS[unit])
 }
 
-/// Elements of `bag-info.txt` (continuations joined with a space) and syntax problems.
-pub(crate) fn parse_bag_info(text: &str) -> (Vec<(String, String)>, Vec<String>) {
+/// What [`parse_bag_info`] found.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct ParsedBagInfo {
+    /// `(label, value)` in file order, continuations joined with a space.
+    pub elements: Vec<(String, String)>,
+    /// Lines that break the syntax.
+    pub problems: Vec<String>,
+    /// Lines read despite a deviation other tools accept (whitespace before the colon).
+    pub warnings: Vec<String>,
+}
+
+/// Elements of `bag-info.txt`, syntax problems and tolerated deviations.
+pub(crate) fn parse_bag_info(text: &str) -> ParsedBagInfo {
     let mut elements: Vec<(String, String)> = Vec::new();
     let mut problems = Vec::new();
+    let mut warnings = Vec::new();
     for (index, line) in split_lines(text).into_iter().enumerate() {
         let line_no = index + 1;
         if line.starts_with([' ', '\t']) {
@@ -183,23 +195,37 @@ pub(crate) fn parse_bag_info(text: &str) -> (Vec<(String, String)>, Vec<String>)
             continue;
         }
         match parse_element(line) {
-            Ok(element) => elements.push(element),
+            Ok((element, warning)) => {
+                elements.push(element);
+                if let Some(warning) = warning {
+                    warnings.push(format!("line {line_no}: {warning}"));
+                }
+            }
             Err(problem) => problems.push(format!("line {line_no}: {problem}")),
         }
     }
-    (elements, problems)
+    ParsedBagInfo {
+        elements,
+        problems,
+        warnings,
+    }
 }
 
-/// Parses `label ":" WSP value`.
-fn parse_element(line: &str) -> Result<(String, String), &'static str> {
+/// Parses `label ":" WSP value`. Whitespace between label and colon is tolerated with a
+/// warning, as the BagIt conformance suite expects.
+#[allow(clippy::type_complexity)]
+fn parse_element(line: &str) -> Result<((String, String), Option<&'static str>), &'static str> {
     let (label, rest) = line.split_once(':').ok_or("expected `Label: value`")?;
-    if label.is_empty() || label.trim() != label {
-        return Err("label is empty or starts or ends with whitespace");
+    let trimmed = label.trim_end_matches([' ', '\t']);
+    if trimmed.is_empty() || trimmed.trim() != trimmed {
+        return Err("label is empty or starts with whitespace");
     }
+    let warning = (trimmed.len() != label.len())
+        .then_some("whitespace between the label and the colon; read without it");
     let value = rest
         .strip_prefix([' ', '\t'])
         .ok_or("expected a space or tab after the colon")?;
-    Ok((label.to_string(), value.to_string()))
+    Ok(((trimmed.to_string(), value.to_string()), warning))
 }
 
 /// `<bytes>.<files>` as numbers.
@@ -351,19 +377,24 @@ mod tests {
 
     #[test]
     fn bag_info_syntax() {
-        let (elements, problems) =
-            parse_bag_info("A: 1\nLong: first\n  second\nEmpty: \nTab:\tx\n");
-        assert!(problems.is_empty(), "{problems:?}");
+        let parsed = parse_bag_info("A: 1\nLong: first\n  second\nEmpty: \nTab:\tx\n");
+        assert!(parsed.problems.is_empty(), "{:?}", parsed.problems);
         assert_eq!(
-            elements[1],
+            parsed.elements[1],
             ("Long".to_string(), "first second".to_string())
         );
-        let (_, problems) = parse_bag_info("  early\nNoColon\nBad : x\nA:x\n\nB: y\n");
-        let lines: Vec<&str> = problems
+        let parsed = parse_bag_info("  early\nNoColon\n : x\nA:x\n\nB: y\nSpaced  : z\n");
+        let lines: Vec<&str> = parsed
+            .problems
             .iter()
             .filter_map(|p| p.split(':').next())
             .collect();
         assert_eq!(lines, ["line 1", "line 2", "line 3", "line 4", "line 5"]);
+        assert_eq!(parsed.warnings.len(), 1);
+        assert_eq!(
+            parsed.elements.last(),
+            Some(&("Spaced".to_string(), "z".to_string()))
+        );
     }
 
     #[test]

@@ -2,10 +2,29 @@
 //!
 //! The writer and the verifier share this file so that what one writes is exactly what the
 //! other expects: `<hex>  <path>` lines, paths percent-encoded only for CR, LF and `%`
-//! (RFC 8493 §2.1.3), any of LF, CR or CRLF accepted as a line ending when reading.
+//! (RFC 8493 §2.1.3), any of LF, CR or CRLF accepted as a line ending when reading. Bags
+//! older than BagIt 1.0 had no percent-encoding, so their paths are read literally.
 
-/// Algorithms whose manifests can be checked: the ones [`crate::fixity`] computes.
-pub(crate) const CHECKED_ALGORITHMS: [&str; 2] = ["sha256", "sha512"];
+use super::report::FindingCode;
+
+/// How paths in a manifest or `fetch.txt` are spelled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PathEncoding {
+    /// RFC 8493: `%0A`, `%0D` and `%25` only, and a bare `%` is an error.
+    Rfc8493,
+    /// BagIt 0.97 and earlier: the path is the name, `%` and all.
+    Literal,
+}
+
+impl PathEncoding {
+    /// Decodes a listed path.
+    pub(crate) fn decode(self, raw: &str) -> Result<String, String> {
+        match self {
+            Self::Rfc8493 => decode_path(raw),
+            Self::Literal => Ok(raw.to_string()),
+        }
+    }
+}
 
 /// One parsed manifest line.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,6 +42,8 @@ pub(crate) struct Entry {
 pub(crate) struct LineProblem {
     /// 1-based line number.
     pub line: usize,
+    /// What kind of problem.
+    pub code: FindingCode,
     /// What is wrong, in words.
     pub message: String,
     /// True when the entry was still used.
@@ -101,7 +122,9 @@ pub(crate) fn digest_len(algorithm: &str) -> Option<usize> {
     match algorithm {
         "md5" => Some(32),
         "sha1" => Some(40),
+        "sha224" => Some(56),
         "sha256" => Some(64),
+        "sha384" => Some(96),
         "sha512" => Some(128),
         _ => None,
     }
@@ -116,15 +139,16 @@ pub(crate) fn normalize_algorithm(name: &str) -> String {
 }
 
 /// Parses manifest text for `algorithm`, reporting each bad line and keeping the good ones.
-pub(crate) fn parse(text: &str, algorithm: &str) -> Parsed {
+pub(crate) fn parse(text: &str, algorithm: &str, encoding: PathEncoding) -> Parsed {
     let mut parsed = Parsed::default();
     for (index, line) in split_lines(text).into_iter().enumerate() {
         let line_no = index + 1;
-        match parse_line(line, digest_len(algorithm)) {
-            Ok((entry, warning)) => {
-                if let Some(message) = warning {
+        match parse_line(line, digest_len(algorithm), encoding) {
+            Ok((entry, warnings)) => {
+                for (code, message) in warnings {
                     parsed.problems.push(LineProblem {
                         line: line_no,
+                        code,
                         message,
                         warning: true,
                     });
@@ -136,6 +160,7 @@ pub(crate) fn parse(text: &str, algorithm: &str) -> Parsed {
             }
             Err(message) => parsed.problems.push(LineProblem {
                 line: line_no,
+                code: FindingCode::BadManifestLine,
                 message,
                 warning: false,
             }),
@@ -144,8 +169,15 @@ pub(crate) fn parse(text: &str, algorithm: &str) -> Parsed {
     parsed
 }
 
-/// Parses `checksum 1*WSP path`; the second value is a warning about a usable line.
-fn parse_line(line: &str, digest_len: Option<usize>) -> Result<(Entry, Option<String>), String> {
+/// Warnings about a line that is still used.
+type LineWarnings = Vec<(FindingCode, String)>;
+
+/// Parses `checksum 1*WSP path`, with warnings about a usable line.
+fn parse_line(
+    line: &str,
+    digest_len: Option<usize>,
+    encoding: PathEncoding,
+) -> Result<(Entry, LineWarnings), String> {
     let (digest, rest) = line
         .split_once([' ', '\t'])
         .ok_or_else(|| "expected a checksum, whitespace and a path".to_string())?;
@@ -161,24 +193,32 @@ fn parse_line(line: &str, digest_len: Option<usize>) -> Result<(Entry, Option<St
             digest.len()
         ));
     }
-    let raw_path = rest.trim_start_matches([' ', '\t']);
-    let (raw_path, warning) = match raw_path.strip_prefix('*') {
-        Some(stripped) => (
-            stripped,
-            Some("path starts with '*' (md5sum binary mode); read without it".to_string()),
-        ),
-        None => (raw_path, None),
-    };
+    let mut raw_path = rest.trim_start_matches([' ', '\t']);
+    let mut warnings = Vec::new();
+    if let Some(stripped) = raw_path.strip_prefix('*') {
+        raw_path = stripped;
+        warnings.push((
+            FindingCode::BinaryModeMarker,
+            "path starts with '*' (md5sum binary mode); read without it".to_string(),
+        ));
+    }
+    if let Some(stripped) = raw_path.strip_prefix("./") {
+        raw_path = stripped;
+        warnings.push((
+            FindingCode::LeadingDotSlash,
+            "path starts with './'; read without it".to_string(),
+        ));
+    }
     if raw_path.is_empty() {
         return Err("line has no path after the checksum".to_string());
     }
-    let path = decode_path(raw_path)?;
+    let path = encoding.decode(raw_path)?;
     let entry = Entry {
         line: 0,
         digest: digest.to_ascii_lowercase(),
         path,
     };
-    Ok((entry, warning))
+    Ok((entry, warnings))
 }
 
 /// Why a listed path could reach outside the bag, or `None` when it stays inside.
@@ -247,7 +287,7 @@ mod tests {
             SHA256_ABC.to_uppercase(),
             SHA256_ABC
         );
-        let parsed = parse(&text, "sha256");
+        let parsed = parse(&text, "sha256", PathEncoding::Rfc8493);
         assert!(parsed.problems.is_empty(), "{:?}", parsed.problems);
         assert_eq!(parsed.entries.len(), 2);
         assert_eq!(parsed.entries[0].path, "data/a b.txt");
@@ -260,7 +300,7 @@ mod tests {
         let text = format!(
             "{SHA256_ABC}  data/ok\nnothex  data/x\n{SHA256_ABC}\n  data/y\nabc  data/short\n\n{SHA256_ABC}  data/%41\n"
         );
-        let parsed = parse(&text, "sha256");
+        let parsed = parse(&text, "sha256", PathEncoding::Rfc8493);
         assert_eq!(parsed.entries.len(), 1);
         let lines: Vec<usize> = parsed.problems.iter().map(|p| p.line).collect();
         assert_eq!(lines, [2, 3, 4, 5, 6, 7]);
@@ -268,10 +308,29 @@ mod tests {
     }
 
     #[test]
-    fn binary_mode_star_is_a_warning() {
-        let parsed = parse(&format!("{SHA256_ABC} *data/a"), "sha256");
+    fn binary_mode_star_and_leading_dot_slash_are_warnings() {
+        let parsed = parse(
+            &format!("{SHA256_ABC} *./data/a"),
+            "sha256",
+            PathEncoding::Rfc8493,
+        );
         assert_eq!(parsed.entries[0].path, "data/a");
-        assert!(parsed.problems[0].warning);
+        let codes: Vec<FindingCode> = parsed.problems.iter().map(|p| p.code).collect();
+        assert_eq!(
+            codes,
+            [FindingCode::BinaryModeMarker, FindingCode::LeadingDotSlash]
+        );
+        assert!(parsed.problems.iter().all(|p| p.warning));
+    }
+
+    #[test]
+    fn pre_1_0_paths_are_literal() {
+        let text = format!("{SHA256_ABC}  data/%7Etest.txt\n{SHA256_ABC}  data/%test2.txt\n");
+        let parsed = parse(&text, "sha256", PathEncoding::Literal);
+        assert!(parsed.problems.is_empty(), "{:?}", parsed.problems);
+        assert_eq!(parsed.entries[1].path, "data/%test2.txt");
+        let strict = parse(&text, "sha256", PathEncoding::Rfc8493);
+        assert_eq!(strict.problems.len(), 2);
     }
 
     #[test]

@@ -7,20 +7,25 @@
 //! checks a bag more strictly than bagit-python does, returning problems as a report rather
 //! than as an error. Nothing here knows about SharePoint; callers hand over bytes and names.
 
+mod digest;
 mod info;
+pub mod journal;
 mod manifest;
 pub mod names;
 mod reader;
 mod report;
 mod verify;
 mod writer;
+pub mod zip;
+mod zip_reader;
 
 pub use info::BagInfo;
 pub use names::{NameAllocator, PayloadPath, is_portable_segment, portable_segment};
 pub use reader::{BagEntry, BagReader, DirReader, EntryKind};
 pub use report::{Digests, Finding, FindingCode, VerifyReport};
 pub use verify::{verify_bag, verify_reader};
-pub use writer::{BagWriter, FinishedBag};
+pub use writer::{BagWriter, FinishedBag, staging_path};
+pub use zip_reader::ZipReader;
 
 use std::io;
 use std::path::PathBuf;
@@ -108,6 +113,29 @@ pub enum BundleError {
         label: String,
         /// Why it was rejected.
         reason: &'static str,
+    },
+
+    /// A zip output whose name cannot name the bag inside it.
+    #[error(
+        "zip output {} cannot be used: {reason}; pass a path such as ./stp-2025-07-01.zip",
+        path.display()
+    )]
+    BadZipName {
+        /// The requested output file.
+        path: PathBuf,
+        /// What is wrong with its name.
+        reason: String,
+    },
+
+    /// The zip library refused to write or read back an archive.
+    #[error("cannot {action} {}: {message}; check free space and run again", path.display())]
+    Zip {
+        /// What was being done ("write", "check", ...).
+        action: &'static str,
+        /// The archive.
+        path: PathBuf,
+        /// What went wrong.
+        message: String,
     },
 
     /// The path given to [`verify_bag`] is not a directory that can be read.

@@ -1,10 +1,11 @@
 //! Reading a bag's files without caring where they are stored.
 //!
 //! The verifier only needs a listing and a way to open one file, so it works through
-//! [`BagReader`]. [`DirReader`] reads a bag directory; a zip reader can implement the same
-//! trait and get the same checks.
+//! [`BagReader`]. [`DirReader`] reads a bag directory and [`super::ZipReader`] a zipped one;
+//! both get the same checks, and a container can add findings of its own.
 
 use super::manifest::escape_reason;
+use super::report::Finding;
 use super::{BundleError, Result};
 use std::fs::{self, File};
 use std::io::{self, Read};
@@ -47,6 +48,12 @@ pub trait BagReader {
 
     /// Opens a file that [`list_entries`](Self::list_entries) reported as [`EntryKind::File`].
     fn open(&mut self, path: &str) -> io::Result<Box<dyn Read + '_>>;
+
+    /// Problems with the container itself (a zip's structure), known once
+    /// [`list_entries`](Self::list_entries) has run. A directory has none.
+    fn container_findings(&self) -> Vec<Finding> {
+        Vec::new()
+    }
 }
 
 /// A bag stored as a directory tree.

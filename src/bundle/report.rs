@@ -60,11 +60,37 @@ pub enum FindingCode {
     BinaryModeMarker,
     /// The bag has a `fetch.txt`, whose files are not fetched.
     FetchTxtPresent,
+    /// A `fetch.txt` line is not `url length path`, or its path is unsafe.
+    BadFetchLine,
+    /// A manifest path starts with `./`; it is read without it.
+    LeadingDotSlash,
+    /// A manifest spells a name in a different case than the bag stores it.
+    CaseMismatch,
+    /// A file an operating system leaves behind (`.DS_Store`, `Thumbs.db`, ...).
+    OsSpecificFile,
+    /// The zip archive cannot be read: truncated, or not a zip at all.
+    ZipUnreadable,
+    /// A zip entry is not inside the archive's single top-level directory, or its name could
+    /// escape the directory it is unpacked into.
+    ZipEntryOutsideBag,
+    /// Two zip entries have the same name.
+    ZipDuplicateEntry,
+    /// Two zip entries differ only by case or Unicode normalization, so unpacking on Windows
+    /// or macOS keeps only one of them.
+    ZipNameClash,
+    /// The zip's top-level directory is not named after the archive.
+    ZipTopDirName,
+    /// A zip entry some readers mishandle (a data descriptor, a non-ASCII name without the
+    /// UTF-8 flag).
+    ZipPortability,
+    /// A zip's local headers disagree with its central directory, or hide entries it does
+    /// not list.
+    ZipHeaderMismatch,
 }
 
 impl FindingCode {
     /// Every code, in declaration order.
-    pub const ALL: [FindingCode; 24] = [
+    pub const ALL: [FindingCode; 35] = [
         Self::BadBagitTxt,
         Self::UnsupportedEncoding,
         Self::MissingPayloadDir,
@@ -89,6 +115,17 @@ impl FindingCode {
         Self::BadFileName,
         Self::BinaryModeMarker,
         Self::FetchTxtPresent,
+        Self::BadFetchLine,
+        Self::LeadingDotSlash,
+        Self::CaseMismatch,
+        Self::OsSpecificFile,
+        Self::ZipUnreadable,
+        Self::ZipEntryOutsideBag,
+        Self::ZipDuplicateEntry,
+        Self::ZipNameClash,
+        Self::ZipTopDirName,
+        Self::ZipPortability,
+        Self::ZipHeaderMismatch,
     ];
 
     /// The stable kebab-case name, such as `checksum-mismatch`.
@@ -118,6 +155,17 @@ impl FindingCode {
             Self::BadFileName => "bad-file-name",
             Self::BinaryModeMarker => "binary-mode-marker",
             Self::FetchTxtPresent => "fetch-txt-present",
+            Self::BadFetchLine => "bad-fetch-line",
+            Self::LeadingDotSlash => "leading-dot-slash",
+            Self::CaseMismatch => "case-mismatch",
+            Self::OsSpecificFile => "os-specific-file",
+            Self::ZipUnreadable => "zip-unreadable",
+            Self::ZipEntryOutsideBag => "zip-entry-outside-bag",
+            Self::ZipDuplicateEntry => "zip-duplicate-entry",
+            Self::ZipNameClash => "zip-name-clash",
+            Self::ZipTopDirName => "zip-top-dir-name",
+            Self::ZipPortability => "zip-portability",
+            Self::ZipHeaderMismatch => "zip-header-mismatch",
         }
     }
 }

@@ -6,13 +6,19 @@
 //! and every checksum in every manifest is recomputed. Problems inside the bag are
 //! [`Finding`]s in a [`VerifyReport`]; only a bag that cannot be listed at all is an error.
 //! Files are read through [`BagReader`], each one once, whatever number of manifests list it.
+//!
+//! Where the Library of Congress conformance suite calls a deviation a warning, it is one
+//! here too: md5sum's `*` marker, a leading `./`, whitespace before a bag-info colon, a file
+//! listed twice in different case or normalization, files an operating system leaves behind.
+//! Bags older than BagIt 1.0 are read by their own rules: literal manifest paths, each
+//! payload file in at least one manifest, tag files in the encoding `bagit.txt` declares.
 
+use super::digest::{self, MultiHasher};
 use super::info::{parse_bag_info, parse_oxum};
-use super::manifest::{self, CHECKED_ALGORITHMS, escape_reason, split_lines};
+use super::manifest::{self, PathEncoding, escape_reason, split_lines};
 use super::reader::{BagEntry, BagReader, DirReader, EntryKind};
 use super::report::{Digests, Finding, FindingCode, VerifyReport};
 use super::{BundleError, Result};
-use crate::fixity::{self, Fixity};
 use std::collections::btree_map::Entry as MapEntry;
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;
@@ -23,7 +29,110 @@ use unicode_normalization::UnicodeNormalization;
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 
 /// BagIt versions whose layout this verifier knows.
-const KNOWN_VERSIONS: [&str; 2] = ["1.0", "0.97"];
+const KNOWN_VERSIONS: [&str; 6] = ["1.0", "0.97", "0.96", "0.95", "0.94", "0.93"];
+
+/// File names operating systems leave behind, compared ignoring case.
+const OS_SPECIFIC_NAMES: [&str; 8] = [
+    ".ds_store",
+    "thumbs.db",
+    "ehthumbs.db",
+    "desktop.ini",
+    ".spotlight-v100",
+    ".trashes",
+    ".fseventsd",
+    ".directory",
+];
+
+/// Container findings that do not make a bag invalid.
+const CONTAINER_WARNINGS: [FindingCode; 2] =
+    [FindingCode::ZipTopDirName, FindingCode::ZipPortability];
+
+/// Character encodings tag files may be declared in and that this verifier decodes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TagEncoding {
+    Utf8,
+    Latin1,
+    Utf16,
+    Utf16Le,
+    Utf16Be,
+}
+
+impl TagEncoding {
+    /// The encoding a `Tag-File-Character-Encoding` value names, if supported.
+    fn from_label(label: &str) -> Option<Self> {
+        let normal: String = label
+            .chars()
+            .filter(char::is_ascii_alphanumeric)
+            .map(|c| c.to_ascii_lowercase())
+            .collect();
+        match normal.as_str() {
+            "utf8" | "usascii" | "ascii" => Some(Self::Utf8),
+            "iso88591" | "latin1" | "l1" => Some(Self::Latin1),
+            "utf16" => Some(Self::Utf16),
+            "utf16le" => Some(Self::Utf16Le),
+            "utf16be" => Some(Self::Utf16Be),
+            _ => None,
+        }
+    }
+
+    /// Decodes a tag file that is not UTF-8; UTF-16 without a byte order mark is big-endian.
+    fn decode_other(self, bytes: &[u8]) -> std::result::Result<String, String> {
+        let units = |bytes: &[u8], big: bool| -> std::result::Result<Vec<u16>, String> {
+            if bytes.len() % 2 != 0 {
+                return Err("has an odd number of bytes for UTF-16".to_string());
+            }
+            Ok(bytes
+                .chunks_exact(2)
+                .map(|p| {
+                    let pair = [p[0], p[1]];
+                    if big {
+                        u16::from_be_bytes(pair)
+                    } else {
+                        u16::from_le_bytes(pair)
+                    }
+                })
+                .collect())
+        };
+        let utf16 = |units: Vec<u16>| String::from_utf16(&units).map_err(|e| e.to_string());
+        match self {
+            Self::Utf8 => String::from_utf8(bytes.to_vec()).map_err(|e| e.to_string()),
+            Self::Latin1 => Ok(bytes.iter().map(|&b| char::from(b)).collect()),
+            Self::Utf16 => match bytes {
+                [0xFF, 0xFE, rest @ ..] => utf16(units(rest, false)?),
+                [0xFE, 0xFF, rest @ ..] => utf16(units(rest, true)?),
+                _ => utf16(units(bytes, true)?),
+            },
+            Self::Utf16Le => utf16(units(
+                bytes.strip_prefix(&[0xFF, 0xFE]).unwrap_or(bytes),
+                false,
+            )?),
+            Self::Utf16Be => utf16(units(
+                bytes.strip_prefix(&[0xFE, 0xFF]).unwrap_or(bytes),
+                true,
+            )?),
+        }
+    }
+}
+
+/// How a listed path was matched to a stored file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Resolved {
+    /// Stored under exactly the listed name.
+    Exact(String),
+    /// Stored under a name equal to the listed one after NFC.
+    Normalization(String),
+    /// Stored under a name equal to the listed one ignoring case (and normalization).
+    Case(String),
+}
+
+impl Resolved {
+    /// The stored name.
+    fn stored(&self) -> &str {
+        match self {
+            Self::Exact(s) | Self::Normalization(s) | Self::Case(s) => s,
+        }
+    }
+}
 
 /// Verifies the bag whose base directory is `path`.
 pub fn verify_bag(path: &Path) -> Result<VerifyReport> {
@@ -38,15 +147,20 @@ pub fn verify_reader(reader: &mut dyn BagReader) -> Result<VerifyReport> {
         reason: e.to_string(),
     })?;
     let mut verifier = Verifier::new(entries);
+    let unreadable = verifier.add_container_findings(reader.container_findings());
+    if unreadable {
+        return Ok(verifier.into_report());
+    }
     verifier.check_bagit_txt(reader);
     verifier.check_payload_dir();
     verifier.load_manifests(reader);
     verifier.check_bag_info(reader);
-    verifier.check_fetch_txt();
+    verifier.check_fetch_txt(reader);
     verifier.check_completeness();
     verifier.check_tag_manifest_coverage();
     verifier.check_checksums(reader);
     verifier.check_name_conflicts();
+    verifier.check_os_specific_files();
     Ok(verifier.into_report())
 }
 
@@ -63,7 +177,7 @@ struct ManifestFile {
 impl ManifestFile {
     /// Whether this build can recompute the manifest's checksums.
     fn checkable(&self) -> bool {
-        CHECKED_ALGORITHMS.contains(&self.algorithm.as_str())
+        digest::is_checked(&self.algorithm)
     }
 }
 
@@ -75,10 +189,15 @@ struct Verifier {
     dirs: BTreeSet<String>,
     /// NFC form of each file path to the paths that have it.
     by_nfc: BTreeMap<String, Vec<String>>,
+    /// Lowercase NFC form of each file path to the paths that have it.
+    by_folded: BTreeMap<String, Vec<String>>,
     /// Tag files already read, kept to hash them without reading again.
     read_cache: BTreeMap<String, Vec<u8>>,
-    /// The bag declares BagIt 0.97, which only needs each payload file in one manifest.
-    version_097: bool,
+    /// The bag declares a BagIt version before 1.0: each payload file needs to be in one
+    /// manifest only, and manifest paths are not percent-encoded.
+    pre_1_0: bool,
+    /// The encoding `bagit.txt` declares for the other tag files.
+    encoding: TagEncoding,
     payload_manifests: Vec<ManifestFile>,
     tag_manifests: Vec<ManifestFile>,
     report: VerifyReport,
@@ -91,8 +210,10 @@ impl Verifier {
             files: BTreeMap::new(),
             dirs: BTreeSet::new(),
             by_nfc: BTreeMap::new(),
+            by_folded: BTreeMap::new(),
             read_cache: BTreeMap::new(),
-            version_097: false,
+            pre_1_0: false,
+            encoding: TagEncoding::Utf8,
             payload_manifests: Vec::new(),
             tag_manifests: Vec::new(),
             report: VerifyReport::default(),
@@ -112,7 +233,9 @@ impl Verifier {
         match kind {
             EntryKind::File => {
                 let nfc: String = path.nfc().collect();
+                let folded = nfc.to_lowercase();
                 self.by_nfc.entry(nfc).or_default().push(path.clone());
+                self.by_folded.entry(folded).or_default().push(path.clone());
                 self.files.insert(path, size);
             }
             EntryKind::Dir => {
@@ -142,6 +265,39 @@ impl Verifier {
 
     fn warning(&mut self, warning: Finding) {
         self.report.warnings.push(warning);
+    }
+
+    /// A finding for 1.0 bags, a warning for older ones.
+    fn finding_from_1_0(&mut self, finding: Finding) {
+        if self.pre_1_0 {
+            self.warning(finding);
+        } else {
+            self.finding(finding);
+        }
+    }
+
+    /// Adds what the reader found about its container; true if the container could not be
+    /// read at all, so there is nothing more to check.
+    fn add_container_findings(&mut self, found: Vec<Finding>) -> bool {
+        let mut unreadable = false;
+        for f in found {
+            unreadable |= f.code == FindingCode::ZipUnreadable;
+            if CONTAINER_WARNINGS.contains(&f.code) {
+                self.warning(f);
+            } else {
+                self.finding(f);
+            }
+        }
+        unreadable
+    }
+
+    /// How manifest and fetch paths are spelled in this bag.
+    fn path_encoding(&self) -> PathEncoding {
+        if self.pre_1_0 {
+            PathEncoding::Literal
+        } else {
+            PathEncoding::Rfc8493
+        }
     }
 
     /// Reads a tag file once, caching it; `None` if absent or unreadable (reported).
@@ -180,6 +336,16 @@ impl Verifier {
         invalid: FindingCode,
     ) -> Option<String> {
         let bytes = self.read_tag(reader, name)?;
+        if self.encoding != TagEncoding::Utf8 {
+            return match self.encoding.decode_other(&bytes) {
+                Ok(text) => Some(text),
+                Err(e) => {
+                    let message = format!("cannot be decoded as {:?}: {e}", self.encoding);
+                    self.finding(Finding::at(invalid, name, message));
+                    None
+                }
+            };
+        }
         let body = match bytes.strip_prefix(BOM) {
             Some(body) => {
                 self.finding(Finding::at(
@@ -234,14 +400,22 @@ impl Verifier {
             .get(1)
             .and_then(|l| l.strip_prefix("Tag-File-Character-Encoding: "))
             .map(str::to_string);
-        if let Some(encoding) = encoding.filter(|e| !e.eq_ignore_ascii_case("UTF-8")) {
-            self.finding(Finding::at(
-                FindingCode::UnsupportedEncoding,
-                name,
-                format!("tag files are declared {encoding}; only UTF-8 is read"),
-            ));
+        if let Some(label) = encoding {
+            match TagEncoding::from_label(&label) {
+                Some(encoding) => self.encoding = encoding,
+                None => self.finding(Finding::at(
+                    FindingCode::UnsupportedEncoding,
+                    name,
+                    format!(
+                        "tag files are declared {label}; sharc reads UTF-8, ISO-8859-1 and UTF-16"
+                    ),
+                )),
+            }
         }
-        self.version_097 = text.starts_with("BagIt-Version: 0.97");
+        self.pre_1_0 = split_lines(text)
+            .first()
+            .and_then(|l| l.strip_prefix("BagIt-Version: "))
+            .is_some_and(|v| v != "1.0" && KNOWN_VERSIONS.contains(&v));
     }
 
     /// There must be a `data/` directory.
@@ -305,17 +479,18 @@ impl Verifier {
                 format!(
                     "uses {}, which sharc cannot compute (it checks {}); check this manifest with bagit.py",
                     file.algorithm,
-                    CHECKED_ALGORITHMS.join(" and ")
+                    digest::CHECKED_ALGORITHMS.join(", ")
                 ),
             ));
         }
-        let parsed = manifest::parse(&text, &file.algorithm);
+        let parsed = manifest::parse(&text, &file.algorithm, self.path_encoding());
         for problem in parsed.problems {
             let message = format!("line {}: {}", problem.line, problem.message);
+            let finding = Finding::at(problem.code, name, message);
             if problem.warning {
-                self.warning(Finding::at(FindingCode::BinaryModeMarker, name, message));
+                self.warning(finding);
             } else {
-                self.finding(Finding::at(FindingCode::BadManifestLine, name, message));
+                self.finding(finding);
             }
         }
         for entry in parsed.entries {
@@ -327,14 +502,27 @@ impl Verifier {
                 MapEntry::Vacant(slot) => {
                     slot.insert(entry.digest);
                 }
-                MapEntry::Occupied(slot) => self.finding(Finding::at(
-                    FindingCode::DuplicateEntry,
-                    slot.key(),
-                    format!(
-                        "is listed more than once in {name} (again on line {})",
-                        entry.line
-                    ),
-                )),
+                MapEntry::Occupied(slot) => {
+                    let same = *slot.get() == entry.digest;
+                    let finding = Finding::at(
+                        FindingCode::DuplicateEntry,
+                        slot.key(),
+                        format!(
+                            "is listed more than once in {name} (again on line {}{}); BagIt 1.0 lists each file exactly once",
+                            entry.line,
+                            if same {
+                                ", same checksum"
+                            } else {
+                                ", with another checksum"
+                            }
+                        ),
+                    );
+                    if same {
+                        self.finding_from_1_0(finding);
+                    } else {
+                        self.finding(finding);
+                    }
+                }
             }
         }
         Some(file)
@@ -346,10 +534,14 @@ impl Verifier {
         let Some(text) = self.read_tag_text(reader, name, FindingCode::BadBagInfo) else {
             return;
         };
-        let (elements, problems) = parse_bag_info(&text);
-        for problem in problems {
+        let parsed = parse_bag_info(&text);
+        for problem in parsed.problems {
             self.finding(Finding::at(FindingCode::BadBagInfo, name, problem));
         }
+        for warning in parsed.warnings {
+            self.warning(Finding::at(FindingCode::BadBagInfo, name, warning));
+        }
+        let elements = parsed.elements;
         let oxums: Vec<&str> = elements
             .iter()
             .filter(|(label, _)| label.eq_ignore_ascii_case("Payload-Oxum"))
@@ -392,25 +584,80 @@ impl Verifier {
         self.finding(finding);
     }
 
-    /// `fetch.txt` is legal but its files are never fetched here.
-    fn check_fetch_txt(&mut self) {
-        if self.files.contains_key("fetch.txt") {
-            self.warning(Finding::at(
-                FindingCode::FetchTxtPresent,
-                "fetch.txt",
-                "lists files to fetch; sharc does not fetch them, so absent ones are reported missing",
-            ));
+    /// `fetch.txt` is legal but its files are never fetched here; its paths must still stay
+    /// inside `data/`.
+    fn check_fetch_txt(&mut self, reader: &mut dyn BagReader) {
+        let name = "fetch.txt";
+        if !self.files.contains_key(name) {
+            return;
+        }
+        self.warning(Finding::at(
+            FindingCode::FetchTxtPresent,
+            name,
+            "lists files to fetch; sharc does not fetch them, so absent ones are reported missing",
+        ));
+        let Some(text) = self.read_tag_text(reader, name, FindingCode::BadFetchLine) else {
+            return;
+        };
+        let encoding = self.path_encoding();
+        for (index, line) in split_lines(&text).into_iter().enumerate() {
+            let line_no = index + 1;
+            let bad = |message: String| {
+                Finding::at(
+                    FindingCode::BadFetchLine,
+                    name,
+                    format!("line {line_no}: {message}"),
+                )
+            };
+            let mut fields = line.splitn(3, [' ', '\t']);
+            let (Some(url), Some(length), Some(raw_path)) =
+                (fields.next(), fields.next(), fields.next())
+            else {
+                self.finding(bad("expected `url length path`".to_string()));
+                continue;
+            };
+            let raw_path = raw_path.trim_start_matches([' ', '\t']);
+            if url.is_empty() || !url.contains(':') {
+                self.finding(bad(format!("{url:?} is not an absolute URL")));
+            }
+            if length != "-" && !length.bytes().all(|b| b.is_ascii_digit()) {
+                self.finding(bad(format!("length {length:?} is not a number or '-'")));
+            }
+            let path = match encoding.decode(raw_path) {
+                Ok(path) => path,
+                Err(e) => {
+                    self.finding(bad(e));
+                    continue;
+                }
+            };
+            if let Some(reason) = escape_reason(&path) {
+                self.finding(Finding::at(
+                    FindingCode::PathOutsideBag,
+                    &path,
+                    format!("fetch.txt line {line_no} lists a path that {reason}"),
+                ));
+            } else if !is_payload(&path) {
+                self.finding(Finding::at(
+                    FindingCode::PathOutsideBag,
+                    &path,
+                    format!("fetch.txt line {line_no} lists a file outside data/; it may list payload only"),
+                ));
+            }
         }
     }
 
-    /// The file on disk a listed path names: exact, else the only one equal after NFC.
-    fn resolve(&self, listed: &str) -> Option<String> {
+    /// The stored file a listed path names: exact, else the only one equal after NFC, else
+    /// the only one equal ignoring case.
+    fn resolve(&self, listed: &str) -> Option<Resolved> {
         if self.files.contains_key(listed) {
-            return Some(listed.to_string());
+            return Some(Resolved::Exact(listed.to_string()));
         }
         let nfc: String = listed.nfc().collect();
-        match self.by_nfc.get(&nfc).map(Vec::as_slice) {
-            Some([only]) => Some(only.clone()),
+        if let Some([only]) = self.by_nfc.get(&nfc).map(Vec::as_slice) {
+            return Some(Resolved::Normalization(only.clone()));
+        }
+        match self.by_folded.get(&nfc.to_lowercase()).map(Vec::as_slice) {
+            Some([only]) => Some(Resolved::Case(only.clone())),
             _ => None,
         }
     }
@@ -419,14 +666,29 @@ impl Verifier {
     fn check_completeness(&mut self) {
         let mut listed_in: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
         let mut missing: BTreeMap<String, Vec<String>> = BTreeMap::new();
-        let mut respelled: BTreeMap<String, String> = BTreeMap::new();
+        let mut respelled: BTreeMap<String, Resolved> = BTreeMap::new();
+        let mut twice: Vec<Finding> = Vec::new();
         let manifests = self.payload_manifests.iter().chain(&self.tag_manifests);
         for m in manifests {
+            let mut spellings: BTreeMap<&str, &str> = BTreeMap::new();
             for listed in m.entries.keys() {
                 match self.resolve(listed) {
-                    Some(disk) => {
-                        if disk != *listed {
-                            respelled.insert(listed.clone(), disk.clone());
+                    Some(resolved) => {
+                        let disk = resolved.stored().to_string();
+                        if let Some(first) = spellings.get(disk.as_str()) {
+                            twice.push(Finding::at(
+                                FindingCode::DuplicateEntry,
+                                listed,
+                                format!(
+                                    "names the same file as {first:?} in {}; each file is listed once",
+                                    m.name
+                                ),
+                            ));
+                        } else if let Some(stored) = self.files.get_key_value(&disk) {
+                            spellings.insert(stored.0.as_str(), listed.as_str());
+                        }
+                        if !matches!(resolved, Resolved::Exact(_)) {
+                            respelled.insert(listed.clone(), resolved);
                         }
                         listed_in.entry(disk).or_default().insert(m.name.clone());
                     }
@@ -437,11 +699,22 @@ impl Verifier {
                 }
             }
         }
-        for (listed, disk) in respelled {
+        for finding in twice {
+            self.finding_from_1_0(finding);
+        }
+        for (listed, resolved) in respelled {
+            let (code, disk, difference) = match &resolved {
+                Resolved::Case(disk) => (FindingCode::CaseMismatch, disk, "case"),
+                Resolved::Normalization(disk) | Resolved::Exact(disk) => (
+                    FindingCode::NormalizationMismatch,
+                    disk,
+                    "Unicode normalization",
+                ),
+            };
             self.warning(Finding::at(
-                FindingCode::NormalizationMismatch,
+                code,
                 &listed,
-                format!("is stored as {disk:?}, which differs only by Unicode normalization"),
+                format!("is stored as {disk:?}, which differs only by {difference}"),
             ));
         }
         for (listed, names) in missing {
@@ -501,10 +774,10 @@ impl Verifier {
                 )
             };
             let finding = Finding::at(FindingCode::NotInManifest, &path, message);
-            if in_none || !self.version_097 {
+            if in_none {
                 self.finding(finding);
             } else {
-                self.warning(finding);
+                self.finding_from_1_0(finding);
             }
         }
     }
@@ -535,15 +808,18 @@ impl Verifier {
         let manifests = self.payload_manifests.iter().chain(&self.tag_manifests);
         for m in manifests.filter(|m| m.checkable()) {
             for (listed, digest) in &m.entries {
-                if let Some(disk) = self.resolve(listed) {
+                if let Some(resolved) = self.resolve(listed) {
                     let check = (m.name.clone(), m.algorithm.clone(), digest.clone());
+                    let disk = resolved.stored().to_string();
                     expected.entry(disk).or_default().push(check);
                 }
             }
         }
         for (path, checks) in expected {
-            let fixity = match self.fixity_of(reader, &path) {
-                Ok(fixity) => fixity,
+            let algorithms = checks.iter().map(|(_, algorithm, _)| algorithm.as_str());
+            let hasher = MultiHasher::new(algorithms);
+            let digests = match self.digests_of(reader, &path, hasher) {
+                Ok(digests) => digests,
                 Err(e) => {
                     let message = format!("cannot be read to check its checksum: {e}");
                     self.finding(Finding::at(FindingCode::UnreadableFile, &path, message));
@@ -551,12 +827,8 @@ impl Verifier {
                 }
             };
             for (manifest, algorithm, digest) in checks {
-                let actual = if algorithm == "sha256" {
-                    &fixity.sha256
-                } else {
-                    &fixity.sha512
-                };
-                if *actual != digest {
+                let actual = digests.get(&algorithm).map_or("", String::as_str);
+                if actual != digest {
                     self.finding(Finding::at(
                         FindingCode::ChecksumMismatch,
                         &path,
@@ -567,12 +839,17 @@ impl Verifier {
         }
     }
 
-    /// Size and digests of one file, from the cache or by reading it once.
-    fn fixity_of(&mut self, reader: &mut dyn BagReader, path: &str) -> std::io::Result<Fixity> {
+    /// Digests of one file, from the cache or by reading it once.
+    fn digests_of(
+        &mut self,
+        reader: &mut dyn BagReader,
+        path: &str,
+        hasher: MultiHasher,
+    ) -> std::io::Result<BTreeMap<String, String>> {
         if let Some(bytes) = self.read_cache.get(path) {
-            return Ok(fixity::of_bytes(bytes));
+            return Ok(hasher.of_bytes(bytes));
         }
-        fixity::of_reader(reader.open(path)?)
+        hasher.of_reader(reader.open(path)?)
     }
 
     /// Names equal after NFC are findings; names equal after case folding are warnings.
@@ -604,6 +881,29 @@ impl Verifier {
         }
         self.report.findings.extend(findings);
         self.report.warnings.extend(warnings);
+    }
+
+    /// Files that operating systems leave behind are warnings: they are rarely meant to be
+    /// archived.
+    fn check_os_specific_files(&mut self) {
+        let found: Vec<String> = self
+            .files
+            .keys()
+            .chain(&self.dirs)
+            .filter(|path| {
+                let name = path.rsplit('/').next().unwrap_or(path);
+                let lower = name.to_lowercase();
+                OS_SPECIFIC_NAMES.contains(&lower.as_str()) || name.starts_with("._")
+            })
+            .cloned()
+            .collect();
+        for path in found {
+            self.warning(Finding::at(
+                FindingCode::OsSpecificFile,
+                &path,
+                "is a file an operating system leaves behind (Finder, Explorer); it is probably not meant to be archived",
+            ));
+        }
     }
 
     /// The report, with the payload manifest entries gathered by path.
@@ -728,6 +1028,7 @@ fn is_version_number(version: &str) -> bool {
 mod tests {
     use super::*;
     use crate::bundle::{BagInfo, BagWriter, PayloadPath};
+    use crate::fixity;
     use std::fs;
     use std::path::PathBuf;
 
@@ -788,7 +1089,7 @@ mod tests {
         let (_dir, bag) = sample_bag()?;
         let zeros = "0".repeat(64);
         let extra = format!(
-            "{zeros}  data/../../etc/passwd\n{zeros}  /etc/passwd\n{zeros}  bagit.txt\n{zeros}  ./data/a.txt\n"
+            "{zeros}  data/../../etc/passwd\n{zeros}  /etc/passwd\n{zeros}  bagit.txt\n{zeros}  data//a.txt\n{zeros}  ./data/a.txt\n"
         );
         let manifest = bag.join("manifest-sha256.txt");
         let mut text = fs::read_to_string(&manifest)?;
@@ -802,6 +1103,13 @@ mod tests {
         assert_eq!(outside.count(), 3, "{:?}", report.findings);
         assert!(report.has(FindingCode::BadManifestLine));
         assert!(!report.has(FindingCode::MissingFile));
+        // `./data/a.txt` is read as data/a.txt, which the manifest already lists.
+        assert!(report.has(FindingCode::DuplicateEntry));
+        assert!(
+            codes(&report.warnings).contains(&FindingCode::LeadingDotSlash),
+            "{:?}",
+            report.warnings
+        );
         Ok(())
     }
 
@@ -837,11 +1145,11 @@ mod tests {
     }
 
     #[test]
-    fn md5_manifest_is_unsupported_but_still_checked_for_completeness() -> TestResult {
+    fn unknown_algorithm_is_unsupported_but_still_checked_for_completeness() -> TestResult {
         let (_dir, bag) = sample_bag()?;
-        let zeros = "0".repeat(32);
+        let zeros = "0".repeat(64);
         fs::write(
-            bag.join("manifest-md5.txt"),
+            bag.join("manifest-blake3.txt"),
             format!("{zeros}  data/a.txt\n{zeros}  data/gone.txt\n"),
         )?;
         let report = verify_bag(&bag)?;

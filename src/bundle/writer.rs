@@ -6,6 +6,7 @@
 //! and an interrupted run leaves nothing there.
 
 use super::info::{BagInfo, human_size};
+use super::journal::{self, JOURNAL_NAME, Journal, JournalEntry};
 use super::manifest;
 use super::names::PayloadPath;
 use super::{BundleError, Result, io_err};
@@ -24,15 +25,16 @@ const STAGING_SUFFIX: &str = ".sharc-partial";
 /// Builds one bag in a staging directory and moves it into place when finished.
 ///
 /// The staging directory is `<parent>/<name>.sharc-partial/` for an output `<parent>/<name>`.
-/// Dropping the writer without calling [`finish`](Self::finish) leaves it there. A later
-/// [`create`](Self::create) for the same output clears a leftover staging directory (and
-/// logs a warning); its stable name keeps the door open for resuming from it instead.
+/// Dropping the writer without calling [`finish`](Self::finish) leaves it there, with a
+/// journal of every file it holds: [`resume`](Self::resume) picks it up again, while
+/// [`create`](Self::create) clears it (and logs a warning).
 #[derive(Debug)]
 pub struct BagWriter {
     out: PathBuf,
     staging: PathBuf,
     payload: BTreeMap<PayloadPath, Fixity>,
     clashes: ClashIndex,
+    journal: Journal,
 }
 
 /// A bag that is complete and in place.
@@ -61,14 +63,118 @@ impl BagWriter {
         }
         let staging = staging_path(out)?;
         clear_stale_staging(&staging)?;
+        Self::fresh(out, staging)
+    }
+
+    fn fresh(out: &Path, staging: PathBuf) -> Result<Self> {
         let data = staging.join("data");
         fs::create_dir_all(&data).map_err(io_err("create directory", &data))?;
+        let journal_path = staging.join(JOURNAL_NAME);
+        let journal =
+            Journal::open(&journal_path).map_err(io_err("open journal", &journal_path))?;
         Ok(Self {
             out: out.to_path_buf(),
             staging,
             payload: BTreeMap::new(),
             clashes: ClashIndex::default(),
+            journal,
         })
+    }
+
+    /// Continues the bag an earlier run left in staging, keeping every journaled file whose
+    /// bytes still match its recorded fixity and removing everything else (partial
+    /// downloads, files written after the last journal line). Returns the kept entries, last
+    /// entry per path, in journal order; an empty list when there was nothing to resume.
+    ///
+    /// Fails if `out` exists, like [`create`](Self::create).
+    pub fn resume(out: &Path) -> Result<(Self, Vec<JournalEntry>)> {
+        if fs::symlink_metadata(out).is_ok() {
+            return Err(BundleError::OutputExists {
+                path: out.to_path_buf(),
+            });
+        }
+        let staging = staging_path(out)?;
+        let journal_path = staging.join(JOURNAL_NAME);
+        let entries = match journal::read(&journal_path) {
+            Ok(e) => e,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                clear_stale_staging(&staging)?;
+                return Ok((Self::fresh(out, staging)?, Vec::new()));
+            }
+            Err(e) => return Err(io_err("read journal", &journal_path)(e)),
+        };
+        let mut writer = Self::fresh(out, staging)?;
+        let mut last: BTreeMap<String, JournalEntry> = BTreeMap::new();
+        let mut order: Vec<String> = Vec::new();
+        for e in entries {
+            if !last.contains_key(&e.path) {
+                order.push(e.path.clone());
+            }
+            last.insert(e.path.clone(), e);
+        }
+        let mut kept = Vec::new();
+        for path in order {
+            let Some(entry) = last.remove(&path) else {
+                continue;
+            };
+            let Ok(payload) = PayloadPath::new(&entry.path) else {
+                continue;
+            };
+            let file = writer.data_path(&payload)?;
+            let intact = File::open(&file)
+                .and_then(fixity::of_reader)
+                .is_ok_and(|actual| actual == entry.fixity);
+            if intact && writer.clashes.check(&payload).is_ok() {
+                writer.register(&payload, entry.fixity.clone());
+                kept.push(entry);
+            }
+        }
+        writer.remove_unjournaled()?;
+        // Rewrite the journal compactly so it only names what was kept.
+        let journal_path = writer.staging.join(JOURNAL_NAME);
+        fs::remove_file(&journal_path).map_err(io_err("rewrite journal", &journal_path))?;
+        writer.journal =
+            Journal::open(&journal_path).map_err(io_err("open journal", &journal_path))?;
+        for e in &kept {
+            writer
+                .journal
+                .append(e)
+                .map_err(io_err("write journal", &journal_path))?;
+        }
+        Ok((writer, kept))
+    }
+
+    /// Deletes files under `data/` that no kept journal entry names.
+    fn remove_unjournaled(&self) -> Result<()> {
+        let data = self.staging.join("data");
+        let mut stack = vec![data.clone()];
+        while let Some(dir) = stack.pop() {
+            let entries = fs::read_dir(&dir).map_err(io_err("list", &dir))?;
+            for entry in entries {
+                let entry = entry.map_err(io_err("list", &dir))?;
+                let path = entry.path();
+                if entry
+                    .file_type()
+                    .map_err(io_err("inspect", &path))?
+                    .is_dir()
+                {
+                    stack.push(path);
+                    continue;
+                }
+                let rel = path
+                    .strip_prefix(&data)
+                    .ok()
+                    .and_then(|r| r.to_str())
+                    .map(|r| r.replace(std::path::MAIN_SEPARATOR, "/"));
+                let known = rel
+                    .and_then(|r| PayloadPath::new(&r).ok())
+                    .is_some_and(|p| self.payload.contains_key(&p));
+                if !known {
+                    fs::remove_file(&path).map_err(io_err("remove unfinished file", &path))?;
+                }
+            }
+        }
+        Ok(())
     }
 
     /// The staging directory the bag is built in.
@@ -91,18 +197,35 @@ impl BagWriter {
 
     /// Writes `bytes` as payload file `path` and returns its fixity.
     pub fn add_bytes(&mut self, path: &PayloadPath, bytes: &[u8]) -> Result<Fixity> {
-        self.clashes.check(path)?;
+        self.add_bytes_keyed(path, bytes, "")
+    }
+
+    /// [`add_bytes`](Self::add_bytes), journaled under `key` for a later
+    /// [`resume`](Self::resume). Adding a path again replaces it.
+    pub fn add_bytes_keyed(
+        &mut self,
+        path: &PayloadPath,
+        bytes: &[u8],
+        key: &str,
+    ) -> Result<Fixity> {
+        self.check_new(path)?;
         let file = self.data_path(path)?;
         write_synced(&file, bytes).map_err(io_err("write", &file))?;
         let fixity = fixity::of_bytes(bytes);
-        self.register(path, fixity.clone());
+        self.record(path, fixity.clone(), key)?;
         Ok(fixity)
     }
 
     /// Registers a payload file the caller already wrote to [`data_path`](Self::data_path),
     /// with the fixity computed while writing it. The file is synced to disk.
     pub fn add_file(&mut self, path: &PayloadPath, fixity: Fixity) -> Result<()> {
-        self.clashes.check(path)?;
+        self.add_file_keyed(path, fixity, "")
+    }
+
+    /// [`add_file`](Self::add_file), journaled under `key` for a later
+    /// [`resume`](Self::resume). Adding a path again replaces it.
+    pub fn add_file_keyed(&mut self, path: &PayloadPath, fixity: Fixity, key: &str) -> Result<()> {
+        self.check_new(path)?;
         let file = self.data_path(path)?;
         let actual = fs::metadata(&file)
             .map_err(io_err("inspect staged file", &file))?
@@ -115,8 +238,29 @@ impl BagWriter {
             });
         }
         sync_file(&file).map_err(io_err("sync", &file))?;
+        self.record(path, fixity, key)
+    }
+
+    /// Clash check, skipped when the path itself is being replaced.
+    fn check_new(&self, path: &PayloadPath) -> Result<()> {
+        if self.payload.contains_key(path) {
+            return Ok(());
+        }
+        self.clashes.check(path)
+    }
+
+    /// Registers a file and journals it.
+    fn record(&mut self, path: &PayloadPath, fixity: Fixity, key: &str) -> Result<()> {
+        let entry = JournalEntry {
+            path: path.as_str().to_string(),
+            fixity: fixity.clone(),
+            key: key.to_string(),
+        };
         self.register(path, fixity);
-        Ok(())
+        let journal_path = self.staging.join(JOURNAL_NAME);
+        self.journal
+            .append(&entry)
+            .map_err(io_err("write journal", &journal_path))
     }
 
     /// Whether payload file `path` has been added.
@@ -127,6 +271,8 @@ impl BagWriter {
     /// Writes the tag files, syncs the bag and renames it to the output path.
     pub fn finish(self, info: BagInfo) -> Result<FinishedBag> {
         info.validate()?;
+        let journal_path = self.staging.join(JOURNAL_NAME);
+        fs::remove_file(&journal_path).map_err(io_err("remove journal", &journal_path))?;
         let oxum = self.payload_oxum();
         let mut tag_files: Vec<(String, Vec<u8>)> = vec![
             ("bagit.txt".into(), BAGIT_TXT.into()),
@@ -225,8 +371,9 @@ impl BagWriter {
     }
 }
 
-/// `<parent>/<name>.sharc-partial` for an output `<parent>/<name>`.
-fn staging_path(out: &Path) -> Result<PathBuf> {
+/// `<parent>/<name>.sharc-partial` for an output `<parent>/<name>`: where an unfinished bag
+/// is staged.
+pub fn staging_path(out: &Path) -> Result<PathBuf> {
     let name = out.file_name().ok_or_else(|| BundleError::BadOutputPath {
         path: out.to_path_buf(),
     })?;
@@ -452,13 +599,7 @@ mod tests {
         let dir = tempfile::tempdir()?;
         let mut writer = BagWriter::create(&dir.path().join("bag"))?;
         writer.add_bytes(&p("Docs/a.txt")?, b"a")?;
-        for clash in [
-            "Docs/a.txt",
-            "docs/A.TXT",
-            "docs/b.txt",
-            "Docs/a.txt/x",
-            "Docs",
-        ] {
+        for clash in ["docs/A.TXT", "docs/b.txt", "Docs/a.txt/x", "Docs"] {
             let result = writer.add_bytes(&p(clash)?, b"x");
             assert!(
                 matches!(result, Err(BundleError::PayloadClash { .. })),
@@ -466,6 +607,47 @@ mod tests {
             );
         }
         writer.add_bytes(&p("Docs/b.txt")?, b"b")?;
+        // The same path again replaces the file (a retried record).
+        let again = writer.add_bytes(&p("Docs/a.txt")?, b"a2")?;
+        assert_eq!(again.size, 2);
+        let finished = writer.finish(BagInfo::default())?;
+        assert_eq!(finished.payload_oxum, (3, 2));
+        Ok(())
+    }
+
+    #[test]
+    fn resume_keeps_journaled_files_and_drops_the_rest() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        let out = dir.path().join("bag");
+        let mut writer = BagWriter::create(&out)?;
+        writer.add_bytes_keyed(&p("records/1.json")?, b"{}", "record\t1")?;
+        let streamed = p("files/a.pdf")?;
+        fs::write(writer.data_path(&streamed)?, b"%PDF")?;
+        writer.add_file_keyed(&streamed, fixity::of_bytes(b"%PDF"), "file\tu")?;
+        // A download in flight and a file written but never journaled, then the run dies.
+        fs::write(writer.data_path(&p("files/b.pdf.part")?)?, b"half")?;
+        fs::write(writer.data_path(&p("records/2.json")?)?, b"{")?;
+        drop(writer);
+        // A journaled file damaged on disk is not kept either.
+        let mut writer = BagWriter::create(&dir.path().join("other"))?;
+        writer.add_bytes_keyed(&p("x.txt")?, b"x", "k")?;
+        drop(writer);
+        fs::write(dir.path().join("other.sharc-partial/data/x.txt"), b"y")?;
+
+        let (writer, kept) = BagWriter::resume(&out)?;
+        let keys: Vec<&str> = kept.iter().map(|e| e.key.as_str()).collect();
+        assert_eq!(keys, ["record\t1", "file\tu"]);
+        assert!(!writer.staging_dir().join("data/files/b.pdf.part").exists());
+        assert!(!writer.staging_dir().join("data/records/2.json").exists());
+        let finished = writer.finish(BagInfo::default())?;
+        assert_eq!(finished.payload_oxum, (6, 2));
+        assert!(
+            !out.join(super::JOURNAL_NAME).exists(),
+            "the journal never reaches the bag"
+        );
+
+        let (_, kept) = BagWriter::resume(&dir.path().join("other"))?;
+        assert!(kept.is_empty());
         Ok(())
     }
 

@@ -5,8 +5,10 @@
 //! concurrency, retries what is worth retrying (and only that), and streams downloads to
 //! disk while computing their fixity, so no file is ever held in memory or read twice.
 
+mod pace;
 mod retry;
 
+pub use pace::Pacer;
 pub use retry::RetryPolicy;
 
 use crate::fixity::{Fixity, FixityHasher};
@@ -15,6 +17,7 @@ use reqwest::StatusCode;
 use reqwest::header::{ACCEPT, CONTENT_LENGTH, HeaderMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 use tokio::io::AsyncWriteExt;
 use tokio::sync::Semaphore;
@@ -31,6 +34,10 @@ pub struct FetchOptions {
     pub read_timeout: Duration,
     /// Retries and waits.
     pub retry: RetryPolicy,
+    /// At most this many requests per second (`None`: no cap).
+    pub rate: Option<f64>,
+    /// Extra wait before the next request per health-score point from 8 up.
+    pub health_step: Duration,
     /// Extra headers on every request (e.g. `Accept-Language`).
     pub user_agent: String,
 }
@@ -42,6 +49,8 @@ impl Default for FetchOptions {
             connect_timeout: Duration::from_secs(15),
             read_timeout: Duration::from_secs(60),
             retry: RetryPolicy::default(),
+            rate: None,
+            health_step: Duration::from_secs(1),
             user_agent: format!(
                 "sharc/{} (+archiving; SharePoint portal archiver)",
                 env!("CARGO_PKG_VERSION")
@@ -133,6 +142,27 @@ pub struct Client {
     http: reqwest::Client,
     slots: Arc<Semaphore>,
     retry: RetryPolicy,
+    pacer: Arc<Pacer>,
+    stats: Arc<Stats>,
+}
+
+/// Counts of what the client did, for the run report.
+#[derive(Debug, Default)]
+pub struct Stats {
+    requests: AtomicU64,
+    retries: AtomicU64,
+    throttled: AtomicU64,
+}
+
+/// A snapshot of [`Stats`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct StatsSnapshot {
+    /// HTTP requests sent (attempts, retries included).
+    pub requests: u64,
+    /// Attempts that were retried.
+    pub retries: u64,
+    /// Answers that asked to slow down (429, 503).
+    pub throttled: u64,
 }
 
 /// What one attempt produced.
@@ -154,7 +184,24 @@ impl Client {
             http,
             slots: Arc::new(Semaphore::new(opts.concurrency.max(1))),
             retry: opts.retry.clone(),
+            pacer: Arc::new(Pacer::new(opts.rate, opts.health_step)),
+            stats: Arc::new(Stats::default()),
         })
+    }
+
+    /// What the client has done so far.
+    pub fn stats(&self) -> StatsSnapshot {
+        StatsSnapshot {
+            requests: self.stats.requests.load(Ordering::Relaxed),
+            retries: self.stats.retries.load(Ordering::Relaxed),
+            throttled: self.stats.throttled.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Waits for a request slot's turn and counts the request.
+    async fn before_request(&self) {
+        self.pacer.wait().await;
+        self.stats.requests.fetch_add(1, Ordering::Relaxed);
     }
 
     /// GETs `url` with `Accept: accept` and returns the body (for API responses).
@@ -210,6 +257,7 @@ impl Client {
         let result = self
             .with_retries(url, || async {
                 let _slot = self.slots.acquire().await;
+                self.before_request().await;
                 let resp = match self.http.get(url.clone()).send().await {
                     Ok(r) => r,
                     Err(e) => return Ok(network_attempt(url, &e)),
@@ -268,7 +316,11 @@ impl Client {
     }
 
     fn retryable_status<T>(&self, resp: &reqwest::Response) -> Option<Attempt<T>> {
+        self.pacer.observe(resp.headers());
         let status = resp.status();
+        if matches!(status.as_u16(), 429 | 503) {
+            self.stats.throttled.fetch_add(1, Ordering::Relaxed);
+        }
         if !matches!(status.as_u16(), 429 | 503 | 504 | 408 | 502) {
             return None;
         }
@@ -292,13 +344,28 @@ impl Client {
                 Attempt::Done(v) => return Ok(v),
                 Attempt::Retry { wait, why } => {
                     let delay = self.retry.delay(n, wait);
-                    if n >= self.retry.max_attempts || waited + delay > self.retry.max_total_wait {
+                    if n >= self.retry.max_attempts {
                         return Err(FetchError::GaveUp {
                             url: url.to_string(),
                             attempts: n,
                             last: why,
                         });
                     }
+                    if waited + delay > self.retry.max_total_wait {
+                        let asked = wait
+                            .map(|w| format!(" (the server asked for {}s more)", w.as_secs()))
+                            .unwrap_or_default();
+                        return Err(FetchError::GaveUp {
+                            url: url.to_string(),
+                            attempts: n,
+                            last: format!(
+                                "{why}; waited {}s in all{asked}, and --max-wait allows {}s: raise --max-wait or try again later",
+                                waited.as_secs(),
+                                self.retry.max_total_wait.as_secs()
+                            ),
+                        });
+                    }
+                    self.stats.retries.fetch_add(1, Ordering::Relaxed);
                     tracing::debug!(%url, attempt = n, ?delay, %why, "retrying");
                     tokio::time::sleep(delay).await;
                     waited += delay;
@@ -344,8 +411,8 @@ fn status_error(url: &Url, status: StatusCode, mut body: Vec<u8>) -> FetchError 
 
 fn hint_for(status: u16) -> Option<&'static str> {
     match status {
-        401 => Some("authentication required"),
-        403 => Some("access denied"),
+        401 => Some("authentication required: this identity may not read it"),
+        403 => Some("access denied: this identity may not read it"),
         404 => Some("not found"),
         _ => None,
     }

@@ -79,8 +79,8 @@ pub struct CrawlReport {
     pub list: String,
     /// How items were read (`rest`).
     pub via: String,
-    /// The JSON shape used.
-    pub json_shape: Option<String>,
+    /// How the source talked to the portal (e.g. `odata=nometadata`).
+    pub protocol: Option<String>,
     /// Whether every item and file was archived.
     pub complete: bool,
     /// Counts.

@@ -23,5 +23,4 @@ pub mod server;
 
 pub use data::Portal;
 pub use error::SampleError;
-pub use odata::Format;
 pub use server::{ApiAccess, PortalOptions, RequestLog, RunningPortal};

@@ -202,7 +202,7 @@ pub(crate) fn split_list(value: &str) -> Vec<String> {
 
 /// The JSON shape a client asked for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
+pub(crate) enum Format {
     /// `application/json;odata=verbose`: `{"d":…}` with `__metadata`.
     Verbose,
     /// `application/json;odata=minimalmetadata` (and plain `application/json`).

@@ -63,11 +63,18 @@ pub(crate) enum Prop {
     Plain(Value),
     /// A complex value (`SP.FieldUrlValue`, ...): verbose adds `__metadata.type`.
     Complex {
+        /// `SP.FieldUrlValue`, `SP.ContentTypeId`, ...
         type_name: String,
+        /// The members, in output order.
         fields: Vec<(String, Prop)>,
     },
     /// A collection: verbose wraps it in `{"__metadata":{"type":…},"results":[…]}`.
-    Collection { type_name: String, items: Vec<Prop> },
+    Collection {
+        /// `Collection(Edm.String)`, `Collection(Edm.Int32)`, ...
+        type_name: String,
+        /// The elements.
+        items: Vec<Prop>,
+    },
 }
 
 impl Prop {
@@ -174,9 +181,13 @@ pub(crate) enum NavValue {
 /// An entity ready to be projected and rendered.
 #[derive(Debug, Clone)]
 pub(crate) struct Entity {
+    /// `__metadata` / `odata.*`.
     pub meta: Meta,
+    /// Which message an unknown property gets.
     pub kind: Kind,
+    /// Plain properties, in output order.
     pub props: Vec<(String, Prop)>,
+    /// Navigation properties, in output order.
     pub navs: Vec<(String, Nav)>,
     /// Properties shown when the entity is expanded without a projection (`None` = all).
     pub default_props: Option<Vec<String>>,
@@ -185,8 +196,11 @@ pub(crate) struct Entity {
 /// An error a request deserves: HTTP status, SharePoint error code and message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct ApiError {
+    /// The HTTP status.
     pub status: u16,
+    /// SharePoint's `code`, e.g. `-1, System.ArgumentException`.
     pub code: &'static str,
+    /// The `message.value`.
     pub message: String,
 }
 

@@ -108,7 +108,14 @@ impl RunningPortal {
         opts: PortalOptions,
         port: u16,
     ) -> Result<RunningPortal, SampleError> {
-        let portal = Portal::load(dir)?;
+        // Loading reads many small files; keep it off the async worker threads.
+        let owned = dir.to_path_buf();
+        let portal = tokio::task::spawn_blocking(move || Portal::load(&owned))
+            .await
+            .map_err(|e| SampleError::Read {
+                path: dir.to_path_buf(),
+                source: std::io::Error::other(e),
+            })??;
         let addr = format!("127.0.0.1:{port}");
         let bind_error = |source| SampleError::Bind {
             addr: addr.clone(),

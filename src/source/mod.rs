@@ -105,6 +105,8 @@ pub struct RawAttachment {
 pub enum Via {
     /// SharePoint REST (`/_api`).
     Rest,
+    /// The portal's public HTML pages.
+    Html,
 }
 
 impl Via {
@@ -112,8 +114,36 @@ impl Via {
     pub fn as_str(self) -> &'static str {
         match self {
             Via::Rest => "rest",
+            Via::Html => "html",
         }
     }
+}
+
+/// A source of raw list items. The crawl drives any source the same way: [`describe`]
+/// once, then [`next_page`] until it returns `None`.
+///
+/// [`describe`]: Source::describe
+/// [`next_page`]: Source::next_page
+#[allow(async_fn_in_trait)]
+pub trait Source {
+    /// How this source reads items.
+    fn via(&self) -> Via;
+
+    /// The site URL, with a trailing slash.
+    fn site(&self) -> &url::Url;
+
+    /// A short description of how the source talks to the portal, for the crawl report
+    /// (e.g. the JSON shape in use).
+    fn protocol(&self) -> Option<String>;
+
+    /// The list, its fields and content types.
+    async fn describe(&mut self) -> Result<ListSchema, SourceError>;
+
+    /// The next page of items, or `None` after the last one.
+    async fn next_page(&mut self, query: &ItemQuery) -> Result<Option<Vec<RawItem>>, SourceError>;
+
+    /// The absolute URL of a server-relative path as the portal reports it (decoded).
+    fn file_url(&self, server_relative: &str) -> Option<url::Url>;
 }
 
 /// Why a source could not read the list.

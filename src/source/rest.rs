@@ -77,16 +77,6 @@ impl RestSource {
         }
     }
 
-    /// How items are read.
-    pub fn via(&self) -> Via {
-        Via::Rest
-    }
-
-    /// The site URL, with a trailing slash.
-    pub fn site(&self) -> &Url {
-        &self.site
-    }
-
     /// The JSON shape in use, once negotiated.
     pub fn shape(&self) -> Option<Shape> {
         self.shape
@@ -146,7 +136,7 @@ impl RestSource {
     }
 
     /// Reads the list, its fields and its content types.
-    pub async fn describe(&mut self) -> Result<ListSchema, SourceError> {
+    async fn describe_list(&mut self) -> Result<ListSchema, SourceError> {
         let list_url = self.api(&format!(
             "_api/web/lists/getbytitle('{}')",
             self.list_title.replace('\'', "''")
@@ -202,11 +192,7 @@ impl RestSource {
         })
     }
 
-    /// The next page of items, or `None` after the last one.
-    pub async fn next_page(
-        &mut self,
-        query: &ItemQuery,
-    ) -> Result<Option<Vec<RawItem>>, SourceError> {
+    async fn next_items(&mut self, query: &ItemQuery) -> Result<Option<Vec<RawItem>>, SourceError> {
         let url = if !self.started {
             self.started = true;
             self.first_items_url(query)?
@@ -253,7 +239,7 @@ impl RestSource {
 
     /// The absolute URL of a server-relative path as SharePoint reports it (decoded),
     /// percent-encoding each segment as UTF-8.
-    pub fn file_url(&self, server_relative: &str) -> Result<Url, SourceError> {
+    pub fn absolute_file_url(&self, server_relative: &str) -> Result<Url, SourceError> {
         let encoded: String = server_relative
             .split('/')
             .map(|seg| utf8_percent_encode(seg, PATH_SEGMENT).to_string())
@@ -263,6 +249,32 @@ impl RestSource {
         u.set_query(None);
         u.join(&encoded)
             .map_err(|_| SourceError::BadUrl(server_relative.to_string()))
+    }
+}
+
+impl super::Source for RestSource {
+    fn via(&self) -> Via {
+        Via::Rest
+    }
+
+    fn site(&self) -> &Url {
+        &self.site
+    }
+
+    fn protocol(&self) -> Option<String> {
+        self.shape.map(|s| format!("odata={}", s.name()))
+    }
+
+    async fn describe(&mut self) -> Result<ListSchema, SourceError> {
+        self.describe_list().await
+    }
+
+    async fn next_page(&mut self, query: &ItemQuery) -> Result<Option<Vec<RawItem>>, SourceError> {
+        self.next_items(query).await
+    }
+
+    fn file_url(&self, server_relative: &str) -> Option<Url> {
+        self.absolute_file_url(server_relative).ok()
     }
 }
 
@@ -359,7 +371,7 @@ mod tests {
         let site = Url::parse("http://127.0.0.1:8080/sites/stp").unwrap();
         let s = RestSource::new(client, &site, "Tin tức", ShapeChoice::Auto);
         let u = s
-            .file_url("/sites/stp/Lists/TinTuc/Attachments/5/Kế hoạch #3 100% 'mới'.docx")
+            .absolute_file_url("/sites/stp/Lists/TinTuc/Attachments/5/Kế hoạch #3 100% 'mới'.docx")
             .unwrap();
         assert_eq!(
             u.as_str(),

@@ -1,0 +1,96 @@
+//! The staging journal: what a bag in progress already holds, durably.
+//!
+//! Every payload file added to a staged bag is appended to `sharc-journal.jsonl` in the
+//! staging directory, after the file itself is synced, with its fixity and an opaque key the
+//! caller chooses (the URL a file came from, the item a record describes). A run that dies —
+//! even by SIGKILL — leaves a journal whose every complete line names a complete file, so the
+//! next run can keep those files and fetch only the rest. The journal never reaches the
+//! finished bag.
+
+use crate::fixity::Fixity;
+use serde::{Deserialize, Serialize};
+use std::fs::{File, OpenOptions};
+use std::io::{self, BufRead, BufReader, Write};
+use std::path::Path;
+
+/// The journal's file name inside the staging directory.
+pub const JOURNAL_NAME: &str = "sharc-journal.jsonl";
+
+/// One payload file recorded in the journal.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JournalEntry {
+    /// The payload path, relative to `data/`.
+    pub path: String,
+    /// Size and digests.
+    #[serde(flatten)]
+    pub fixity: Fixity,
+    /// The caller's key; empty when the caller gave none.
+    #[serde(default)]
+    pub key: String,
+}
+
+/// An open journal, appended to as files are added.
+#[derive(Debug)]
+pub struct Journal {
+    file: File,
+}
+
+impl Journal {
+    /// Opens (creating if needed) the journal at `path` for appending.
+    pub fn open(path: &Path) -> io::Result<Self> {
+        let file = OpenOptions::new().create(true).append(true).open(path)?;
+        Ok(Self { file })
+    }
+
+    /// Appends one entry and syncs it.
+    pub fn append(&mut self, entry: &JournalEntry) -> io::Result<()> {
+        let mut line = serde_json::to_vec(entry).map_err(io::Error::other)?;
+        line.push(b'\n');
+        self.file.write_all(&line)?;
+        self.file.sync_data()
+    }
+}
+
+/// Reads every complete entry of the journal at `path`, in order. A torn last line (a run
+/// killed while appending) is ignored.
+pub fn read(path: &Path) -> io::Result<Vec<JournalEntry>> {
+    let reader = BufReader::new(File::open(path)?);
+    let mut entries = Vec::new();
+    for line in reader.split(b'\n') {
+        let line = line?;
+        if let Ok(entry) = serde_json::from_slice::<JournalEntry>(&line) {
+            entries.push(entry);
+        }
+    }
+    Ok(entries)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fixity;
+
+    #[test]
+    fn entries_round_trip_and_a_torn_line_is_ignored() -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join(JOURNAL_NAME);
+        let mut j = Journal::open(&path)?;
+        let a = JournalEntry {
+            path: "files/a.pdf".into(),
+            fixity: fixity::of_bytes(b"a"),
+            key: "file\thttp://x/a.pdf".into(),
+        };
+        let b = JournalEntry {
+            path: "records/000001.json".into(),
+            fixity: fixity::of_bytes(b"{}"),
+            key: String::new(),
+        };
+        j.append(&a)?;
+        j.append(&b)?;
+        drop(j);
+        let mut f = OpenOptions::new().append(true).open(&path)?;
+        f.write_all(b"{\"path\":\"files/b.p")?;
+        assert_eq!(read(&path)?, vec![a, b]);
+        Ok(())
+    }
+}

@@ -1,0 +1,164 @@
+//! Interrupted crawls: killed at random moments (SIGKILL) or stopped with Ctrl-C (SIGINT),
+//! then resumed with the same command. The resumed bag must verify and carry the same
+//! payload manifest as a crawl that was never interrupted; no half-written bag may ever
+//! appear under the `--out` name.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::{Portal, mapping, sharc};
+use sharc::sample::PortalOptions;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const DATE: &str = "2025-07-01";
+
+fn crawl_args(portal: &Portal, out: &Path) -> Vec<String> {
+    vec![
+        "crawl".into(),
+        portal.url(),
+        "--mapping".into(),
+        mapping().to_string_lossy().into(),
+        "--out".into(),
+        out.to_string_lossy().into(),
+        "--bagging-date".into(),
+        DATE.into(),
+        "--page-size".into(),
+        "4".into(),
+        "--rate".into(),
+        "40".into(),
+        "--quiet".into(),
+    ]
+}
+
+fn spawn(args: &[String]) -> Child {
+    Command::new(assert_cmd::cargo::cargo_bin("sharc"))
+        .args(args)
+        .env_remove("SOURCE_DATE_EPOCH")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+fn payload_manifest(bag: &Path) -> String {
+    std::fs::read_to_string(bag.join("manifest-sha512.txt")).unwrap()
+}
+
+fn staging(out: &Path) -> PathBuf {
+    sharc::bundle::staging_path(out).unwrap()
+}
+
+/// Runs the same command until it succeeds (at most a few times); returns its stderr.
+fn resume_until_done(args: &[String], out: &Path) -> String {
+    let mut all = String::new();
+    for _ in 0..3 {
+        if out.exists() {
+            break;
+        }
+        let output = Command::new(assert_cmd::cargo::cargo_bin("sharc"))
+            .args(args)
+            .env_remove("SOURCE_DATE_EPOCH")
+            .output()
+            .unwrap();
+        all.push_str(&String::from_utf8_lossy(&output.stderr));
+        assert!(output.status.success(), "resume failed: {all}");
+    }
+    all
+}
+
+#[test]
+fn crawls_killed_at_random_moments_resume_to_the_same_bag() {
+    let portal = Portal::start(PortalOptions::default());
+    let tmp = tempfile::tempdir().unwrap();
+
+    let reference = tmp.path().join("reference");
+    let status = Command::new(assert_cmd::cargo::cargo_bin("sharc"))
+        .args(crawl_args(&portal, &reference))
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let expected = payload_manifest(&reference);
+    let started = Instant::now();
+    let full_run = {
+        let probe = tmp.path().join("timing");
+        let t = Instant::now();
+        let mut c = spawn(&crawl_args(&portal, &probe));
+        c.wait().unwrap();
+        t.elapsed()
+    };
+    assert!(
+        full_run > Duration::from_millis(400),
+        "the crawl must be slow enough to kill mid-run: {full_run:?}"
+    );
+
+    let mut resumed = 0;
+    for (i, fraction) in [0.15, 0.35, 0.55, 0.75, 0.9].iter().enumerate() {
+        let out = tmp.path().join(format!("bag-{i}"));
+        let args = crawl_args(&portal, &out);
+        let mut child = spawn(&args);
+        std::thread::sleep(full_run.mul_f64(*fraction));
+        child.kill().unwrap(); // SIGKILL
+        child.wait().unwrap();
+        if out.exists() {
+            // It had finished: then it must be whole.
+            assert!(!staging(&out).exists());
+        } else {
+            assert!(
+                staging(&out).exists(),
+                "kill {i}: what was fetched is kept for the resume"
+            );
+            let stderr = resume_until_done(&args, &out);
+            if stderr.contains("resuming") {
+                resumed += 1;
+            }
+        }
+        sharc().arg("verify").arg(&out).assert().success();
+        assert_eq!(
+            payload_manifest(&out),
+            expected,
+            "kill {i}: same payload as an uninterrupted crawl"
+        );
+        assert!(!staging(&out).exists());
+    }
+    assert!(
+        resumed >= 2,
+        "most kills land mid-crawl and are resumed ({resumed})"
+    );
+    assert!(started.elapsed() < Duration::from_secs(120));
+}
+
+#[test]
+fn ctrl_c_stops_cleanly_and_says_how_to_resume() {
+    let portal = Portal::start(PortalOptions::default());
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("bag");
+    let mut args = crawl_args(&portal, &out);
+    // Slow enough that the interrupt lands mid-crawl.
+    let rate = args.iter().position(|a| a == "--rate").unwrap() + 1;
+    args[rate] = "10".into();
+    let child = spawn(&args);
+    std::thread::sleep(Duration::from_millis(1200));
+    let pid = child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-INT", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(130), "{stderr}");
+    assert!(
+        stderr.contains("run the same command again to resume"),
+        "{stderr}"
+    );
+    assert!(!out.exists());
+    assert!(staging(&out).exists());
+    let stderr = resume_until_done(&args, &out);
+    assert!(stderr.contains("resuming"), "{stderr}");
+    sharc().arg("verify").arg(&out).assert().success();
+}
