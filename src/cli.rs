@@ -40,12 +40,23 @@ pub struct CrawlArgs {
     /// The mapping file (TOML), e.g. mappings/tin-tuc-mo-rong.toml
     #[arg(short, long)]
     pub mapping: PathBuf,
-    /// Where to write the bag (a directory that must not exist yet).
+    /// Where to write the bag: a directory, or NAME.zip for a zip bundle (must not exist yet).
     #[arg(short, long)]
     pub out: PathBuf,
-    /// Where items come from: auto uses REST when it answers.
+    /// dir or zip; by default an --out ending in .zip means zip (--format zip adds .zip).
+    #[arg(long, value_enum)]
+    pub format: Option<FormatArg>,
+    /// Where items come from: auto uses REST when it answers and the public HTML pages (the
+    /// mapping's [html] section) when the API is closed.
     #[arg(long, value_enum, default_value = "auto")]
     pub source: SourceArg,
+    /// HTML source: fetch pages robots.txt disallows (only with the portal owner's leave).
+    #[arg(long)]
+    pub ignore_robots: bool,
+    /// HTML source: read at most this many news-list pages (bounds calendars and endless
+    /// "next" links).
+    #[arg(long, default_value_t = 1000)]
+    pub max_pages: usize,
     /// JSON shape to request: auto tries nometadata and falls back to verbose.
     #[arg(long, value_enum, default_value = "auto")]
     pub odata: OdataArg,
@@ -80,6 +91,8 @@ pub enum SourceArg {
     Auto,
     /// SharePoint REST (/_api).
     Rest,
+    /// The public HTML pages, as the mapping's [html] section describes them.
+    Html,
 }
 
 /// JSON shapes.
@@ -95,10 +108,19 @@ pub enum OdataArg {
     Nometadata,
 }
 
+/// How the bag is delivered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FormatArg {
+    /// A bag directory.
+    Dir,
+    /// One zip holding the bag directory.
+    Zip,
+}
+
 /// `sharc verify`.
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
-    /// The bag directory.
+    /// The bag: its directory, or a .zip bundle (checked in place, without unpacking).
     pub bundle: PathBuf,
 }
 
@@ -116,6 +138,9 @@ pub struct ServeArgs {
     /// Close the REST API to anonymous readers.
     #[arg(long, value_enum, default_value = "open")]
     pub api: ApiArg,
+    /// Inject faults, e.g. `throttle=10,reset=5,truncate=5,slow=50,fail-item=7`.
+    #[arg(long, default_value = "")]
+    pub faults: String,
 }
 
 /// REST API access for the sample portal.
@@ -134,10 +159,20 @@ pub enum ApiArg {
 /// `sharc demo`.
 #[derive(Debug, Args)]
 pub struct DemoArgs {
-    /// Where to write the demo bag (replaced if it exists).
+    /// Where to write the demo bag (replaced if it exists); NAME.zip writes a zip bundle.
     #[arg(long, default_value = "target/sharc-demo/long-an-stp")]
     pub out: PathBuf,
+    /// dir or zip; --format zip adds .zip to --out.
+    #[arg(long, value_enum)]
+    pub format: Option<FormatArg>,
     /// The sample portal to serve.
     #[arg(long, default_value = "samples/long-an-stp")]
     pub sample_dir: PathBuf,
+    /// Port for the sample portal on 127.0.0.1 (0 picks a free one). The portal's URL is in
+    /// every record, so reproducible demo bags need a fixed port.
+    #[arg(long, default_value_t = 0)]
+    pub port: u16,
+    /// Bagging date (YYYY-MM-DD) to pin for reproducible bags; SOURCE_DATE_EPOCH also works.
+    #[arg(long, env = "SHARC_BAGGING_DATE")]
+    pub bagging_date: Option<String>,
 }

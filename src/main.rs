@@ -4,14 +4,16 @@
 mod cli;
 
 use clap::Parser;
-use cli::{ApiArg, Cli, Command, OdataArg, SourceArg};
+use cli::{ApiArg, Cli, Command, FormatArg, OdataArg, SourceArg};
 use sharc::app::{
     self,
     crawl::{CrawlConfig, SourceKind},
 };
+use sharc::bundle::zip::BundleFormat;
 use sharc::error::{Error, ExitCode};
 use sharc::sharepoint::Shape;
 use sharc::source::rest::ShapeChoice;
+use std::path::PathBuf;
 use std::time::Duration;
 
 fn main() -> std::process::ExitCode {
@@ -66,23 +68,63 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
                     ApiArg::Unauthorized => sharc::sample::ApiAccess::Unauthorized401,
                     ApiArg::Forbidden => sharc::sample::ApiAccess::Forbidden403,
                 },
+                faults: sharc::sample::FaultPlan::parse(&args.faults)
+                    .map_err(|e| Error::Usage(format!("--faults: {e}")))?,
                 ..Default::default()
             };
             block_on(app::demo::serve(&args.sample_dir, opts, args.port))?;
             Ok(ExitCode::Success)
         }
         Command::Demo(args) => {
-            Ok(block_on(app::demo::run(&args.sample_dir, &args.out))?.exit_code())
+            let (out, format) = bundle_out(args.out, args.format)?;
+            let demo = app::demo::DemoConfig {
+                sample_dir: args.sample_dir,
+                out,
+                format,
+                port: args.port,
+                bagging_date: args.bagging_date,
+                source_date_epoch: std::env::var("SOURCE_DATE_EPOCH").ok(),
+            };
+            Ok(block_on(app::demo::run(&demo))?.exit_code())
         }
     }
 }
 
+/// The output path and format `--out` and `--format` ask for: `.zip` means a zip unless
+/// `--format dir` says otherwise (a usage error), and `--format zip` adds `.zip` when missing.
+fn bundle_out(out: PathBuf, format: Option<FormatArg>) -> Result<(PathBuf, BundleFormat), Error> {
+    let implied = BundleFormat::for_out(&out);
+    match (format, implied) {
+        (None, f) | (Some(FormatArg::Zip), f @ BundleFormat::Zip) => Ok((out, f)),
+        (Some(FormatArg::Zip), BundleFormat::Dir) => {
+            let mut name = out.into_os_string();
+            name.push(".zip");
+            Ok((PathBuf::from(name), BundleFormat::Zip))
+        }
+        (Some(FormatArg::Dir), BundleFormat::Dir) => Ok((out, BundleFormat::Dir)),
+        (Some(FormatArg::Dir), BundleFormat::Zip) => Err(Error::Usage(format!(
+            "--format dir with --out {}: a directory bag cannot end in .zip; drop --format or rename --out",
+            out.display()
+        ))),
+    }
+}
+
 fn crawl_config(args: cli::CrawlArgs, quiet: bool) -> Result<CrawlConfig, Error> {
-    let mut cfg = CrawlConfig::new(&args.site_url, args.mapping, args.out)?;
+    let (out, format) = bundle_out(args.out, args.format)?;
+    let mut cfg = CrawlConfig::new(&args.site_url, args.mapping, out)?;
+    cfg.format = format;
     cfg.source = match args.source {
         SourceArg::Auto => SourceKind::Auto,
         SourceArg::Rest => SourceKind::Rest,
+        SourceArg::Html => SourceKind::Html,
     };
+    if args.max_pages == 0 {
+        return Err(Error::Usage(
+            "--max-pages 0 would read nothing: give at least 1".into(),
+        ));
+    }
+    cfg.max_pages = args.max_pages;
+    cfg.ignore_robots = args.ignore_robots;
     cfg.shape = match args.odata {
         OdataArg::Auto => ShapeChoice::Auto,
         OdataArg::Verbose => ShapeChoice::Fixed(Shape::Verbose),

@@ -16,6 +16,7 @@ use crate::mapping::{ItemContext, MappedItem, Mapping, ResolvedMapping, WantedFi
 use crate::record::{self, FileRef};
 use crate::report::{CrawlReport, Failure, Progress, Skipped};
 use crate::sharepoint::Shape;
+use crate::source::html::{HtmlOptions, HtmlSource};
 use crate::source::rest::{RestSource, ShapeChoice};
 use crate::source::{RawItem, Source, SourceError};
 use crate::text::dates::PortalZone;
@@ -34,6 +35,8 @@ pub struct CrawlConfig {
     pub mapping: PathBuf,
     /// Where the bag goes.
     pub out: PathBuf,
+    /// A bag directory, or a zip (`--format zip`, or an `--out` ending in `.zip`).
+    pub format: bundle::zip::BundleFormat,
     /// Which source to read from.
     pub source: SourceKind,
     /// JSON shape.
@@ -52,6 +55,10 @@ pub struct CrawlConfig {
     pub quiet: bool,
     /// Stop at the first item or file that fails instead of finishing with the rest.
     pub fail_fast: bool,
+    /// HTML source: fetch what robots.txt disallows (only with the portal owner's leave).
+    pub ignore_robots: bool,
+    /// HTML source: list pages read at most.
+    pub max_pages: usize,
 }
 
 impl CrawlConfig {
@@ -61,10 +68,12 @@ impl CrawlConfig {
         mapping: impl Into<PathBuf>,
         out: impl Into<PathBuf>,
     ) -> Result<Self, Error> {
+        let out: PathBuf = out.into();
         Ok(Self {
             site: parse_site_url(site)?,
             mapping: mapping.into(),
-            out: out.into(),
+            format: bundle::zip::BundleFormat::for_out(&out),
+            out,
             source: SourceKind::Auto,
             shape: ShapeChoice::Auto,
             page_size: 100,
@@ -74,17 +83,31 @@ impl CrawlConfig {
             allowed_hosts: Vec::new(),
             quiet: true,
             fail_fast: false,
+            ignore_robots: false,
+            max_pages: 1000,
         })
+    }
+
+    /// The directory the bag is written to: `out` itself, or for a zip a work directory
+    /// beside it that is zipped into `out` at the end.
+    pub fn bag_dir(&self) -> PathBuf {
+        match self.format {
+            bundle::zip::BundleFormat::Dir => self.out.clone(),
+            bundle::zip::BundleFormat::Zip => bundle::zip::work_dir(&self.out),
+        }
     }
 }
 
 /// Which source adapter reads the portal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SourceKind {
-    /// REST when it answers; otherwise say so and stop (the HTML source plugs in here).
+    /// REST when it answers; the public HTML pages when the API is closed (401/403/404) and
+    /// the mapping has an `[html]` section.
     Auto,
     /// SharePoint REST only.
     Rest,
+    /// The public HTML pages only; `/_api` is never asked.
+    Html,
 }
 
 /// Parses a site URL, adding the trailing slash that joins need.
@@ -149,6 +172,9 @@ struct Setup {
 /// Runs a crawl.
 pub async fn run(cfg: &CrawlConfig) -> Result<CrawlSummary, Error> {
     let setup = prepare(cfg)?;
+    if cfg.source == SourceKind::Html {
+        return crawl_html(cfg, setup, None).await;
+    }
     let mut rest = RestSource::new(
         setup.client.clone(),
         &cfg.site,
@@ -162,9 +188,52 @@ pub async fn run(cfg: &CrawlConfig) -> Result<CrawlSummary, Error> {
             }
             crawl_with(cfg, setup, rest).await
         }
-        (SourceKind::Auto, Err(e @ SourceError::ApiClosed { .. })) => Err(Error::Source(e)),
+        (SourceKind::Auto, Err(SourceError::ApiClosed { status, .. }))
+            if setup.mapping.html.is_some() =>
+        {
+            let why = format!(
+                "the REST API is closed (HTTP {status}); reading the public HTML pages instead"
+            );
+            tracing::warn!("{why}");
+            crawl_html(cfg, setup, Some(why)).await
+        }
+        (SourceKind::Auto, Err(e @ SourceError::ApiClosed { .. })) => {
+            tracing::warn!(
+                "{} has no [html] section, so sharc cannot read the public pages instead (README: Portals without REST)",
+                cfg.mapping.display()
+            );
+            Err(Error::Source(e))
+        }
         (_, Err(e)) => Err(e.into()),
     }
+}
+
+/// Crawls through the public HTML pages; `fallback` says why REST was not used.
+async fn crawl_html(
+    cfg: &CrawlConfig,
+    setup: Setup,
+    fallback: Option<String>,
+) -> Result<CrawlSummary, Error> {
+    let Some(html) = &setup.mapping.html else {
+        return Err(Error::Usage(format!(
+            "{}: reading the public pages needs an [html] section that describes them (README: Portals without REST)",
+            cfg.mapping.display()
+        )));
+    };
+    // Hosts the mapping allows are archived from like those given with --allow-host.
+    let mut cfg = cfg.clone();
+    cfg.allowed_hosts.extend(html.allow_hosts.iter().cloned());
+    let opts = HtmlOptions {
+        ignore_robots: cfg.ignore_robots,
+        max_pages: cfg.max_pages,
+        allowed_hosts: cfg.allowed_hosts.clone(),
+        concurrency: cfg.fetch.concurrency,
+    };
+    let mut source = HtmlSource::new(setup.client.clone(), &cfg.site, &setup.mapping, opts)?;
+    if let Some(why) = fallback {
+        source = source.with_fallback_reason(why);
+    }
+    crawl_with(&cfg, setup, source).await
 }
 
 async fn crawl_with<S: Source>(
@@ -183,7 +252,10 @@ async fn crawl_with<S: Source>(
     let progress = Progress::new(cfg.quiet);
     let schema = source.describe().await?;
     let resolved = ResolvedMapping::new(mapping, &schema)?;
-    let (writer, kept) = BagWriter::resume(&cfg.out)?;
+    if cfg.format == bundle::zip::BundleFormat::Zip {
+        bundle::zip::clear_stale_work_dir(&cfg.out)?;
+    }
+    let (writer, kept) = BagWriter::resume(&cfg.bag_dir())?;
     let mut crawl = Crawl {
         cfg,
         fetched_at: clock.stamp(&zone),
@@ -212,6 +284,7 @@ async fn crawl_with<S: Source>(
     while let Some(items) = source.next_page(&query).await? {
         crawl.archive_page(&resolved, &source, items).await?;
     }
+    source.annotate(&mut crawl.report);
     crawl.progress.finish();
     crawl.finish(mapping, &resolved, started)
 }
@@ -590,7 +663,20 @@ impl Crawl<'_> {
         info.extra.push(("Sharc-Crawl-Status".into(), status));
         info.tag_files
             .push(("sharc-run.json".into(), self.run_stats(started)));
-        let finished = self.writer.finish(info)?;
+        info.extra.push((
+            "BagIt-Profile-Identifier".into(),
+            bundle::profile::PROFILE_IDENTIFIER.into(),
+        ));
+        info.tag_files.push((
+            bundle::profile::PROFILE_TAG_FILE.into(),
+            bundle::profile::PROFILE_JSON.into(),
+        ));
+        let zip_date = info.bagging_date.unwrap_or_default();
+        let mut finished = self.writer.finish(info)?;
+        if self.cfg.format == bundle::zip::BundleFormat::Zip {
+            bundle::zip::replace_dir_with_zip(&finished.path, &self.cfg.out, zip_date)?;
+            finished.path = self.cfg.out.clone();
+        }
         let outcome = if self.report.complete {
             Outcome::Success
         } else {

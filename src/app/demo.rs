@@ -2,6 +2,7 @@
 
 use super::Outcome;
 use super::crawl::{self, CrawlConfig};
+use crate::bundle::zip::BundleFormat;
 use crate::error::{Error, io};
 use crate::sample::{PortalOptions, RunningPortal};
 use std::path::{Path, PathBuf};
@@ -18,27 +19,55 @@ pub async fn serve(dir: &Path, opts: PortalOptions, port: u16) -> Result<(), Err
     Ok(())
 }
 
+/// What `sharc demo` does.
+#[derive(Debug, Clone)]
+pub struct DemoConfig {
+    /// The sample portal directory.
+    pub sample_dir: PathBuf,
+    /// Where the bag goes (a directory, or a `.zip` when `format` is zip); replaced if there.
+    pub out: PathBuf,
+    /// A bag directory or a zip.
+    pub format: BundleFormat,
+    /// Port for the portal on 127.0.0.1; 0 picks a free one. Records carry the portal's URL,
+    /// so two demo bags are byte-identical only when served on the same port.
+    pub port: u16,
+    /// `--bagging-date`.
+    pub bagging_date: Option<String>,
+    /// `SOURCE_DATE_EPOCH`.
+    pub source_date_epoch: Option<String>,
+}
+
 /// Serves the sample portal in-process, crawls it into `out` (replacing an old demo bag),
 /// verifies the bag and prints where it is.
-pub async fn run(sample_dir: &Path, out: &Path) -> Result<Outcome, Error> {
-    let dir = resolve_sample_dir(sample_dir);
-    let portal = RunningPortal::start(&dir, PortalOptions::default(), 0).await?;
-    if out.exists() {
-        std::fs::remove_dir_all(out).map_err(io(out))?;
+pub async fn run(demo: &DemoConfig) -> Result<Outcome, Error> {
+    let dir = resolve_sample_dir(&demo.sample_dir);
+    let portal = RunningPortal::start(&dir, PortalOptions::default(), demo.port).await?;
+    let out = demo.out.as_path();
+    match std::fs::symlink_metadata(out) {
+        Ok(meta) if meta.is_dir() => std::fs::remove_dir_all(out).map_err(io(out))?,
+        Ok(_) => std::fs::remove_file(out).map_err(io(out))?,
+        Err(_) => {}
     }
     if let Some(parent) = out.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent).map_err(io(parent))?;
     }
     let mapping = resolve_sample_dir(Path::new("mappings/tin-tuc-mo-rong.toml"));
     let mut cfg = CrawlConfig::new(portal.base_url.as_str(), mapping, out)?;
+    cfg.format = demo.format;
+    cfg.bagging_date = demo.bagging_date.clone();
+    cfg.source_date_epoch = demo.source_date_epoch.clone();
     cfg.quiet = false;
     let summary = crawl::run(&cfg).await?;
     portal.shutdown().await;
     println!("crawled the sample portal: {}", summary.line());
     let verdict = super::verify::run(&summary.bag)?;
     println!("bag: {}", summary.bag.display());
+    let other = match demo.format {
+        BundleFormat::Dir => "bagit.py --validate",
+        BundleFormat::Zip => "bdbag --validate full",
+    };
     println!(
-        "check it yourself: sharc verify {}   (or: bagit.py --validate {})",
+        "check it yourself: sharc verify {}   (or: {other} {})",
         summary.bag.display(),
         summary.bag.display()
     );

@@ -12,6 +12,7 @@ mod info;
 pub mod journal;
 mod manifest;
 pub mod names;
+pub mod profile;
 mod reader;
 mod report;
 mod verify;

@@ -38,6 +38,62 @@ const STORED_EXTENSIONS: [&str; 38] = [
     "woff2",
 ];
 
+/// How a bag is delivered: as a directory, or serialised as one zip.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BundleFormat {
+    /// A bag directory.
+    Dir,
+    /// A zip holding the bag directory.
+    Zip,
+}
+
+impl BundleFormat {
+    /// The format an output path implies: a name ending in `.zip` means a zip.
+    pub fn for_out(out: &Path) -> Self {
+        let is_zip = out
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.to_ascii_lowercase().ends_with(".zip"));
+        if is_zip { Self::Zip } else { Self::Dir }
+    }
+}
+
+/// Where a bag meant for the zip `out` is built as a directory first: `<out>.sharc-bag`.
+/// The bag writer stages it beside that (`<out>.sharc-bag.sharc-partial`), so an
+/// interrupted crawl resumes as it does for a directory bag.
+pub fn work_dir(out: &Path) -> PathBuf {
+    let mut name = out.as_os_str().to_os_string();
+    name.push(".sharc-bag");
+    PathBuf::from(name)
+}
+
+/// Removes a finished bag directory that an earlier run left at [`work_dir`] without
+/// zipping it.
+pub fn clear_stale_work_dir(out: &Path) -> Result<()> {
+    let dir = work_dir(out);
+    match fs::symlink_metadata(&dir) {
+        Ok(meta) if meta.is_dir() => {
+            tracing::warn!(path = %dir.display(), "removing a bag directory an earlier run did not zip");
+            fs::remove_dir_all(&dir).map_err(io_err("remove stale bag directory", &dir))
+        }
+        Ok(_) => Err(BundleError::StagingNotDir { path: dir }),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(io_err("inspect", &dir)(e)),
+    }
+}
+
+/// Zips the finished bag directory `bag_dir` into `out` with [`write_zip`], then removes the
+/// directory.
+pub fn replace_dir_with_zip(
+    bag_dir: &Path,
+    out: &Path,
+    date: jiff::civil::Date,
+) -> Result<ZipSummary> {
+    let summary = write_zip(bag_dir, out, date)?;
+    fs::remove_dir_all(bag_dir).map_err(io_err("remove zipped bag directory", bag_dir))?;
+    Ok(summary)
+}
+
 /// What [`write_zip`] wrote.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ZipSummary {
@@ -377,7 +433,10 @@ mod tests {
         assert_eq!(reader.top_dir(), "stp");
 
         let mut archive = zip::ZipArchive::new(File::open(&one)?)?;
-        let names: Vec<String> = archive.file_names().map(str::to_string).collect();
+        let names: Vec<String> = archive
+            .file_names()
+            .map(|n| n.map(|n| n.into_owned()))
+            .collect::<std::result::Result<_, _>>()?;
         let mut sorted = names.clone();
         sorted.sort();
         assert_eq!(names, sorted);

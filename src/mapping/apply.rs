@@ -204,10 +204,12 @@ impl ResolvedMapping {
                     .get("GUID")
                     .and_then(Value::as_str)
                     .map(str::to_string),
-                url: format!(
-                    "{}_api/web/lists(guid'{}')/items({})",
-                    ctx.site, self.schema.list.id, item.id
-                ),
+                url: item.url.clone().unwrap_or_else(|| {
+                    format!(
+                        "{}_api/web/lists(guid'{}')/items({})",
+                        ctx.site, self.schema.list.id, item.id
+                    )
+                }),
                 content_type: content_type_id
                     .as_deref()
                     .and_then(|id| self.content_type_name(id)),

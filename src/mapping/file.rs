@@ -16,6 +16,8 @@ pub struct Mapping {
     pub bag: BagSpec,
     /// `[fields]`: neutral field → source field and conversion.
     pub fields: BTreeMap<NeutralField, FieldSpec>,
+    /// `[html]`: how to read the portal from its public pages, when its REST API is closed.
+    pub html: Option<super::html::HtmlSpec>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -25,6 +27,7 @@ struct RawMapping {
     #[serde(default)]
     bag: BagSpec,
     fields: BTreeMap<NeutralField, FieldSpec>,
+    html: Option<super::html::RawHtml>,
 }
 
 /// Which list to read.
@@ -259,11 +262,17 @@ impl Mapping {
                 )));
             }
         }
+        let html = raw
+            .html
+            .map(|h| super::html::compile(h, text, &raw.fields))
+            .transpose()
+            .map_err(invalid)?;
         Ok(Self {
             path: path.to_path_buf(),
             list: raw.list,
             bag: raw.bag,
             fields: raw.fields,
+            html,
         })
     }
 }

@@ -4,15 +4,19 @@
 //! portal field it comes from — by display name as the portal shows it ("Ngày xuất bản") or
 //! by internal name — and a conversion. Internal names differ from farm to farm, so names
 //! are resolved against the list's own `/fields` ([`resolve`]), never guessed; items are then
-//! turned into records by [`apply`] using the conversions in [`convert`].
+//! turned into records by [`apply`] using the conversions in [`convert`]. A portal readable
+//! only through its public pages also gets an `[html]` section ([`html`]): the page layout,
+//! which differs from vendor to vendor, lives there rather than in code.
 
 pub mod apply;
 pub mod convert;
 pub mod file;
+pub mod html;
 pub mod resolve;
 
 pub use apply::{ItemContext, MappedItem, WantedFile, WantedKind};
 pub use file::{Conversion, FieldSpec, Mapping, NeutralField};
+pub use html::HtmlSpec;
 pub use resolve::ResolvedMapping;
 
 use std::path::PathBuf;

@@ -77,7 +77,7 @@ pub struct CrawlReport {
     pub site: String,
     /// The list.
     pub list: String,
-    /// How items were read (`rest`).
+    /// How items were read (`rest` or `html`).
     pub via: String,
     /// How the source talked to the portal (e.g. `odata=nometadata`).
     pub protocol: Option<String>,
@@ -85,6 +85,9 @@ pub struct CrawlReport {
     pub complete: bool,
     /// Counts.
     pub counts: Counts,
+    /// What the source noticed besides items (a fallback from REST, links refused by
+    /// robots.txt or as off-site, list limits reached), one sentence each.
+    pub notes: Vec<String>,
     /// Items not archived on purpose, with the reason.
     pub skipped: Vec<Skipped>,
     /// Items and files that failed, with the cause.
@@ -98,7 +101,7 @@ pub struct Counts {
     pub items_seen: u64,
     /// Records written.
     pub items_archived: u64,
-    /// Items skipped (other content types).
+    /// Items skipped (other content types, items the public pages do not show).
     pub items_skipped: u64,
     /// Items that failed (no record, or a record with missing files).
     pub items_failed: u64,

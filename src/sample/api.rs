@@ -11,6 +11,7 @@ use axum::response::Response;
 use serde_json::{Map, Value, json};
 
 use super::data::{ContentTypeDef, Field, FieldKind, Item, List, User};
+use super::faults;
 use super::files::{self, FileTarget, Lookup};
 use super::filter::Filter;
 use super::odata::{
@@ -148,6 +149,9 @@ async fn answer(
     };
     let route = resolve(shared, &segments, &query, &decoded)?;
     if let Route::Value(target) = &route {
+        if faults::fails(&shared.opts.faults, target) {
+            return Err(faults::failed_item_error(target));
+        }
         return Ok(files::respond(target, "application/octet-stream").await);
     }
     let node = build(shared, route, &query, format)?;

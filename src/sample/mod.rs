@@ -9,12 +9,15 @@
 //! - [`data`] loads and checks the directory.
 //! - [`server`] runs the HTTP server ([`RunningPortal`]) with its behaviour switches
 //!   ([`PortalOptions`]).
+//! - [`faults`] injects a deterministic schedule of throttling and broken answers
+//!   ([`FaultPlan`]), so the crawler's retries meet real faults on loopback.
 //! - The private modules parse SharePoint's OData request grammar, build and render entities
 //!   in each shape, evaluate the small `$filter` subset, and stream files.
 
 mod api;
 pub mod data;
 mod error;
+pub mod faults;
 mod files;
 mod filter;
 mod odata;
@@ -23,4 +26,5 @@ pub mod server;
 
 pub use data::Portal;
 pub use error::SampleError;
+pub use faults::{FaultPlan, RetryAfterStyle};
 pub use server::{ApiAccess, PortalOptions, RequestLog, RunningPortal};

@@ -5,8 +5,8 @@
 //! fallback handler that parses the raw path itself: SharePoint's URL grammar (quoted
 //! literals holding slashes, case-insensitive `/_api/`, aliases) does not fit a router's
 //! patterns. The handler is also the one place where farm-wide behaviour is decided before a
-//! route runs — today the API access mode (open, 401, 403); later switches such as throttling
-//! or injected faults belong in [`PortalOptions`] and in the same gate.
+//! route runs — the API access mode (open, 401, 403) and the injected faults of
+//! [`FaultPlan`] (throttling, 503 bursts, cut bodies, slow answers; see [`super::faults`]).
 
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -23,6 +23,7 @@ use tokio::task::JoinHandle;
 use super::api;
 use super::data::Portal;
 use super::error::SampleError;
+use super::faults::{self, FaultPlan, Schedule};
 use super::files::{self, Lookup};
 use super::odata::{decode, encode_path};
 
@@ -40,6 +41,8 @@ pub struct PortalOptions {
     pub default_page_size: usize,
     /// The largest `$top` accepted (SharePoint: 5000); larger values get a 400.
     pub max_page_size: usize,
+    /// Injected faults (throttling, bursts, cut bodies, …); the default injects none.
+    pub faults: FaultPlan,
 }
 
 impl Default for PortalOptions {
@@ -49,6 +52,7 @@ impl Default for PortalOptions {
             api: ApiAccess::Open,
             default_page_size: 100,
             max_page_size: 5000,
+            faults: FaultPlan::default(),
         }
     }
 }
@@ -72,7 +76,8 @@ pub struct RequestLog {
     pub method: String,
     /// The path and query exactly as received (still percent-encoded).
     pub path_and_query: String,
-    /// The HTTP status of the answer.
+    /// The HTTP status of the answer; for a body cut short by an injected fault,
+    /// [`faults::STATUS_RESET`] or [`faults::STATUS_TRUNCATED`] (the wire said 200).
     pub status: u16,
 }
 
@@ -90,6 +95,8 @@ pub(crate) struct Shared {
     pub web_path: String,
     log: Mutex<Vec<RequestLog>>,
     counter: AtomicU64,
+    /// Where the fault schedule stands (request numbers, runs of faults).
+    pub schedule: Schedule,
 }
 
 /// A sample portal answering on 127.0.0.1 until [`RunningPortal::shutdown`] (or drop).
@@ -146,6 +153,7 @@ impl RunningPortal {
             opts,
             log: Mutex::new(Vec::new()),
             counter: AtomicU64::new(0),
+            schedule: Schedule::default(),
         });
         let app = Router::new()
             .fallback(handle)
@@ -222,7 +230,8 @@ impl Shared {
         set("microsoftsharepointteamservices", &self.portal.site.version);
         set("sprequestguid", &guid);
         set("request-id", &guid);
-        set("x-sharepointhealthscore", "0");
+        let health = self.opts.faults.health_score.unwrap_or(0).to_string();
+        set("x-sharepointhealthscore", &health);
         set("spclientservicerequestduration", "4");
         set("x-ms-invokeapp", "1; RequireReadOnly");
     }
@@ -236,17 +245,28 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    let mut response = dispatch(&shared, &method, uri.path(), uri.query(), accept.as_deref()).await;
-    shared.stamp(&mut response);
     let path_and_query = uri
         .path_and_query()
         .map(|p| p.as_str().to_owned())
         .unwrap_or_else(|| uri.path().to_owned());
-    tracing::debug!(%method, %path_and_query, status = response.status().as_u16(), "sample portal");
+    let is_api = api_remainder(&shared.web_path, uri.path()).is_some();
+    let answer = dispatch(&shared, &method, uri.path(), uri.query(), accept.as_deref());
+    // The fault gate: may replace the answer (429, 503) or cut its body short.
+    let (mut response, status) = faults::apply(
+        &shared.opts.faults,
+        &shared.schedule,
+        &method,
+        &path_and_query,
+        is_api,
+        answer,
+    )
+    .await;
+    shared.stamp(&mut response);
+    tracing::debug!(%method, %path_and_query, status, "sample portal");
     shared.lock_log().push(RequestLog {
         method: method.to_string(),
         path_and_query,
-        status: response.status().as_u16(),
+        status,
     });
     response
 }
@@ -278,7 +298,10 @@ async fn dispatch(
         }
     }
     match files::resolve(&shared.portal, &shared.web_path, &segments) {
-        Lookup::Found(target) => files::respond(&target, files::content_type(&target.name)).await,
+        Lookup::Found(target) => {
+            let content_type = files::content_type(&target.name);
+            faults::respond_file(&shared.opts.faults, &target, content_type).await
+        }
         Lookup::NotFound => files::html_status(StatusCode::NOT_FOUND),
         Lookup::Refused => files::html_status(StatusCode::BAD_REQUEST),
     }

@@ -2,9 +2,11 @@
 //!
 //! A source reads one SharePoint list and yields its items as [`RawItem`]s: property values
 //! keyed by the names the portal uses, plus attachment references, with no interpretation.
-//! The REST adapter ([`rest`]) is the first; an HTML adapter for portals whose API is closed,
-//! and SharePoint 2010's `listdata.svc` and `Lists.asmx`, plug in behind the same types.
+//! The REST adapter ([`rest`]) is the first; the HTML adapter ([`html`]) reads portals whose
+//! API is closed through their public pages; SharePoint 2010's `listdata.svc` and `Lists.asmx`
+//! can plug in behind the same types.
 
+pub mod html;
 pub mod rest;
 
 use serde_json::{Map, Value};
@@ -89,6 +91,8 @@ pub struct RawItem {
     pub etag: Option<String>,
     /// Attachments, with server-relative URLs as served.
     pub attachments: Vec<RawAttachment>,
+    /// The page the item was read from, when it is not the REST item URL (HTML source).
+    pub url: Option<String>,
 }
 
 /// One attachment of an item.
@@ -144,6 +148,12 @@ pub trait Source {
 
     /// The absolute URL of a server-relative path as the portal reports it (decoded).
     fn file_url(&self, server_relative: &str) -> Option<url::Url>;
+
+    /// Adds to the crawl report what the source learnt besides items — notes, items it could
+    /// not see or read. Called once, after the last page.
+    fn annotate(&mut self, report: &mut crate::report::CrawlReport) {
+        let _ = report;
+    }
 }
 
 /// Why a source could not read the list.

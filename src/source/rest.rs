@@ -358,6 +358,7 @@ fn item_from(e: Entity, page_url: &Url) -> Result<RawItem, SourceError> {
         props,
         etag: e.etag,
         attachments,
+        url: None,
     })
 }
 

@@ -78,6 +78,18 @@ fn walk(el: ElementRef<'_>, out: &mut String) {
     }
 }
 
+/// The readable text of one element of a parsed page: one line per block, whitespace folded,
+/// trimmed, but not normalised (see [`super::fold_line`]); conversions make it NFC.
+pub fn element_text(el: ElementRef<'_>) -> String {
+    let mut raw = String::new();
+    walk(el, &mut raw);
+    raw.lines()
+        .map(super::fold_line)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 /// The `src` of every `<img>` in an HTML fragment, in document order, as written.
 pub fn image_sources(html: &str) -> Vec<String> {
     let doc = Html::parse_fragment(html);
@@ -109,6 +121,16 @@ mod tests {
     fn nfd_body_gives_nfc_text() {
         let nfd: String = unicode_normalization::UnicodeNormalization::nfd("Nội dung").collect();
         assert_eq!(to_text(&format!("<p>{nfd}</p>")), "Nội dung");
+    }
+
+    #[test]
+    fn element_text_keeps_code_points_and_breaks_lines() {
+        let nfd: String = unicode_normalization::UnicodeNormalization::nfd("Lịch sử").collect();
+        let doc = Html::parse_fragment(&format!(
+            "<table><tr><td>\n  <div>{nfd}:&nbsp; a<br>b</div><!-- FieldName=\"x\" -->\n</td></tr></table>"
+        ));
+        let td = doc.select(&Selector::parse("td").unwrap()).next().unwrap();
+        assert_eq!(element_text(td), format!("{nfd}: a\nb"));
     }
 
     #[test]

@@ -6,6 +6,7 @@
 //! tone" form of Windows code page 1258, so derived text must never depend on which one a
 //! page happened to use.
 
+pub mod charset;
 pub mod dates;
 pub mod html;
 pub mod vietnamese;
@@ -20,9 +21,20 @@ pub fn nfc(s: &str) -> String {
 /// NFC, whitespace runs (including NBSP and zero-width spaces) folded to single spaces,
 /// trimmed. For comparing and displaying short values such as titles and names.
 pub fn clean_line(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
+    fold_chars(s.nfc(), s.len())
+}
+
+/// Whitespace runs (including NBSP) folded to single spaces, zero-width spaces dropped,
+/// trimmed — but the code points otherwise kept as they are (no normalisation), so a value
+/// read from a page can still be compared with its NFC form.
+pub fn fold_line(s: &str) -> String {
+    fold_chars(s.chars(), s.len())
+}
+
+fn fold_chars(chars: impl Iterator<Item = char>, len: usize) -> String {
+    let mut out = String::with_capacity(len);
     let mut pending_space = false;
-    for ch in s.nfc() {
+    for ch in chars {
         if ch == '\u{200b}' || ch == '\u{feff}' {
             continue;
         }

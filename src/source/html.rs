@@ -1,0 +1,713 @@
+//! The HTML source: a portal read through the pages a citizen sees.
+//!
+//! Most public government portals answer anonymous readers with HTML only: `/_api` gives 401
+//! or 403 and what is left is a paged news list and one page per article. This source walks
+//! that list the way the mapping's `[html]` section describes it — start pages, article
+//! links, the next page — reads each article page once, and yields the same [`RawItem`]s as
+//! the REST source, keyed by the field names the mapping's `[fields]` already uses, so the
+//! mapping, the records and the bag are the same whichever way the items came.
+//!
+//! Manners: only the portal's own host (and the hosts the mapping or `--allow-host` allow) is
+//! fetched; robots.txt is obeyed and its `Crawl-delay` honoured unless `--ignore-robots`; no
+//! page is fetched twice; list pages are bounded by the list rules and `--max-pages`, so a
+//! calendar or an endless "next" link cannot keep the crawl going; requests go through the
+//! same [`Client`] (retries, concurrency) as everything else.
+//!
+//! Items the public pages do not show (drafts, pending, unpublished) cannot be read this
+//! way; the crawl report says which item ids were missing from the list.
+
+mod extract;
+mod robots;
+mod span;
+
+use super::{
+    ContentTypeInfo, FieldDef, ItemQuery, ListInfo, ListSchema, RawItem, SourceError, Via,
+};
+use crate::fetch::{Body, Client, FetchError};
+use crate::mapping::html::{HtmlSpec, NextPage, StopRule};
+use crate::mapping::{Conversion, Mapping, NeutralField};
+use crate::report::{CrawlReport, Failure, Skipped};
+use crate::text::dates::PortalZone;
+use extract::{Page, Rules};
+use futures::StreamExt;
+use robots::Robots;
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
+use std::time::{Duration, Instant};
+use url::Url;
+
+/// What `Accept` says when asking for a page.
+const ACCEPT_HTML: &str = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5";
+
+/// How many refused URLs a report note lists before it only counts.
+const LISTED_URLS: usize = 10;
+
+/// Limits and switches of an HTML crawl.
+#[derive(Debug, Clone)]
+pub struct HtmlOptions {
+    /// Fetch what robots.txt disallows (only with the portal owner's leave).
+    pub ignore_robots: bool,
+    /// List pages read at most, over all start pages.
+    pub max_pages: usize,
+    /// Hosts besides the portal's own whose pages and files may be fetched.
+    pub allowed_hosts: Vec<String>,
+    /// Article pages fetched at once when robots.txt asks for no delay.
+    pub concurrency: usize,
+}
+
+impl Default for HtmlOptions {
+    fn default() -> Self {
+        Self {
+            ignore_robots: false,
+            max_pages: 1000,
+            allowed_hosts: Vec::new(),
+            concurrency: 4,
+        }
+    }
+}
+
+/// Reads one news list through its public pages.
+pub struct HtmlSource {
+    client: Client,
+    site: Url,
+    spec: HtmlSpec,
+    list_title: String,
+    content_type: Option<String>,
+    zone: PortalZone,
+    /// Neutral field → property key (the field name the mapping's `[fields]` uses).
+    keys: Vec<(NeutralField, String)>,
+    /// Neutral field → the conversion `[fields]` gives it.
+    conversions: BTreeMap<NeutralField, Conversion>,
+    opts: HtmlOptions,
+    robots: Option<Robots>,
+    fallback: Option<String>,
+    /// Start pages not begun yet.
+    starts: VecDeque<Url>,
+    /// The next list page of the current chain, with the template number of the one after.
+    next_list: Option<(Url, u32)>,
+    /// The first list page, read by `describe`.
+    first: Option<(Url, String)>,
+    list_pages: usize,
+    article_pages: usize,
+    /// Every URL fetched (fragment dropped).
+    fetched: HashSet<String>,
+    /// Item ids already read.
+    seen: BTreeSet<i64>,
+    /// Decoded server-relative path of each attachment → its URL as the page gave it.
+    files: HashMap<String, Url>,
+    last_request: Option<Instant>,
+    notes: Vec<String>,
+    failures: Vec<Failure>,
+    refused_robots: BTreeSet<String>,
+    refused_off_site: BTreeSet<String>,
+    stopped_at_max: Option<Url>,
+}
+
+impl HtmlSource {
+    /// A source for the list `mapping` describes on the site at `site`; the mapping must have
+    /// an `[html]` section.
+    pub fn new(
+        client: Client,
+        site: &Url,
+        mapping: &Mapping,
+        mut opts: HtmlOptions,
+    ) -> Result<Self, SourceError> {
+        let spec = mapping.html.clone().ok_or_else(|| SourceError::Protocol {
+            url: site.to_string(),
+            message: format!(
+                "{} has no [html] section: the HTML source needs one to know the portal's page layout (README: Portals without REST)",
+                mapping.path.display()
+            ),
+        })?;
+        let zone = PortalZone::new(&mapping.list.time_zone)
+            .map_err(|e| SourceError::BadUrl(e.to_string()))?;
+        let mut site = site.clone();
+        if !site.path().ends_with('/') {
+            let p = format!("{}/", site.path());
+            site.set_path(&p);
+        }
+        let starts = spec
+            .start
+            .iter()
+            .map(|s| {
+                site.join(s)
+                    .map_err(|_| SourceError::BadUrl(format!("{site}{s}")))
+            })
+            .collect::<Result<VecDeque<_>, _>>()?;
+        let mut keys: Vec<(NeutralField, String)> = Vec::new();
+        for (neutral, f) in &mapping.fields {
+            if let Some(name) = f.field.clone().or_else(|| f.internal.clone()) {
+                keys.push((*neutral, name));
+            }
+        }
+        opts.allowed_hosts.extend(spec.allow_hosts.iter().cloned());
+        let missing: Vec<&str> = mapping
+            .fields
+            .keys()
+            .filter(|n| !spec.fields.contains_key(n))
+            .map(|n| n.name())
+            .collect();
+        if !missing.is_empty() {
+            tracing::info!(
+                "no [html.fields] rule for {}: these fields stay empty in records read from pages",
+                missing.join(", ")
+            );
+        }
+        Ok(Self {
+            client,
+            site,
+            list_title: mapping.list.title.clone(),
+            content_type: mapping.list.content_type.clone(),
+            zone,
+            keys,
+            conversions: mapping
+                .fields
+                .iter()
+                .map(|(n, f)| (*n, f.conversion))
+                .collect(),
+            opts,
+            robots: None,
+            fallback: None,
+            starts,
+            next_list: None,
+            first: None,
+            list_pages: 0,
+            article_pages: 0,
+            fetched: HashSet::new(),
+            seen: BTreeSet::new(),
+            files: HashMap::new(),
+            last_request: None,
+            notes: Vec::new(),
+            failures: Vec::new(),
+            refused_robots: BTreeSet::new(),
+            refused_off_site: BTreeSet::new(),
+            stopped_at_max: None,
+            spec,
+        })
+    }
+
+    /// Records why this source is used instead of REST, for the report.
+    pub fn with_fallback_reason(mut self, reason: impl Into<String>) -> Self {
+        self.fallback = Some(reason.into());
+        self
+    }
+
+    /// Whether `url` is on the portal's host (same scheme-independent host and port) or an
+    /// allowed one.
+    fn host_ok(site: &Url, allowed: &[String], url: &Url) -> bool {
+        if !matches!(url.scheme(), "http" | "https") {
+            return false;
+        }
+        let same = url.host_str() == site.host_str()
+            && url.port_or_known_default() == site.port_or_known_default();
+        same || url
+            .host_str()
+            .is_some_and(|h| allowed.iter().any(|a| a.eq_ignore_ascii_case(h)))
+    }
+
+    fn on_site(&self, url: &Url) -> bool {
+        Self::host_ok(&self.site, &self.opts.allowed_hosts, url)
+    }
+
+    fn robots_allow(&self, url: &Url) -> bool {
+        self.robots.as_ref().is_none_or(|r| r.allowed(url))
+    }
+
+    /// Waits out `Crawl-delay` since the previous request.
+    async fn pause(&mut self) {
+        if let (Some(delay), Some(last)) = (self.delay(), self.last_request) {
+            let due = last + delay;
+            let now = Instant::now();
+            if due > now {
+                tokio::time::sleep(due - now).await;
+            }
+        }
+        self.last_request = Some(Instant::now());
+    }
+
+    fn delay(&self) -> Option<Duration> {
+        self.robots.as_ref().and_then(|r| r.delay)
+    }
+
+    /// GETs one page, once, politely.
+    async fn get(&mut self, url: &Url) -> Result<Body, FetchError> {
+        self.fetched.insert(url.to_string());
+        self.pause().await;
+        self.client.get(url, ACCEPT_HTML).await
+    }
+
+    /// Decodes a page by its declared charset.
+    fn decode(&mut self, body: &Body) -> String {
+        let content_type = body
+            .headers
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok());
+        let d = crate::text::charset::decode_page(&body.bytes, content_type, self.spec.charset);
+        if d.had_errors {
+            self.notes.push(format!(
+                "{}: some bytes are not valid {}; they were replaced with U+FFFD",
+                body.url,
+                d.encoding.name()
+            ));
+        }
+        d.text
+    }
+
+    /// The next list page to read: the rest of the current chain, then the next start page.
+    fn next_list_url(&mut self) -> Result<Option<(Url, u32)>, SourceError> {
+        if let Some(next) = self.next_list.take() {
+            return Ok(Some(next));
+        }
+        let Some(url) = self.starts.pop_front() else {
+            return Ok(None);
+        };
+        if !self.on_site(&url) {
+            return Err(SourceError::Protocol {
+                url: url.to_string(),
+                message: format!(
+                    "the start page is not on {}: start pages must be on the portal's host (or one in [html] allow_hosts / --allow-host)",
+                    self.site
+                ),
+            });
+        }
+        if !self.robots_allow(&url) {
+            return Err(SourceError::Protocol {
+                url: url.to_string(),
+                message: format!(
+                    "robots.txt ({}) disallows this start page; choose another start page, or pass --ignore-robots if the portal's owner allows it",
+                    self.robots
+                        .as_ref()
+                        .map(|r| r.url.to_string())
+                        .unwrap_or_default()
+                ),
+            });
+        }
+        let first = match &self.spec.next {
+            NextPage::Template { first, .. } => *first,
+            _ => 2,
+        };
+        Ok(Some((url, first)))
+    }
+
+    /// Reads the first list page ahead of time (it names the list's GUID).
+    async fn read_first_page(&mut self) -> Result<(), SourceError> {
+        if let Some((url, n)) = self.next_list_url()? {
+            let body = self.get(&url).await?;
+            let text = self.decode(&body);
+            self.list_pages += 1;
+            self.first = Some((url.clone(), text));
+            self.next_list = Some((url, n));
+        }
+        Ok(())
+    }
+
+    /// The list GUID: from the mapping, from the first list page, or derived from its URL.
+    fn list_id(&mut self) -> String {
+        if let Some(id) = &self.spec.list_id {
+            return id.clone();
+        }
+        if let Some((url, text)) = &self.first
+            && let Some(id) = Page::parse(text, url).list_id()
+        {
+            return id;
+        }
+        let start = self.spec.start.first().cloned().unwrap_or_default();
+        let digest = crate::fixity::of_bytes(format!("{}{start}", self.site).as_bytes()).sha256;
+        let id = format!(
+            "{}-{}-{}-{}-{}",
+            &digest[0..8],
+            &digest[8..12],
+            &digest[12..16],
+            &digest[16..20],
+            &digest[20..32]
+        );
+        self.notes.push(format!(
+            "the list pages do not name the list's GUID; records use {id}, derived from the start page: set [html] list_id to the list's GUID to make record ids match a REST crawl"
+        ));
+        id
+    }
+
+    fn schema(&mut self) -> ListSchema {
+        let mut fields: Vec<FieldDef> = Vec::new();
+        for (neutral, name) in &self.keys {
+            if fields.iter().any(|f| f.entity_property_name == *name) {
+                continue;
+            }
+            let conversion = self.conversion_of(*neutral);
+            fields.push(FieldDef {
+                title: name.clone(),
+                internal_name: name.clone(),
+                entity_property_name: name.clone(),
+                type_as_string: type_for(conversion).into(),
+                allow_multiple: matches!(
+                    conversion,
+                    Some(Conversion::Lookup | Conversion::Multichoice)
+                ),
+                hidden: false,
+            });
+        }
+        ListSchema {
+            list: ListInfo {
+                id: self.list_id(),
+                title: self.list_title.clone(),
+                entity_type_name: None,
+                item_count: None,
+            },
+            fields,
+            // Pages do not show content type ids; the mapping's content type is taken as given.
+            content_types: self
+                .content_type
+                .iter()
+                .map(|name| ContentTypeInfo {
+                    id: String::new(),
+                    name: name.clone(),
+                })
+                .collect(),
+        }
+    }
+
+    fn conversion_of(&self, neutral: NeutralField) -> Option<Conversion> {
+        self.conversions.get(&neutral).copied()
+    }
+
+    /// Reads one list page and the article pages it links to.
+    async fn read_list_page(&mut self, url: Url, n: u32) -> Result<Vec<RawItem>, SourceError> {
+        let text = match self.first.take() {
+            Some((first_url, text)) if first_url == url => text,
+            _ => {
+                self.list_pages += 1;
+                let body = self.get(&url).await?;
+                self.decode(&body)
+            }
+        };
+        let (candidates, next_link) = {
+            let page = Page::parse(&text, &url);
+            let next_link = match &self.spec.next {
+                NextPage::Link(css) => page.links(css).into_iter().next(),
+                _ => None,
+            };
+            (page.links(&self.spec.links), next_link)
+        };
+        let articles = self.articles(candidates);
+        tracing::debug!(%url, articles = articles.len(), "list page");
+        self.plan_next(&url, n, next_link, articles.is_empty());
+        let bodies = self.fetch_articles(&articles).await;
+        let mut items = Vec::new();
+        for ((id, url), result) in articles.into_iter().zip(bodies) {
+            match result {
+                Ok(body) => match self.item(id, &url, &body) {
+                    Ok(item) => items.push(item),
+                    Err(e) => self.fail(id, e),
+                },
+                Err(e) => self.fail(id, e.to_string()),
+            }
+        }
+        Ok(items)
+    }
+
+    /// The article links worth reading: on the site, matching the pattern, with an item id,
+    /// allowed by robots.txt, not read before.
+    fn articles(&mut self, candidates: Vec<Url>) -> Vec<(i64, Url)> {
+        let mut out: Vec<(i64, Url)> = Vec::new();
+        for url in candidates {
+            if !self.on_site(&url) {
+                self.refused_off_site.insert(url.to_string());
+                continue;
+            }
+            if let Some(p) = &self.spec.link_pattern
+                && !p.is_match(url.as_str())
+            {
+                continue;
+            }
+            let Some(id) = extract::item_id(&self.spec.item_id, &url) else {
+                continue;
+            };
+            if !self.robots_allow(&url) {
+                self.refused_robots.insert(url.to_string());
+                continue;
+            }
+            if self.seen.contains(&id)
+                || self.fetched.contains(url.as_str())
+                || out.iter().any(|(i, _)| *i == id)
+            {
+                continue;
+            }
+            out.push((id, url));
+        }
+        out
+    }
+
+    /// Decides the chain's next list page after reading `url`.
+    fn plan_next(&mut self, url: &Url, n: u32, next_link: Option<Url>, nothing_new: bool) {
+        if nothing_new && self.spec.stop == StopRule::NoNewLinks {
+            tracing::debug!(%url, "no new articles: the list ends here");
+            return;
+        }
+        let next = match &self.spec.next {
+            NextPage::None => None,
+            NextPage::Link(_) => next_link,
+            NextPage::Template { template, .. } => {
+                let t = template.replace("{n}", &n.to_string());
+                match self.site.join(&t) {
+                    Ok(u) => Some(u),
+                    Err(_) => {
+                        self.notes
+                            .push(format!("next_template gives a bad URL: `{t}`"));
+                        None
+                    }
+                }
+            }
+        };
+        let Some(next) = next else {
+            return;
+        };
+        if next == *url || self.fetched.contains(next.as_str()) {
+            return;
+        }
+        if !self.on_site(&next) {
+            self.refused_off_site.insert(next.to_string());
+            return;
+        }
+        if !self.robots_allow(&next) {
+            self.refused_robots.insert(next.to_string());
+            return;
+        }
+        self.next_list = Some((next, n.saturating_add(1)));
+    }
+
+    /// Fetches article pages: concurrently when robots.txt asks for no delay, one by one with
+    /// the delay otherwise. Results come back in the order asked.
+    async fn fetch_articles(&mut self, articles: &[(i64, Url)]) -> Vec<Result<Body, FetchError>> {
+        for (id, url) in articles {
+            self.seen.insert(*id);
+            self.fetched.insert(url.to_string());
+        }
+        self.article_pages += articles.len();
+        if self.delay().is_some() {
+            let mut out = Vec::with_capacity(articles.len());
+            for (_, url) in articles {
+                self.pause().await;
+                out.push(self.client.get(url, ACCEPT_HTML).await);
+            }
+            return out;
+        }
+        let client = self.client.clone();
+        futures::stream::iter(articles.iter().map(|(_, u)| u.clone()))
+            .map(|u| {
+                let client = client.clone();
+                async move { client.get(&u, ACCEPT_HTML).await }
+            })
+            .buffered(self.opts.concurrency.max(1))
+            .collect()
+            .await
+    }
+
+    /// Turns an article page into a raw item.
+    fn item(&mut self, id: i64, url: &Url, body: &Body) -> Result<RawItem, String> {
+        if !self.on_site(&body.url) {
+            return Err(format!(
+                "{url} redirected to {}, which is not on the portal: not archived",
+                body.url
+            ));
+        }
+        let text = self.decode(body);
+        let site = self.site.clone();
+        let allowed = self.opts.allowed_hosts.clone();
+        let host_ok = move |u: &Url| Self::host_ok(&site, &allowed, u);
+        let x = {
+            let page = Page::parse(&text, &body.url);
+            extract::extract(
+                &page,
+                &Rules {
+                    spec: &self.spec,
+                    keys: &self.keys,
+                    zone: &self.zone,
+                    host_ok: &host_ok,
+                },
+            )?
+        };
+        self.notes.extend(x.notes);
+        for u in x.off_site {
+            self.refused_off_site.insert(u.to_string());
+        }
+        let mut attachments = Vec::with_capacity(x.attachments.len());
+        for (a, u) in x.attachments {
+            self.files.insert(a.server_relative_url.clone(), u);
+            attachments.push(a);
+        }
+        let etag = self.fingerprint(&x.props, &attachments);
+        Ok(RawItem {
+            id,
+            props: x.props,
+            etag: Some(etag),
+            attachments,
+            url: Some(url.to_string()),
+        })
+    }
+
+    /// A fingerprint of what the page says about the item — the view count left out, since
+    /// every fetch changes it — so that change detection never depends on the counter.
+    fn fingerprint(
+        &self,
+        props: &serde_json::Map<String, Value>,
+        attachments: &[super::RawAttachment],
+    ) -> String {
+        let volatile: Vec<&str> = self
+            .keys
+            .iter()
+            .filter(|(n, _)| *n == NeutralField::ViewCount)
+            .map(|(_, k)| k.as_str())
+            .collect();
+        let stable: serde_json::Map<String, Value> = props
+            .iter()
+            .filter(|(k, _)| !volatile.contains(&k.as_str()))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        let files: Vec<&str> = attachments
+            .iter()
+            .map(|a| a.server_relative_url.as_str())
+            .collect();
+        let bytes = serde_json::to_vec(&(stable, files)).unwrap_or_default();
+        let sha = crate::fixity::of_bytes(&bytes).sha256;
+        format!("\"html:{}\"", &sha[..16])
+    }
+
+    fn fail(&mut self, id: i64, error: String) {
+        tracing::warn!("item {id}: {error}");
+        self.failures.push(Failure {
+            item_id: Some(id),
+            url: None,
+            error,
+        });
+    }
+}
+
+/// A `TypeAsString` that the mapping's conversion accepts (see `mapping::resolve`).
+fn type_for(conversion: Option<Conversion>) -> &'static str {
+    match conversion {
+        Some(Conversion::Lookup) => "LookupMulti",
+        Some(Conversion::User) => "User",
+        Some(Conversion::Attachments) => "Attachments",
+        Some(Conversion::Datetime) => "DateTime",
+        Some(Conversion::ModerationStatus) => "ModStat",
+        Some(Conversion::Multichoice) => "MultiChoice",
+        Some(Conversion::Choice) => "Choice",
+        Some(Conversion::Html) => "Note",
+        Some(Conversion::Integer | Conversion::Number) => "Number",
+        Some(Conversion::Boolean) => "Boolean",
+        Some(Conversion::Url | Conversion::Image) => "URL",
+        Some(Conversion::Text) | None => "Text",
+    }
+}
+
+impl super::Source for HtmlSource {
+    fn via(&self) -> Via {
+        Via::Html
+    }
+
+    fn site(&self) -> &Url {
+        &self.site
+    }
+
+    fn protocol(&self) -> Option<String> {
+        Some(match &self.fallback {
+            Some(why) => format!("html pages ({why})"),
+            None => "html pages".into(),
+        })
+    }
+
+    async fn describe(&mut self) -> Result<ListSchema, SourceError> {
+        let robots_url = self
+            .site
+            .join("/robots.txt")
+            .map_err(|_| SourceError::BadUrl(self.site.to_string()))?;
+        let robots = if self.opts.ignore_robots {
+            self.notes
+                .push("robots.txt was not read (--ignore-robots)".into());
+            Robots::allow_all(robots_url)
+        } else {
+            self.fetched.insert(robots_url.to_string());
+            Robots::fetch(&self.client, &self.site).await?
+        };
+        if let Some(d) = robots.delay {
+            self.notes.push(format!(
+                "robots.txt asks for {:.1} s between requests; pages were fetched one at a time",
+                d.as_secs_f64()
+            ));
+        }
+        self.robots = Some(robots);
+        self.read_first_page().await?;
+        Ok(self.schema())
+    }
+
+    async fn next_page(&mut self, _query: &ItemQuery) -> Result<Option<Vec<RawItem>>, SourceError> {
+        let Some((url, n)) = self.next_list_url()? else {
+            return Ok(None);
+        };
+        let already_read = self.first.as_ref().is_some_and(|(u, _)| *u == url);
+        if !already_read && self.list_pages >= self.opts.max_pages {
+            self.stopped_at_max = Some(url);
+            self.starts.clear();
+            return Ok(None);
+        }
+        self.read_list_page(url, n).await.map(Some)
+    }
+
+    fn file_url(&self, server_relative: &str) -> Option<Url> {
+        self.files.get(server_relative).cloned()
+    }
+
+    fn annotate(&mut self, report: &mut CrawlReport) {
+        if let Some(why) = &self.fallback {
+            report.notes.push(why.clone());
+        }
+        report.notes.push(format!(
+            "read {} list page(s) and {} article page(s); only items the public list shows are archived — drafts, pending, rejected and unpublished items are not visible without signing in",
+            self.list_pages, self.article_pages
+        ));
+        if let Some(url) = &self.stopped_at_max {
+            report.notes.push(format!(
+                "stopped after {} list pages (--max-pages); the list goes on at {url}",
+                self.opts.max_pages
+            ));
+            tracing::warn!(
+                "stopped after {} list pages (--max-pages); raise it to read further",
+                self.opts.max_pages
+            );
+        }
+        // SharePoint item ids count up from 1, so an id below the highest one seen that the
+        // list never showed is an item the public cannot see (or one that was deleted).
+        if let Some(max) = self.seen.last().copied() {
+            let failed: BTreeSet<i64> = self.failures.iter().filter_map(|f| f.item_id).collect();
+            for id in 1..max {
+                if !self.seen.contains(&id) && !failed.contains(&id) {
+                    report.counts.items_skipped += 1;
+                    report.skipped.push(Skipped {
+                        item_id: id,
+                        reason: "not on the public list pages (not public, or deleted)".into(),
+                    });
+                }
+            }
+        }
+        for (set, why) in [
+            (&self.refused_robots, "robots.txt disallows"),
+            (
+                &self.refused_off_site,
+                "not on the portal's host, never fetched:",
+            ),
+        ] {
+            if set.is_empty() {
+                continue;
+            }
+            let mut listed: Vec<&str> = set.iter().take(LISTED_URLS).map(String::as_str).collect();
+            if set.len() > LISTED_URLS {
+                listed.push("…");
+            }
+            report
+                .notes
+                .push(format!("{} link(s) {why} {}", set.len(), listed.join(" ")));
+        }
+        report.notes.append(&mut self.notes);
+        report.failures.append(&mut self.failures);
+    }
+}
