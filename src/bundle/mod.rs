@@ -5,7 +5,9 @@
 //! that no file system rejects ([`names`]), a bag is staged beside its final place and renamed
 //! there only when every manifest is written and synced ([`BagWriter`]), and [`verify_bag`]
 //! checks a bag more strictly than bagit-python does, returning problems as a report rather
-//! than as an error. Nothing here knows about SharePoint; callers hand over bytes and names.
+//! than as an error. A finished bag can be serialised as one deterministic zip ([`zip`]) and
+//! verified in place ([`ZipReader`]) with the same checks. Nothing here knows about
+//! SharePoint; callers hand over bytes and names.
 
 mod digest;
 mod info;

@@ -78,7 +78,7 @@ impl TagEncoding {
     /// Decodes a tag file that is not UTF-8; UTF-16 without a byte order mark is big-endian.
     fn decode_other(self, bytes: &[u8]) -> std::result::Result<String, String> {
         let units = |bytes: &[u8], big: bool| -> std::result::Result<Vec<u16>, String> {
-            if bytes.len() % 2 != 0 {
+            if !bytes.len().is_multiple_of(2) {
                 return Err("has an odd number of bytes for UTF-16".to_string());
             }
             Ok(bytes

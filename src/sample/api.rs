@@ -923,7 +923,7 @@ fn content_type_entity(shared: &Shared, list: Option<&List>, ct: &ContentTypeDef
 }
 
 /// The list content type an item belongs to: exact id, else the longest id it starts with.
-fn item_content_type<'p>(list: &'p List, item: &Item) -> Option<&'p ContentTypeDef> {
+pub(crate) fn item_content_type<'p>(list: &'p List, item: &Item) -> Option<&'p ContentTypeDef> {
     let id = item.values.get("ContentTypeId").and_then(Value::as_str)?;
     let id = id.to_ascii_lowercase();
     list.def
@@ -1037,7 +1037,7 @@ fn file_entity(shared: &Shared, target: &FileTarget) -> Entity {
 // ---------------------------------------------------------------------------------------
 
 /// Replaces `{{site}}` in every string with the server's origin.
-fn substitute(value: &Value, origin: &str) -> Value {
+pub(crate) fn substitute(value: &Value, origin: &str) -> Value {
     match value {
         Value::String(s) if s.contains("{{site}}") => Value::String(s.replace("{{site}}", origin)),
         Value::Array(items) => Value::Array(items.iter().map(|v| substitute(v, origin)).collect()),

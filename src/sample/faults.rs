@@ -141,8 +141,8 @@ impl FaultPlan {
     /// Tokens: `throttle=PERCENT`, `reset=PERCENT`, `truncate=PERCENT` (together at most
     /// 100), `retry-after=SECONDS` or `retry-after=date:SECONDS`, `burst503=START:LEN`
     /// (`START` ≥ 1), `slow=MILLISECONDS`, `fail-item=ID`, `throttle-forever`, `health=0..10`.
-    /// An empty spec or `none` injects nothing. Each token may appear once; the error names
-    /// the token at fault and lists the valid ones.
+    /// An empty spec or `none` injects nothing; spaces and empty tokens are ignored. Each
+    /// token may appear once; the error names the token at fault and lists the valid ones.
     pub fn parse(spec: &str) -> Result<FaultPlan, String> {
         let mut plan = FaultPlan::default();
         let spec = spec.trim();
@@ -150,7 +150,7 @@ impl FaultPlan {
             return Ok(plan);
         }
         let mut seen: Vec<&str> = Vec::new();
-        for token in spec.split(',').map(str::trim) {
+        for token in spec.split(',').map(str::trim).filter(|t| !t.is_empty()) {
             let (name, value) = match token.split_once('=') {
                 Some((name, value)) => (name.trim(), Some(value.trim())),
                 None => (token, None),
@@ -433,21 +433,18 @@ pub(crate) async fn apply(
                 schedule.answered(&key);
                 return (response, status);
             }
-            match cut(response, fault) {
-                Ok(response) => {
-                    injected(fault);
-                    let marker = if fault == Fault::Reset {
-                        STATUS_RESET
-                    } else {
-                        STATUS_TRUNCATED
-                    };
-                    (response, marker)
-                }
-                Err(response) => {
-                    schedule.answered(&key);
-                    (response, status)
-                }
+            let (response, was_cut) = cut(response, fault);
+            if !was_cut {
+                schedule.answered(&key);
+                return (response, status);
             }
+            injected(fault);
+            let marker = if fault == Fault::Reset {
+                STATUS_RESET
+            } else {
+                STATUS_TRUNCATED
+            };
+            (response, marker)
         }
         None => {
             let response = answer.await;
@@ -472,9 +469,9 @@ fn refusal(status: StatusCode, retry_after: RetryAfterStyle) -> Response {
 
 /// Announces the full `Content-Length`, sends the first half of the body and then aborts
 /// (reset) or ends (truncate) it; hyper closes the connection either way, since the length
-/// was not met. Gives the response back untouched when its length is unknown or below two
-/// bytes (nothing to cut).
-fn cut(response: Response, fault: Fault) -> Result<Response, Response> {
+/// was not met. Gives the response back untouched, with `false`, when its length is unknown
+/// or below two bytes (nothing to cut).
+fn cut(response: Response, fault: Fault) -> (Response, bool) {
     let (mut parts, body) = response.into_parts();
     let announced = parts
         .headers
@@ -483,7 +480,7 @@ fn cut(response: Response, fault: Fault) -> Result<Response, Response> {
         .and_then(|v| v.parse::<u64>().ok())
         .or_else(|| body.size_hint().exact());
     let Some(total) = announced.filter(|&t| t >= 2) else {
-        return Err(Response::from_parts(parts, body));
+        return (Response::from_parts(parts, body), false);
     };
     parts
         .headers
@@ -517,7 +514,7 @@ fn cut(response: Response, fault: Fault) -> Result<Response, Response> {
         }
     });
     // A stream has no size hint, so hyper frames the body by the header set above.
-    Ok(Response::from_parts(parts, Body::from_stream(stream)))
+    (Response::from_parts(parts, Body::from_stream(stream)), true)
 }
 
 /// Whether `target` is an attachment of the permanently failing item.
@@ -613,7 +610,7 @@ mod tests {
 
     #[test]
     fn empty_and_none_mean_no_faults() {
-        for spec in ["", "  ", "none", "NONE"] {
+        for spec in ["", "  ", "none", "NONE", ","] {
             assert_eq!(FaultPlan::parse(spec), Ok(FaultPlan::default()), "{spec:?}");
         }
         assert_eq!(FaultPlan::default().to_string(), "none");

@@ -13,6 +13,8 @@
 //!   ([`FaultPlan`]), so the crawler's retries meet real faults on loopback.
 //! - The private modules parse SharePoint's OData request grammar, build and render entities
 //!   in each shape, evaluate the small `$filter` subset, and stream files.
+//! - `html` renders the public pages an anonymous reader gets when `/_api` is closed: the
+//!   paged news list, article pages shaped like the seed page, robots.txt.
 
 mod api;
 pub mod data;
@@ -20,6 +22,7 @@ mod error;
 pub mod faults;
 mod files;
 mod filter;
+mod html;
 mod odata;
 mod render;
 pub mod server;

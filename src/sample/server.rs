@@ -43,6 +43,14 @@ pub struct PortalOptions {
     pub max_page_size: usize,
     /// Injected faults (throttling, bursts, cut bodies, …); the default injects none.
     pub faults: FaultPlan,
+    /// Articles per page of the public news list (`TongQuat.aspx`).
+    pub html_page_size: usize,
+    /// The public news list offers a "next" link on every page, even past the last one.
+    pub html_endless_paging: bool,
+    /// This item's public page is served in windows-1258, declared only in `<meta>`.
+    pub html_windows_1258_item: Option<i64>,
+    /// `Crawl-delay` in robots.txt, in seconds (`None`: no such line).
+    pub html_crawl_delay: Option<f64>,
 }
 
 impl Default for PortalOptions {
@@ -53,6 +61,10 @@ impl Default for PortalOptions {
             default_page_size: 100,
             max_page_size: 5000,
             faults: FaultPlan::default(),
+            html_page_size: 10,
+            html_endless_paging: false,
+            html_windows_1258_item: Some(3),
+            html_crawl_delay: Some(0.0),
         }
     }
 }
@@ -97,6 +109,8 @@ pub(crate) struct Shared {
     counter: AtomicU64,
     /// Where the fault schedule stands (request numbers, runs of faults).
     pub schedule: Schedule,
+    /// Views of each public article page, for its "Lượt người xem".
+    pub page_views: super::html::PageViews,
 }
 
 /// A sample portal answering on 127.0.0.1 until [`RunningPortal::shutdown`] (or drop).
@@ -154,6 +168,7 @@ impl RunningPortal {
             log: Mutex::new(Vec::new()),
             counter: AtomicU64::new(0),
             schedule: Schedule::default(),
+            page_views: Default::default(),
         });
         let app = Router::new()
             .fallback(handle)
@@ -296,6 +311,10 @@ async fn dispatch(
             Ok(s) => segments.push(s),
             Err(_) => return files::html_status(StatusCode::BAD_REQUEST),
         }
+    }
+    // The public pages (news list, articles, robots.txt); see super::html.
+    if let Some(page) = super::html::route(shared, method, &segments, query) {
+        return page;
     }
     match files::resolve(&shared.portal, &shared.web_path, &segments) {
         Lookup::Found(target) => {

@@ -101,6 +101,8 @@ pub struct HtmlSource {
     refused_robots: BTreeSet<String>,
     refused_off_site: BTreeSet<String>,
     stopped_at_max: Option<Url>,
+    /// Article pages on which each field's rule found a value.
+    found: BTreeMap<NeutralField, usize>,
 }
 
 impl HtmlSource {
@@ -119,8 +121,10 @@ impl HtmlSource {
                 mapping.path.display()
             ),
         })?;
-        let zone = PortalZone::new(&mapping.list.time_zone)
-            .map_err(|e| SourceError::BadUrl(e.to_string()))?;
+        let zone = PortalZone::new(&mapping.list.time_zone).map_err(|e| SourceError::Protocol {
+            url: mapping.path.display().to_string(),
+            message: format!("[list] time_zone: {e}"),
+        })?;
         let mut site = site.clone();
         if !site.path().ends_with('/') {
             let p = format!("{}/", site.path());
@@ -182,6 +186,7 @@ impl HtmlSource {
             refused_robots: BTreeSet::new(),
             refused_off_site: BTreeSet::new(),
             stopped_at_max: None,
+            found: BTreeMap::new(),
             spec,
         })
     }
@@ -292,7 +297,16 @@ impl HtmlSource {
     /// Reads the first list page ahead of time (it names the list's GUID).
     async fn read_first_page(&mut self) -> Result<(), SourceError> {
         if let Some((url, n)) = self.next_list_url()? {
-            let body = self.get(&url).await?;
+            let body = match self.get(&url).await {
+                Ok(b) => b,
+                Err(FetchError::Status { status: 404, .. }) => {
+                    return Err(SourceError::Protocol {
+                        url: url.to_string(),
+                        message: "the news list's start page is not there (HTTP 404): check [html] start in the mapping".into(),
+                    });
+                }
+                Err(e) => return Err(e.into()),
+            };
             let text = self.decode(&body);
             self.list_pages += 1;
             self.first = Some((url.clone(), text));
@@ -388,6 +402,14 @@ impl HtmlSource {
             };
             (page.links(&self.spec.links), next_link)
         };
+        if candidates.is_empty() && self.list_pages == 1 {
+            let msg = format!(
+                "{url}: no link matches [html] links `{}`; check the selector against the page source",
+                self.spec.links.text
+            );
+            tracing::warn!("{msg}");
+            self.notes.push(msg);
+        }
         let articles = self.articles(candidates);
         tracing::debug!(%url, articles = articles.len(), "list page");
         self.plan_next(&url, n, next_link, articles.is_empty());
@@ -527,6 +549,16 @@ impl HtmlSource {
             )?
         };
         self.notes.extend(x.notes);
+        for (neutral, key) in &self.keys {
+            let found = if *neutral == NeutralField::Attachments {
+                !x.attachments.is_empty()
+            } else {
+                x.props.contains_key(key)
+            };
+            if found {
+                *self.found.entry(*neutral).or_default() += 1;
+            }
+        }
         for u in x.off_site {
             self.refused_off_site.insert(u.to_string());
         }
@@ -611,7 +643,7 @@ impl super::Source for HtmlSource {
 
     fn protocol(&self) -> Option<String> {
         Some(match &self.fallback {
-            Some(why) => format!("html pages ({why})"),
+            Some(_) => "html pages (REST API closed)".into(),
             None => "html pages".into(),
         })
     }
@@ -631,8 +663,8 @@ impl super::Source for HtmlSource {
         };
         if let Some(d) = robots.delay {
             self.notes.push(format!(
-                "robots.txt asks for {:.1} s between requests; pages were fetched one at a time",
-                d.as_secs_f64()
+                "robots.txt asks for {} ms between requests; pages were fetched one at a time",
+                d.as_millis()
             ));
         }
         self.robots = Some(robots);
@@ -686,6 +718,19 @@ impl super::Source for HtmlSource {
                         item_id: id,
                         reason: "not on the public list pages (not public, or deleted)".into(),
                     });
+                }
+            }
+        }
+        // A rule that never finds anything is most often a selector that does not fit the
+        // portal's markup: say so, for whoever adapts the mapping.
+        let read = self.article_pages - self.failures.len().min(self.article_pages);
+        if read > 0 {
+            for neutral in self.spec.fields.keys() {
+                if !self.found.contains_key(neutral) {
+                    report.notes.push(format!(
+                        "[html.fields] {} found no value on any of {read} article page(s); check its selector if the portal shows one",
+                        neutral.name()
+                    ));
                 }
             }
         }
