@@ -87,7 +87,7 @@ pub struct CrawlArgs {
 /// Source adapters.
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum SourceArg {
-    /// REST when the API answers.
+    /// REST when the API answers, the public HTML pages when it is closed.
     Auto,
     /// SharePoint REST (/_api).
     Rest,

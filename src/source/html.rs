@@ -197,14 +197,13 @@ impl HtmlSource {
         self
     }
 
-    /// Whether `url` is on the portal's host (same scheme-independent host and port) or an
-    /// allowed one.
+    /// Whether `url` is on the portal's host or an allowed one. `http` and `https` links to
+    /// the portal's host both count (portals mix them); an explicit other port does not.
     fn host_ok(site: &Url, allowed: &[String], url: &Url) -> bool {
         if !matches!(url.scheme(), "http" | "https") {
             return false;
         }
-        let same = url.host_str() == site.host_str()
-            && url.port_or_known_default() == site.port_or_known_default();
+        let same = url.host_str() == site.host_str() && url.port() == site.port();
         same || url
             .host_str()
             .is_some_and(|h| allowed.iter().any(|a| a.eq_ignore_ascii_case(h)))
@@ -754,5 +753,74 @@ impl super::Source for HtmlSource {
         }
         report.notes.append(&mut self.notes);
         report.failures.append(&mut self.failures);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mapping::ResolvedMapping;
+    use std::path::Path;
+
+    fn shipped() -> Mapping {
+        Mapping::load(Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/mappings/tin-tuc-mo-rong.toml"
+        )))
+        .unwrap()
+    }
+
+    fn source(mapping: &Mapping) -> HtmlSource {
+        let client = Client::new(&Default::default()).unwrap();
+        let site = Url::parse("http://127.0.0.1:8080/sites/stp").unwrap();
+        HtmlSource::new(client, &site, mapping, HtmlOptions::default()).unwrap()
+    }
+
+    #[test]
+    fn the_schema_binds_every_field_of_the_mapping() {
+        let m = shipped();
+        let mut s = source(&m);
+        let schema = s.schema();
+        let resolved = ResolvedMapping::new(&m, &schema).unwrap();
+        assert_eq!(resolved.bound.len(), m.fields.len());
+        assert_eq!(
+            resolved.bound[&NeutralField::PublishedAt]
+                .0
+                .entity_property_name,
+            "Ngày xuất bản"
+        );
+        // Without a GUID on the pages, the id is derived from the start page, stably.
+        assert_eq!(schema.list.id.len(), 36);
+        assert_eq!(source(&m).schema().list.id, schema.list.id);
+        assert!(s.notes.iter().any(|n| n.contains("list_id")));
+    }
+
+    #[test]
+    fn hosts_http_and_https_alike_other_ports_and_hosts_not() {
+        let site = Url::parse("http://stp.longan.gov.vn/").unwrap();
+        let allowed = vec!["media.longan.gov.vn".to_string()];
+        let ok = |u: &str| HtmlSource::host_ok(&site, &allowed, &Url::parse(u).unwrap());
+        assert!(ok(
+            "https://stp.longan.gov.vn/Lists/TinTucSuKien/DispForm.aspx?ID=1"
+        ));
+        assert!(ok("http://STP.longan.gov.vn:80/x"));
+        assert!(ok("https://media.longan.gov.vn/a.pdf"));
+        assert!(!ok("http://stp.longan.gov.vn:8080/x"));
+        assert!(!ok("https://baolongan.vn/x"));
+        assert!(!ok("ftp://stp.longan.gov.vn/x"));
+    }
+
+    #[test]
+    fn a_mapping_without_html_is_refused() {
+        let text = std::fs::read_to_string(&shipped().path).unwrap();
+        let rest_only = &text[..text.find("\n[html]").unwrap()];
+        let m = Mapping::parse(rest_only, Path::new("rest-only.toml")).unwrap();
+        let client = Client::new(&Default::default()).unwrap();
+        let site = Url::parse("http://127.0.0.1:8080/").unwrap();
+        let err = HtmlSource::new(client, &site, &m, HtmlOptions::default())
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(err.contains("no [html] section"), "{err}");
     }
 }
