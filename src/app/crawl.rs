@@ -1,10 +1,11 @@
 //! `sharc crawl`: a list, read through a source, mapped to records, into a bag.
 //!
-//! The phases, each a function below: [`prepare`] (mapping, clock, client, source),
-//! [`resolve`] (the list's fields against the mapping — every naming error surfaces here,
-//! before anything is downloaded), the page loop ([`Crawl::archive_page`]: map items, fetch
-//! their files concurrently with fixity computed on the way, write records), and
-//! [`Crawl::finish`] (schema, path map, crawl report, bag-info, rename into place).
+//! The phases, each a function below: `prepare` (mapping, clock, client), choosing the
+//! source (REST when it answers, the public HTML pages when the API is closed), binding the
+//! mapping to the list's fields (every naming error surfaces here, before anything is
+//! downloaded), resuming what an interrupted run left, the page loop (`archive_page`: map
+//! items, fetch their files concurrently with fixity computed on the way, write records),
+//! and `finish` (schema, path map, crawl report, bag-info, rename into place).
 
 use super::Outcome;
 use super::clock::RunClock;
@@ -304,7 +305,16 @@ fn prepare(cfg: &CrawlConfig) -> Result<Setup, Error> {
             cfg.out.display()
         )));
     }
-    let client = Client::new(&cfg.fetch)?;
+    let mut fetch = cfg.fetch.clone();
+    fetch
+        .redirect_hosts
+        .extend(cfg.allowed_hosts.iter().cloned());
+    if let Some(html) = &mapping.html {
+        fetch
+            .redirect_hosts
+            .extend(html.allow_hosts.iter().cloned());
+    }
+    let client = Client::new(&fetch)?;
     Ok(Setup {
         mapping,
         zone,

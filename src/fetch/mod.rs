@@ -36,6 +36,9 @@ pub struct FetchOptions {
     pub retry: RetryPolicy,
     /// At most this many requests per second (`None`: no cap).
     pub rate: Option<f64>,
+    /// Hosts a redirect may lead to besides the one first asked (the portal's own host is
+    /// always allowed); a redirect elsewhere is not followed.
+    pub redirect_hosts: Vec<String>,
     /// Extra wait before the next request per health-score point from 8 up.
     pub health_step: Duration,
     /// Extra headers on every request (e.g. `Accept-Language`).
@@ -50,6 +53,7 @@ impl Default for FetchOptions {
             read_timeout: Duration::from_secs(60),
             retry: RetryPolicy::default(),
             rate: None,
+            redirect_hosts: Vec::new(),
             health_step: Duration::from_secs(1),
             user_agent: format!(
                 "sharc/{} (+archiving; SharePoint portal archiver)",
@@ -178,6 +182,7 @@ impl Client {
             .user_agent(opts.user_agent.clone())
             .connect_timeout(opts.connect_timeout)
             .read_timeout(opts.read_timeout)
+            .redirect(redirect_policy(opts.redirect_hosts.clone()))
             .build()
             .map_err(|e| FetchError::Setup(e.to_string()))?;
         Ok(Self {
@@ -375,6 +380,31 @@ impl Client {
     }
 }
 
+/// Follows at most 10 redirects, and only to the host first asked or an allowed one: a crawl
+/// never wanders off the portal because a server said so.
+fn redirect_policy(allowed: Vec<String>) -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(move |attempt| {
+        let first_host = attempt
+            .previous()
+            .first()
+            .and_then(|u| u.host_str())
+            .map(str::to_string);
+        let to = attempt.url().host_str().unwrap_or("");
+        if attempt.previous().len() > 10 {
+            attempt.error("more than 10 redirects")
+        } else if first_host
+            .as_deref()
+            .is_some_and(|h| h.eq_ignore_ascii_case(to))
+            || allowed.iter().any(|a| a.eq_ignore_ascii_case(to))
+        {
+            attempt.follow()
+        } else {
+            tracing::warn!(to = %attempt.url(), "not following a redirect to another host");
+            attempt.stop()
+        }
+    })
+}
+
 fn content_length(headers: &HeaderMap) -> Option<u64> {
     headers.get(CONTENT_LENGTH)?.to_str().ok()?.parse().ok()
 }
@@ -414,6 +444,9 @@ fn hint_for(status: u16) -> Option<&'static str> {
         401 => Some("authentication required: this identity may not read it"),
         403 => Some("access denied: this identity may not read it"),
         404 => Some("not found"),
+        300..=399 => Some(
+            "a redirect to another host, not followed: allow the host with --allow-host if it belongs to the portal",
+        ),
         _ => None,
     }
 }
