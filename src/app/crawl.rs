@@ -153,7 +153,7 @@ impl CrawlSummary {
             "{} items, {} files, {}, {} failures, {:.1}s -> {}",
             c.items_archived,
             c.files,
-            crate::report::human_bytes(c.file_bytes),
+            bundle::human_size(c.file_bytes),
             self.report.failures.len(),
             self.elapsed.as_secs_f64(),
             self.bag.display()
@@ -454,7 +454,7 @@ impl Crawl<'_> {
             "{} records, {} files, {}",
             c.items_archived,
             c.files,
-            crate::report::human_bytes(c.file_bytes)
+            bundle::human_size(c.file_bytes)
         )
     }
 

@@ -152,7 +152,7 @@ fn check_tag_file_name(name: &str) -> Result<()> {
 }
 
 /// A size for people, in binary units with one decimal: `512 bytes`, `7.7 KB`, `1.5 GB`.
-pub(crate) fn human_size(bytes: u64) -> String {
+pub fn human_size(bytes: u64) -> String {
     const UNITS: [&str; 6] = ["KB", "MB", "GB", "TB", "PB", "EB"];
     if bytes < 1024 {
         return format!("{bytes} bytes");

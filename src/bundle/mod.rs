@@ -22,7 +22,7 @@ mod writer;
 pub mod zip;
 mod zip_reader;
 
-pub use info::BagInfo;
+pub use info::{BagInfo, human_size};
 pub use names::{NameAllocator, PayloadPath, is_portable_segment, portable_segment};
 pub use reader::{BagEntry, BagReader, DirReader, EntryKind};
 pub use report::{Digests, Finding, FindingCode, VerifyReport};

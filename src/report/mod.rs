@@ -146,18 +146,3 @@ impl std::fmt::Display for Failure {
         write!(f, "{}", self.error)
     }
 }
-
-/// Bytes as a human size (`7.7 KB`, `1.2 MB`), decimal units as bag-info's Bag-Size uses.
-pub fn human_bytes(n: u64) -> String {
-    const UNITS: [&str; 5] = ["bytes", "KB", "MB", "GB", "TB"];
-    if n < 1000 {
-        return format!("{n} bytes");
-    }
-    let mut v = n as f64;
-    let mut i = 0;
-    while v >= 1000.0 && i < UNITS.len() - 1 {
-        v /= 1000.0;
-        i += 1;
-    }
-    format!("{v:.1} {}", UNITS[i])
-}

@@ -9,7 +9,7 @@
 //! disk in chunks, never read whole.
 
 use std::hash::{Hash, Hasher};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::SystemTime;
 
 use axum::body::{Body, Bytes};
@@ -185,38 +185,11 @@ pub(crate) fn guid_from(value: &impl Hash) -> String {
 
 /// `Content-Type` by file extension.
 pub(crate) fn content_type(name: &str) -> &'static str {
-    let ext = Path::new(name)
-        .extension()
-        .and_then(|e| e.to_str())
-        .map(str::to_ascii_lowercase)
-        .unwrap_or_default();
-    match ext.as_str() {
-        "pdf" => "application/pdf",
-        "doc" => "application/msword",
-        "docx" => "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-        "xls" => "application/vnd.ms-excel",
-        "xlsx" => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        "ppt" => "application/vnd.ms-powerpoint",
-        "pptx" => "application/vnd.openxmlformats-officedocument.presentationml.presentation",
-        "jpg" | "jpeg" => "image/jpeg",
-        "png" => "image/png",
-        "gif" => "image/gif",
-        "bmp" => "image/bmp",
-        "webp" => "image/webp",
-        "svg" => "image/svg+xml",
-        "tif" | "tiff" => "image/tiff",
-        "txt" => "text/plain",
-        "csv" => "text/csv",
-        "htm" | "html" | "aspx" => "text/html",
-        "xml" => "text/xml",
-        "json" => "application/json",
-        "zip" => "application/x-zip-compressed",
-        "rar" => "application/x-rar-compressed",
-        "7z" => "application/x-7z-compressed",
-        "mp3" => "audio/mpeg",
-        "mp4" => "video/mp4",
-        _ => "application/octet-stream",
+    // IIS serves ASP.NET pages as HTML; everything else as the record model names it.
+    if name.to_ascii_lowercase().ends_with(".aspx") {
+        return "text/html";
     }
+    crate::record::media_type_for(name)
 }
 
 /// Streams a file with `Content-Type`, `Content-Length`, `ETag` and `Last-Modified`.
