@@ -6,7 +6,10 @@
 
 mod common;
 
-use common::{Portal, mapping, records, sample_dir, sample_item, sha256_file, sharc};
+use common::{
+    Portal, crawl_cmd, mapping, records, report, sample_dir, sample_item, sha256_file, sharc,
+    verify,
+};
 use predicates::prelude::*;
 use serde_json::Value;
 use sharc::sample::{ApiAccess, PortalOptions};
@@ -27,23 +30,7 @@ fn crawl(
     out: &Path,
     extra: &[&str],
 ) -> assert_cmd::assert::Assert {
-    sharc()
-        .arg("crawl")
-        .arg(portal.url())
-        .arg("--mapping")
-        .arg(mapping)
-        .arg("--out")
-        .arg(out)
-        .args(extra)
-        .assert()
-}
-
-fn verify(bag: &Path) -> assert_cmd::assert::Assert {
-    sharc().arg("verify").arg(bag).assert()
-}
-
-fn report(bag: &Path) -> Value {
-    serde_json::from_slice(&std::fs::read(bag.join("data/crawl-report.json")).unwrap()).unwrap()
+    crawl_cmd(portal, mapping, out).args(extra).assert()
 }
 
 fn closed(api: ApiAccess) -> PortalOptions {

@@ -5,26 +5,14 @@
 
 mod common;
 
-use common::{Portal, mapping, records, sample_dir, sample_item, sha256_file, sharc};
+use common::{Portal, crawl_cmd, mapping, records, sample_dir, sample_item, sha256_file, verify};
 use predicates::prelude::*;
 use serde_json::Value;
 use sharc::sample::PortalOptions;
 use std::path::Path;
 
 fn crawl(portal: &Portal, out: &Path, extra: &[&str]) -> assert_cmd::assert::Assert {
-    sharc()
-        .arg("crawl")
-        .arg(portal.url())
-        .arg("--mapping")
-        .arg(mapping())
-        .arg("--out")
-        .arg(out)
-        .args(extra)
-        .assert()
-}
-
-fn verify(bag: &Path) -> assert_cmd::assert::Assert {
-    sharc().arg("verify").arg(bag).assert()
+    crawl_cmd(portal, &mapping(), out).args(extra).assert()
 }
 
 /// Records with the fields that legitimately differ between runs or shapes blanked.
@@ -438,13 +426,7 @@ fn a_mapping_naming_a_missing_field_stops_before_any_download() {
     let bad = tmp.path().join("bad.toml");
     std::fs::write(&bad, text).unwrap();
     let out = tmp.path().join("bag");
-    sharc()
-        .arg("crawl")
-        .arg(portal.url())
-        .arg("--mapping")
-        .arg(&bad)
-        .arg("--out")
-        .arg(&out)
+    crawl_cmd(&portal, &bad, &out)
         .assert()
         .code(2)
         .stderr(predicate::str::contains("Ngày xuất bảng"))

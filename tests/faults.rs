@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{Portal, mapping, records, sample_item, sharc};
+use common::{Portal, crawl_cmd, mapping, records, sample_item, sharc};
 use predicates::prelude::*;
 use serde_json::Value;
 use sharc::sample::{FaultPlan, PortalOptions, faults};
@@ -20,13 +20,7 @@ fn faulty(plan: &str) -> Portal {
 }
 
 fn crawl(portal: &Portal, out: &std::path::Path, extra: &[&str]) -> assert_cmd::assert::Assert {
-    sharc()
-        .arg("crawl")
-        .arg(portal.url())
-        .arg("--mapping")
-        .arg(mapping())
-        .arg("--out")
-        .arg(out)
+    crawl_cmd(portal, &mapping(), out)
         .args(["--page-size", "8"])
         .args(extra)
         .assert()

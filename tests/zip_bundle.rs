@@ -9,7 +9,7 @@
 
 mod common;
 
-use common::{Portal, mapping, sha256_file, sharc};
+use common::{Portal, crawl_cmd, mapping, sha256_file, sharc};
 use sharc::bundle::zip::{entry_time, write_zip};
 use sharc::bundle::{BagInfo, BagWriter, PayloadPath, is_portable_segment};
 use sharc::sample::PortalOptions;
@@ -99,13 +99,7 @@ fn windows_safe(segment: &str) -> bool {
 }
 
 fn crawl_zip(portal: &Portal, out: &Path, extra: &[&str]) -> assert_cmd::assert::Assert {
-    sharc()
-        .arg("crawl")
-        .arg(portal.url())
-        .arg("--mapping")
-        .arg(mapping())
-        .arg("--out")
-        .arg(out)
+    crawl_cmd(portal, &mapping(), out)
         .args(["--bagging-date", "2025-07-01"])
         .args(extra)
         .assert()

@@ -65,6 +65,28 @@ pub fn sharc() -> assert_cmd::Command {
     c
 }
 
+/// `sharc crawl <portal> --mapping <mapping> --out <out>`, ready for more arguments.
+pub fn crawl_cmd(portal: &Portal, mapping: &Path, out: &Path) -> assert_cmd::Command {
+    let mut c = sharc();
+    c.arg("crawl")
+        .arg(portal.url())
+        .arg("--mapping")
+        .arg(mapping)
+        .arg("--out")
+        .arg(out);
+    c
+}
+
+/// `sharc verify <bag>`, run.
+pub fn verify(bag: &Path) -> assert_cmd::assert::Assert {
+    sharc().arg("verify").arg(bag).assert()
+}
+
+/// The bag's crawl report.
+pub fn report(bag: &Path) -> Value {
+    serde_json::from_slice(&std::fs::read(bag.join("data/crawl-report.json")).unwrap()).unwrap()
+}
+
 /// Every record of a bag, by item id.
 pub fn records(bag: &Path) -> std::collections::BTreeMap<i64, Value> {
     let mut out = std::collections::BTreeMap::new();
