@@ -9,7 +9,7 @@
 
 use super::Outcome;
 use super::clock::RunClock;
-use crate::bundle::{self, BagInfo, BagWriter, PayloadPath};
+use crate::bundle::{self, BagInfo, BagWriter, PathPlanner, PayloadPath};
 use crate::error::Error;
 use crate::fetch::{Client, FetchOptions};
 use crate::fixity::Fixity;
@@ -264,7 +264,7 @@ async fn crawl_with<S: Source>(
         clock,
         client,
         writer,
-        paths: PathPlanner::default(),
+        paths: PathPlanner::new("files"),
         files: BTreeMap::new(),
         done: Default::default(),
         report: CrawlReport {
@@ -698,48 +698,5 @@ impl Crawl<'_> {
             elapsed: started.elapsed(),
             outcome,
         })
-    }
-}
-
-/// Plans payload paths under `data/files/` from decoded server-relative paths: each segment
-/// made portable, unique case-insensitively within its directory, and stable — the same
-/// original path always gets the same payload path within a run.
-#[derive(Default)]
-struct PathPlanner {
-    allocator: bundle::names::NameAllocator,
-    segments: BTreeMap<(String, String), String>,
-}
-
-impl PathPlanner {
-    /// Records that `server_path` was given `payload` (`files/…`) by an earlier run.
-    fn assign(&mut self, server_path: &str, payload: &str) {
-        let originals = server_path.split('/').filter(|s| !s.is_empty());
-        let mut segs = payload.split('/');
-        let Some(mut dir) = segs.next().map(str::to_string) else {
-            return;
-        };
-        for (original, seg) in originals.zip(segs) {
-            self.allocator.reserve(&dir, seg);
-            self.segments
-                .insert((dir.clone(), original.to_string()), seg.to_string());
-            dir = format!("{dir}/{seg}");
-        }
-    }
-
-    fn plan(&mut self, server_path: &str) -> Result<PayloadPath, Error> {
-        let mut dir = String::from("files");
-        for original in server_path.split('/').filter(|s| !s.is_empty()) {
-            let key = (dir.clone(), original.to_string());
-            let seg = match self.segments.get(&key) {
-                Some(s) => s.clone(),
-                None => {
-                    let s = self.allocator.allocate(&dir, original);
-                    self.segments.insert(key, s.clone());
-                    s
-                }
-            };
-            dir = format!("{dir}/{seg}");
-        }
-        Ok(PayloadPath::new(&dir)?)
     }
 }

@@ -14,6 +14,7 @@ mod info;
 pub mod journal;
 mod manifest;
 pub mod names;
+mod paths;
 pub mod profile;
 mod reader;
 mod report;
@@ -24,6 +25,7 @@ mod zip_reader;
 
 pub use info::{BagInfo, human_size};
 pub use names::{NameAllocator, PayloadPath, is_portable_segment, portable_segment};
+pub use paths::PathPlanner;
 pub use reader::{BagEntry, BagReader, DirReader, EntryKind};
 pub use report::{Digests, Finding, FindingCode, VerifyReport};
 pub use verify::{verify_bag, verify_reader};
