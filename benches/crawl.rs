@@ -17,14 +17,34 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 fn main() {
-    let sizes: Vec<usize> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
-    let sizes = if sizes.is_empty() { vec![310, 1550, 4650] } else { sizes };
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
-    println!("{:>7} {:>7} {:>9} {:>10} {:>10} {:>12}", "items", "files", "seconds", "items/s", "MB/s", "peak RSS");
+    let sizes: Vec<usize> = std::env::args()
+        .skip(1)
+        .filter_map(|a| a.parse().ok())
+        .collect();
+    let sizes = if sizes.is_empty() {
+        vec![310, 1550, 4650]
+    } else {
+        sizes
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    println!(
+        "{:>7} {:>7} {:>9} {:>10} {:>10} {:>12}",
+        "items", "files", "seconds", "items/s", "MB/s", "peak RSS"
+    );
     for n in sizes {
         let dir = tempfile::tempdir().unwrap();
         let portal_dir = synthetic_portal(dir.path(), n);
-        let portal = rt.block_on(RunningPortal::start(&portal_dir, PortalOptions::default(), 0)).unwrap();
+        let portal = rt
+            .block_on(RunningPortal::start(
+                &portal_dir,
+                PortalOptions::default(),
+                0,
+            ))
+            .unwrap();
         let out = dir.path().join("bag");
         let started = Instant::now();
         let mut child = Command::new(env!("CARGO_BIN_EXE_sharc"))
@@ -48,7 +68,9 @@ fn main() {
         };
         let secs = started.elapsed().as_secs_f64();
         assert!(status.success(), "crawl of {n} items failed");
-        let report: Value = serde_json::from_slice(&std::fs::read(out.join("data/crawl-report.json")).unwrap()).unwrap();
+        let report: Value =
+            serde_json::from_slice(&std::fs::read(out.join("data/crawl-report.json")).unwrap())
+                .unwrap();
         let files = report["counts"]["files"].as_u64().unwrap();
         let bytes = report["counts"]["file_bytes"].as_u64().unwrap();
         println!(
@@ -79,14 +101,21 @@ fn synthetic_portal(root: &Path, n: usize) -> PathBuf {
     copy_dir(&sample, &dst);
     let items_dir = dst.join("lists/TinTucSuKien/items");
     let templates: Vec<Value> = (1..=31)
-        .map(|i| serde_json::from_slice(&std::fs::read(items_dir.join(format!("{i:04}.json"))).unwrap()).unwrap())
+        .map(|i| {
+            serde_json::from_slice(&std::fs::read(items_dir.join(format!("{i:04}.json"))).unwrap())
+                .unwrap()
+        })
         .collect();
     for id in 32..=n {
         let mut item = templates[(id - 1) % templates.len()].clone();
         item["Id"] = id.into();
         item["ID"] = id.into();
         item["GUID"] = format!("00000000-0000-4000-8000-{id:012}").into();
-        std::fs::write(items_dir.join(format!("{id:04}.json")), serde_json::to_vec(&item).unwrap()).unwrap();
+        std::fs::write(
+            items_dir.join(format!("{id:04}.json")),
+            serde_json::to_vec(&item).unwrap(),
+        )
+        .unwrap();
     }
     dst
 }
