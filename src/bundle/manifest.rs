@@ -221,6 +221,17 @@ fn parse_line(
     Ok((entry, warnings))
 }
 
+/// An `InvalidInput` error when `path` could reach outside the bag: readers refuse to open it.
+pub(crate) fn refuse_escape(path: &str) -> std::io::Result<()> {
+    match escape_reason(path) {
+        Some(reason) => Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!("refusing to open {path:?}: it {reason}"),
+        )),
+        None => Ok(()),
+    }
+}
+
 /// Why a listed path could reach outside the bag, or `None` when it stays inside.
 pub(crate) fn escape_reason(path: &str) -> Option<&'static str> {
     let bytes = path.as_bytes();

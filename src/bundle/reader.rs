@@ -4,7 +4,7 @@
 //! [`BagReader`]. [`DirReader`] reads a bag directory and [`super::ZipReader`] a zipped one;
 //! both get the same checks, and a container can add findings of its own.
 
-use super::manifest::escape_reason;
+use super::manifest::refuse_escape;
 use super::report::Finding;
 use super::{BundleError, Result};
 use std::fs::{self, File};
@@ -130,12 +130,7 @@ impl BagReader for DirReader {
     }
 
     fn open(&mut self, path: &str) -> io::Result<Box<dyn Read + '_>> {
-        if let Some(reason) = escape_reason(path) {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                format!("refusing to open {path:?}: it {reason}"),
-            ));
-        }
+        refuse_escape(path)?;
         Ok(Box::new(File::open(self.root.join(path))?))
     }
 }

@@ -9,7 +9,7 @@
 //! normalization), local headers that disagree with the central directory, and an archive
 //! that is truncated or not a zip at all.
 
-use super::manifest::escape_reason;
+use super::manifest::{escape_reason, refuse_escape};
 use super::reader::{BagEntry, BagReader, EntryKind};
 use super::report::{Finding, FindingCode};
 use super::{BundleError, Result};
@@ -338,12 +338,7 @@ impl BagReader for ZipReader {
     }
 
     fn open(&mut self, path: &str) -> io::Result<Box<dyn Read + '_>> {
-        if let Some(reason) = escape_reason(path) {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                format!("refusing to open {path:?}: it {reason}"),
-            ));
-        }
+        refuse_escape(path)?;
         let name = if self.top.is_empty() {
             path.to_string()
         } else {

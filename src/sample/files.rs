@@ -104,18 +104,24 @@ pub(crate) fn resolve(portal: &Portal, web_path: &str, segments: &[String]) -> L
     })
 }
 
-/// Matches `<web>/Lists/<url>/Attachments/<id>/<FileName>` against the portal's items.
-fn attachment(portal: &Portal, web_path: &str, segments: &[String]) -> Option<Lookup> {
+/// The request segments below the web's server-relative path (matched ignoring case), or
+/// `None` when the request is not under the web.
+pub(crate) fn under_web<'a>(web_path: &str, segments: &'a [String]) -> Option<&'a [String]> {
     let web: Vec<&str> = web_path.split('/').filter(|s| !s.is_empty()).collect();
-    if segments.len() != web.len() + 5
-        || !web
+    let inside = segments.len() >= web.len()
+        && web
             .iter()
             .zip(segments)
-            .all(|(w, s)| w.eq_ignore_ascii_case(s))
-    {
+            .all(|(w, s)| w.eq_ignore_ascii_case(s));
+    inside.then(|| &segments[web.len()..])
+}
+
+/// Matches `<web>/Lists/<url>/Attachments/<id>/<FileName>` against the portal's items.
+fn attachment(portal: &Portal, web_path: &str, segments: &[String]) -> Option<Lookup> {
+    let rest = under_web(web_path, segments)?;
+    if rest.len() != 5 {
         return None;
     }
-    let rest = &segments[web.len()..];
     if !rest[0].eq_ignore_ascii_case("Lists") || !rest[2].eq_ignore_ascii_case("Attachments") {
         return None;
     }

@@ -67,21 +67,8 @@ pub(crate) fn route(
     segments: &[String],
     query: Option<&str>,
 ) -> Option<Response> {
-    let web: Vec<&str> = shared
-        .web_path
-        .split('/')
-        .filter(|s| !s.is_empty())
-        .collect();
-    if segments.len() < web.len()
-        || !web
-            .iter()
-            .zip(segments)
-            .all(|(w, s)| w.eq_ignore_ascii_case(s))
-    {
-        return None;
-    }
-    let rest = &segments[web.len()..];
-    if web.is_empty() && rest.len() == 1 && rest[0] == "robots.txt" {
+    let rest = super::files::under_web(&shared.web_path, segments)?;
+    if shared.web_path.split('/').all(str::is_empty) && rest.len() == 1 && rest[0] == "robots.txt" {
         return Some(robots(shared));
     }
     if rest.len() != 3 || !rest[0].eq_ignore_ascii_case("Lists") {
