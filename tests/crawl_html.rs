@@ -568,7 +568,7 @@ fn the_readme_html_examples_parse() {
     assert!(m.html.is_some());
     let m = sharc::mapping::Mapping::parse(blocks[1], Path::new("README.md")).unwrap();
     let h = m.html.unwrap();
-    assert!(matches!(h.item_id, sharc::mapping::html::ItemId::Param(ref p) if p == "ItemID"));
+    assert!(matches!(h.item_id, sharc::source::html::ItemId::Param(ref p) if p == "ItemID"));
 }
 
 #[test]

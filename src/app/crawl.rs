@@ -230,7 +230,7 @@ async fn crawl_html(
         allowed_hosts: cfg.allowed_hosts.clone(),
         concurrency: cfg.fetch.concurrency,
     };
-    let mut source = HtmlSource::new(setup.client.clone(), &cfg.site, &setup.mapping, opts)?;
+    let mut source = HtmlSource::new(setup.client.clone(), &cfg.site, html, opts)?;
     if let Some(why) = fallback {
         source = source.with_fallback_reason(why);
     }
@@ -293,7 +293,7 @@ async fn crawl_with<S: Source>(
 fn prepare(cfg: &CrawlConfig) -> Result<Setup, Error> {
     let started = Instant::now();
     let mapping = Mapping::load(&cfg.mapping)?;
-    let zone = PortalZone::new(&mapping.list.time_zone).map_err(|e| Error::Usage(e.to_string()))?;
+    let zone = mapping.zone.clone();
     let clock = RunClock::from_options(
         cfg.bagging_date.as_deref(),
         cfg.source_date_epoch.as_deref(),

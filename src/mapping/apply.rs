@@ -5,9 +5,11 @@
 //! in once its bytes are on disk with their fixity.
 
 use super::convert::{Neutral, convert};
-use super::file::{Conversion, NeutralField};
 use super::resolve::ResolvedMapping;
-use crate::record::{self, Attachment, Body, BodyImage, Image, Record, SourceInfo, Stamp};
+use super::spec::Conversion;
+use crate::record::{
+    self, Attachment, Body, BodyImage, Image, NeutralField, Record, SourceInfo, Stamp,
+};
 use crate::source::{RawItem, Via};
 use crate::text::dates::PortalZone;
 use serde_json::Value;
@@ -102,7 +104,7 @@ impl ResolvedMapping {
                     "field `{}` ({}, {}): {e}",
                     field.title,
                     neutral.name(),
-                    super::file::conversion_name(*conversion)
+                    conversion.name()
                 )
             })?;
             if let (Some(Value::String(s)), Neutral::Text(t)) = (raw, &v)

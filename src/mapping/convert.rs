@@ -5,7 +5,7 @@
 //! Description}` hyperlinks, publishing `<img>` markup) and the `;#`-joined strings of
 //! SOAP and list views. A value that fits none is an error naming what was found.
 
-use super::file::Conversion;
+use super::spec::Conversion;
 use crate::record::ApprovalStatus;
 use crate::text::{self, dates::PortalZone};
 use serde_json::Value;

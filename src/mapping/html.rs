@@ -1,149 +1,140 @@
 //! The `[html]` section of a mapping: how to read a portal from its public pages.
 //!
-//! Every vendor lays out its news pages differently (a Lạc Việt `TongQuat.aspx` list, a
-//! Ministry of Justice `chi-tiet-tin.aspx?ItemID=` page, the built-in `DispForm.aspx`), so the
-//! layout lives here, in the mapping, and the HTML source has none of it in code: where the
-//! news list starts, how to find article links and the next list page, how to read an item id
-//! from an article URL, and for each neutral field a CSS selector with an optional
-//! extraction. Selectors and regular expressions are compiled when the mapping is loaded, so a
-//! typo is reported with its line before anything is fetched.
+//! The section is compiled into the HTML source's own [`Layout`]: where the news list starts,
+//! how to find article links and the next list page, how to read an item id from an article
+//! URL, and for each neutral field a CSS selector with an optional extraction, tied to the
+//! `[fields]` entry that names and converts it. Selectors and regular expressions are
+//! compiled when the mapping is loaded, so a typo is reported with its line before anything
+//! is fetched.
 
-use super::file::{Conversion, FieldSpec, NeutralField};
+use super::spec::{Conversion, FieldSpec, ListSpec};
+use crate::record::NeutralField;
+use crate::source::html::{
+    Css, Extract, FieldRule, ItemId, Layout, NextPage, Property, Role, StopRule,
+};
+use crate::text::dates::PortalZone;
 use regex::Regex;
 use serde::Deserialize;
 use std::collections::BTreeMap;
+use std::ops::Range;
 use toml::Spanned;
 
-/// A validated `[html]` section.
-#[derive(Debug, Clone)]
-pub struct HtmlSpec {
-    /// The news list's start page(s), relative to the site URL (or absolute on the same host).
-    pub start: Vec<String>,
-    /// Article links on a list page.
-    pub links: Css,
-    /// A regex every article URL (absolute, as found) must match.
-    pub link_pattern: Option<Regex>,
-    /// How to find the next list page.
-    pub next: NextPage,
-    /// When a chain of list pages ends.
-    pub stop: StopRule,
-    /// How to read an item id from an article URL.
-    pub item_id: ItemId,
-    /// The list GUID, for record ids; discovered from the pages when absent.
-    pub list_id: Option<String>,
-    /// Hosts besides the portal's own whose pages and files may be fetched.
-    pub allow_hosts: Vec<String>,
-    /// The charset of pages that declare none (UTF-8 when absent).
-    pub charset: Option<&'static encoding_rs::Encoding>,
-    /// Neutral field → where its value is on an article page.
-    pub fields: BTreeMap<NeutralField, FieldRule>,
+/// A mistake in the `[html]` section, with the line it is on.
+#[derive(Debug, thiserror::Error)]
+#[error("line {line}: {problem}")]
+pub struct HtmlSectionError {
+    /// The 1-based line of the mapping file.
+    pub line: usize,
+    /// What is wrong and how to fix it.
+    pub problem: HtmlProblem,
 }
 
-/// A compiled CSS selector with the text it was written as.
-#[derive(Debug, Clone)]
-pub struct Css {
-    /// As written in the mapping.
-    pub text: String,
-    /// Compiled.
-    pub selector: scraper::Selector,
-}
-
-/// How the next page of the news list is found.
-#[derive(Debug, Clone)]
-pub enum NextPage {
-    /// Only the start pages are read.
-    None,
-    /// Follow the first link matching this selector.
-    Link(Css),
-    /// Build the URL from a template: `{n}` takes `first`, `first + 1`, …
-    Template {
-        /// Relative to the site URL, e.g. `Lists/TinTucSuKien/TongQuat.aspx?Page={n}`.
-        template: String,
-        /// The number of the page after the start page.
-        first: u32,
+/// What is wrong with an `[html]` key.
+#[derive(Debug, thiserror::Error)]
+pub enum HtmlProblem {
+    /// `start` is empty or has an empty entry.
+    #[error(
+        "[html] start: give the news list's first page, e.g. start = [\"Lists/TinTucSuKien/TongQuat.aspx\"]"
+    )]
+    NoStartPage,
+    /// A selector that does not parse.
+    #[error("{key}: `{text}` is not a CSS selector: {reason}")]
+    BadSelector {
+        /// The key, e.g. `[html] links`.
+        key: String,
+        /// The selector as written.
+        text: String,
+        /// The parser's reason.
+        reason: String,
     },
-}
-
-/// When a chain of list pages ends (besides running out of next pages and `--max-pages`).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum StopRule {
-    /// At a page that shows no article not seen before: catches lists that repeat their last
-    /// page, or keep offering "next" past the end.
-    #[default]
-    NoNewLinks,
-    /// Only when there is no next link: for lists that may show a page of already seen
-    /// articles in the middle.
-    NoNext,
-}
-
-/// How an item id is read from an article URL.
-#[derive(Debug, Clone)]
-pub enum ItemId {
-    /// A query parameter, matched case-insensitively (`ID`, `ItemID`, `ItemId`, `nid`).
-    Param(String),
-    /// A regex over the absolute URL whose first group is the id.
-    Pattern(Regex),
-}
-
-/// Where one neutral field's value is on an article page, and how to read it.
-#[derive(Debug, Clone)]
-pub struct FieldRule {
-    /// Elements to read (within the form cell when `form` is given).
-    pub select: Option<Css>,
-    /// A field of the hidden DispForm table, by `FieldName` or `FieldInternalName` as its
-    /// `<!-- FieldName="…" FieldInternalName="…" -->` comment names it.
-    pub form: Option<String>,
-    /// Read this attribute instead of the element's text.
-    pub attr: Option<String>,
-    /// Keep only this regex's first group (or whole match) of the text.
-    pub regex: Option<Regex>,
-    /// What to make of it.
-    pub extract: Extract,
-}
-
-/// What a field rule extracts.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Extract {
-    /// The first match's text (or attribute).
-    #[default]
-    Text,
-    /// The first match's inner HTML exactly as served.
-    Html,
-    /// A Vietnamese date (day/month order, weekday checked), as RFC 3339 in the portal's zone.
-    Date,
-    /// An integer such as a view count ("Lượt người xem:   1.234").
-    Count,
-    /// Every match's text (or attribute), as a list.
-    List,
-}
-
-impl Extract {
-    fn name(self) -> &'static str {
-        match self {
-            Extract::Text => "text",
-            Extract::Html => "html",
-            Extract::Date => "date",
-            Extract::Count => "count",
-            Extract::List => "list",
-        }
-    }
-
-    /// Whether a value of this kind can be converted by `c`.
-    fn fits(self, c: Conversion) -> bool {
-        use Conversion as C;
-        match self {
-            Extract::Text => c != C::Attachments,
-            Extract::Html => matches!(c, C::Html | C::Image),
-            Extract::Date => c == C::Datetime,
-            Extract::Count => matches!(c, C::Integer | C::Number),
-            Extract::List => matches!(
-                c,
-                C::Lookup | C::Multichoice | C::Choice | C::Text | C::User
-            ),
-        }
-    }
+    /// A regular expression that does not compile.
+    #[error("{key}: `{text}` is not a regular expression: {reason}")]
+    BadRegex {
+        /// The key, e.g. `[html] link_pattern`.
+        key: String,
+        /// The expression as written.
+        text: String,
+        /// The compiler's reason.
+        reason: String,
+    },
+    /// Both `next` and `next_template`.
+    #[error(
+        "[html] give either `next` (a selector for the next-page link) or `next_template`, not both"
+    )]
+    NextTwice,
+    /// A template without `{n}`.
+    #[error("[html] next_template `{0}` has no `{{n}}` for the page number")]
+    TemplateWithoutNumber(String),
+    /// A template with other than one start page.
+    #[error("[html] next_template needs exactly one start page (the list's first page)")]
+    TemplateNeedsOneStart,
+    /// `stop = "no-next"` without a next link.
+    #[error(
+        "[html] stop = \"no-next\" needs `next` (a next-page link); a template has no last page of its own"
+    )]
+    NoNextWithoutLink,
+    /// Both `item_id` and `item_id_pattern`.
+    #[error("[html] give either `item_id` (a query parameter) or `item_id_pattern`, not both")]
+    ItemIdTwice,
+    /// An empty `item_id`.
+    #[error(
+        "[html] item_id is empty: name the query parameter that holds the item id (ID, ItemID, nid, …)"
+    )]
+    EmptyItemId,
+    /// An `item_id_pattern` without a group.
+    #[error("[html] item_id_pattern needs a group around the id, e.g. \"/tin-(\\\\d+)\\\\.html\"")]
+    ItemIdWithoutGroup,
+    /// A `list_id` that is not a GUID.
+    #[error("[html] list_id `{0}` is not a list GUID (hex digits and dashes)")]
+    BadListId(String),
+    /// A charset label nobody knows.
+    #[error("[html] charset `{0}` is not a known encoding label (e.g. utf-8, windows-1258)")]
+    UnknownCharset(String),
+    /// An `[html.fields]` rule for a field `[fields]` does not name.
+    #[error(
+        "[html.fields] {field} has no entry in [fields]: add one there too (the HTML source fills the same fields as REST), e.g. {field} = {{ field = \"…\", as = \"…\" }}"
+    )]
+    RuleWithoutField {
+        /// The field.
+        field: NeutralField,
+    },
+    /// A rule that says nowhere to look.
+    #[error(
+        "[html.fields] {field}: say where the value is with `select = \"<css>\"`, `form = \"<field name>\"` or both"
+    )]
+    RuleWithoutPlace {
+        /// The field.
+        field: NeutralField,
+    },
+    /// An attachments rule with an extraction.
+    #[error(
+        "[html.fields] {field}: attachments are read from the links `select` matches; drop `attr`, `regex` and `extract`"
+    )]
+    AttachmentsExtracted {
+        /// The field.
+        field: NeutralField,
+    },
+    /// An extraction the field's conversion cannot read.
+    #[error(
+        "[html.fields] {field}: extract = \"{}\" does not fit `as = \"{conversion}\"` in [fields]",
+        extract.name()
+    )]
+    ExtractDoesNotFit {
+        /// The field.
+        field: NeutralField,
+        /// The extraction asked for.
+        extract: Extract,
+        /// The conversion `[fields]` gives the field.
+        conversion: Conversion,
+    },
+    /// `extract = "html"` with `attr` or `regex`.
+    #[error(
+        "[html.fields] {field}: extract = \"html\" keeps the markup exactly as served; drop `attr` and `regex`"
+    )]
+    HtmlReshaped {
+        /// The field.
+        field: NeutralField,
+    },
 }
 
 /// The `[html]` table as written.
@@ -156,7 +147,7 @@ pub(super) struct RawHtml {
     next: Option<Spanned<String>>,
     next_template: Option<Spanned<String>>,
     next_first: Option<u32>,
-    stop: Option<Spanned<StopRule>>,
+    stop: Option<Spanned<RawStop>>,
     item_id: Option<Spanned<String>>,
     item_id_pattern: Option<Spanned<String>>,
     list_id: Option<Spanned<String>>,
@@ -181,198 +172,114 @@ struct RawFieldRule {
     form: Option<String>,
     attr: Option<String>,
     regex: Option<Spanned<String>>,
-    extract: Option<Extract>,
+    extract: Option<RawExtract>,
 }
 
-/// Validates and compiles; `text` is the mapping file, for line numbers in messages.
-pub(super) fn compile(
-    raw: RawHtml,
-    text: &str,
-    fields: &BTreeMap<NeutralField, FieldSpec>,
-) -> Result<HtmlSpec, String> {
-    let at = |span: std::ops::Range<usize>| format!("line {}", line_of(text, span.start));
-    let start_span = raw.start.span();
-    let start = match raw.start.into_inner() {
-        StartPages::One(s) => vec![s],
-        StartPages::Many(v) => v,
-    };
-    if start.is_empty() || start.iter().any(|s| s.trim().is_empty()) {
-        return Err(format!(
-            "{}: [html] start: give the news list's first page, e.g. start = [\"Lists/TinTucSuKien/TongQuat.aspx\"]",
-            at(start_span)
-        ));
+/// `stop` as written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+enum RawStop {
+    NoNewLinks,
+    NoNext,
+}
+
+/// `extract` as written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum RawExtract {
+    Text,
+    Html,
+    Date,
+    Count,
+    List,
+}
+
+impl From<RawExtract> for Extract {
+    fn from(e: RawExtract) -> Self {
+        match e {
+            RawExtract::Text => Extract::Text,
+            RawExtract::Html => Extract::Html,
+            RawExtract::Date => Extract::Date,
+            RawExtract::Count => Extract::Count,
+            RawExtract::List => Extract::List,
+        }
     }
-    let start: Vec<String> = start.into_iter().map(|s| s.trim().to_string()).collect();
-    let links = css(&raw.links, "[html] links", &at)?;
+}
+
+/// What the `[html]` section is compiled against: the rest of the mapping.
+pub(super) struct Context<'a> {
+    /// The mapping file's text, for line numbers.
+    pub text: &'a str,
+    /// `[list]`.
+    pub list: &'a ListSpec,
+    /// The `[list]` time zone.
+    pub zone: &'a PortalZone,
+    /// `[fields]`.
+    pub fields: &'a BTreeMap<NeutralField, FieldSpec>,
+}
+
+impl Context<'_> {
+    fn error(&self, span: Range<usize>, problem: HtmlProblem) -> HtmlSectionError {
+        HtmlSectionError {
+            line: line_of(self.text, span.start),
+            problem,
+        }
+    }
+
+    fn css(&self, s: &Spanned<String>, key: &str) -> Result<Css, HtmlSectionError> {
+        Css::parse(s.get_ref()).map_err(|reason| {
+            let text = s.get_ref().trim().to_string();
+            let key = key.to_string();
+            self.error(s.span(), HtmlProblem::BadSelector { key, text, reason })
+        })
+    }
+
+    fn regex(&self, s: &Spanned<String>, key: &str) -> Result<Regex, HtmlSectionError> {
+        Regex::new(s.get_ref()).map_err(|e| {
+            let reason = e
+                .to_string()
+                .lines()
+                .last()
+                .unwrap_or("")
+                .trim()
+                .to_string();
+            let problem = HtmlProblem::BadRegex {
+                key: key.to_string(),
+                text: s.get_ref().clone(),
+                reason,
+            };
+            self.error(s.span(), problem)
+        })
+    }
+}
+
+/// Validates and compiles the section into the HTML source's layout.
+pub(super) fn compile(raw: RawHtml, cx: &Context<'_>) -> Result<Layout, HtmlSectionError> {
+    let start_span = raw.start.span();
+    let start = start_pages(raw.start.get_ref())
+        .ok_or_else(|| cx.error(start_span.clone(), HtmlProblem::NoStartPage))?;
+    let links = cx.css(&raw.links, "[html] links")?;
     let link_pattern = raw
         .link_pattern
         .as_ref()
-        .map(|p| regex(p, "[html] link_pattern", &at))
+        .map(|p| cx.regex(p, "[html] link_pattern"))
         .transpose()?;
-    let next = match (&raw.next, &raw.next_template) {
-        (Some(a), Some(_)) => {
-            return Err(format!(
-                "{}: [html] give either `next` (a selector for the next-page link) or `next_template`, not both",
-                at(a.span())
-            ));
-        }
-        (Some(sel), None) => NextPage::Link(css(sel, "[html] next", &at)?),
-        (None, Some(t)) => {
-            if !t.get_ref().contains("{n}") {
-                return Err(format!(
-                    "{}: [html] next_template `{}` has no `{{n}}` for the page number",
-                    at(t.span()),
-                    t.get_ref()
-                ));
-            }
-            if start.len() != 1 {
-                return Err(format!(
-                    "{}: [html] next_template needs exactly one start page (the list's first page)",
-                    at(start_span)
-                ));
-            }
-            NextPage::Template {
-                template: t.get_ref().trim().to_string(),
-                first: raw.next_first.unwrap_or(2),
-            }
-        }
-        (None, None) => NextPage::None,
-    };
-    let stop = match raw.stop {
-        Some(s) if *s.get_ref() == StopRule::NoNext && !matches!(next, NextPage::Link(_)) => {
-            return Err(format!(
-                "{}: [html] stop = \"no-next\" needs `next` (a next-page link); a template has no last page of its own",
-                at(s.span())
-            ));
-        }
-        Some(s) => s.into_inner(),
-        None => StopRule::default(),
-    };
-    let item_id = match (&raw.item_id, &raw.item_id_pattern) {
-        (Some(p), Some(_)) => {
-            return Err(format!(
-                "{}: [html] give either `item_id` (a query parameter) or `item_id_pattern`, not both",
-                at(p.span())
-            ));
-        }
-        (Some(p), None) if p.get_ref().trim().is_empty() => {
-            return Err(format!(
-                "{}: [html] item_id is empty: name the query parameter that holds the item id (ID, ItemID, nid, …)",
-                at(p.span())
-            ));
-        }
-        (Some(p), None) => ItemId::Param(p.get_ref().trim().to_string()),
-        (None, Some(p)) => {
-            let re = regex(p, "[html] item_id_pattern", &at)?;
-            if re.captures_len() < 2 {
-                return Err(format!(
-                    "{}: [html] item_id_pattern needs a group around the id, e.g. \"/tin-(\\\\d+)\\\\.html\"",
-                    at(p.span())
-                ));
-            }
-            ItemId::Pattern(re)
-        }
-        (None, None) => ItemId::Param("ID".into()),
-    };
-    let list_id = match &raw.list_id {
-        None => None,
-        Some(id) => {
-            let clean = id
-                .get_ref()
-                .trim()
-                .trim_start_matches('{')
-                .trim_end_matches('}')
-                .to_ascii_lowercase();
-            if clean.is_empty() || !clean.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
-                return Err(format!(
-                    "{}: [html] list_id `{}` is not a list GUID (hex digits and dashes)",
-                    at(id.span()),
-                    id.get_ref()
-                ));
-            }
-            Some(clean)
-        }
-    };
-    let charset = match &raw.charset {
-        None => None,
-        Some(c) => Some(
-            crate::text::charset::encoding_for_label(c.get_ref()).ok_or_else(|| {
-                format!(
-                    "{}: [html] charset `{}` is not a known encoding label (e.g. utf-8, windows-1258)",
-                    at(c.span()),
-                    c.get_ref()
-                )
-            })?,
-        ),
-    };
-    let mut rules = BTreeMap::new();
-    for (neutral, rule) in raw.fields {
-        let span = neutral.span();
-        let neutral = neutral.into_inner();
-        let name = neutral.name();
-        let Some(spec) = fields.get(&neutral) else {
-            return Err(format!(
-                "{}: [html.fields] {name} has no entry in [fields]: add one there too (the HTML source fills the same fields as REST), e.g. {name} = {{ field = \"…\", as = \"…\" }}",
-                at(span)
-            ));
-        };
-        let rule_span = rule.span();
-        let rule = rule.into_inner();
-        let what = format!("[html.fields] {name}");
-        if rule.select.is_none() && rule.form.is_none() {
-            return Err(format!(
-                "{}: {what}: say where the value is with `select = \"<css>\"`, `form = \"<field name>\"` or both",
-                at(rule_span)
-            ));
-        }
-        let extract = rule.extract.unwrap_or_default();
-        if neutral == NeutralField::Attachments {
-            if rule.attr.is_some() || rule.regex.is_some() || rule.extract.is_some() {
-                return Err(format!(
-                    "{}: {what}: attachments are read from the links `select` matches; drop `attr`, `regex` and `extract`",
-                    at(rule_span)
-                ));
-            }
-        } else if !extract.fits(spec.conversion) {
-            return Err(format!(
-                "{}: {what}: extract = \"{}\" does not fit `as = \"{}\"` in [fields]",
-                at(rule_span),
-                extract.name(),
-                super::file::conversion_name(spec.conversion)
-            ));
-        }
-        if extract == Extract::Html && (rule.regex.is_some() || rule.attr.is_some()) {
-            return Err(format!(
-                "{}: {what}: extract = \"html\" keeps the markup exactly as served; drop `attr` and `regex`",
-                at(rule_span)
-            ));
-        }
-        rules.insert(
-            neutral,
-            FieldRule {
-                select: rule
-                    .select
-                    .as_ref()
-                    .map(|s| css(s, &what, &at))
-                    .transpose()?,
-                form: rule
-                    .form
-                    .map(|f| f.trim().to_string())
-                    .filter(|f| !f.is_empty()),
-                attr: rule
-                    .attr
-                    .map(|a| a.trim().to_ascii_lowercase())
-                    .filter(|a| !a.is_empty()),
-                regex: rule
-                    .regex
-                    .as_ref()
-                    .map(|r| regex(r, &what, &at))
-                    .transpose()?,
-                extract,
-            },
-        );
-    }
-    Ok(HtmlSpec {
+    let next = next_page(&raw, start.len(), start_span, cx)?;
+    let stop = stop_rule(raw.stop.as_ref(), &next, cx)?;
+    let item_id = item_id(&raw, cx)?;
+    let list_id = raw.list_id.as_ref().map(|id| list_id(id, cx)).transpose()?;
+    let charset = raw.charset.as_ref().map(|c| charset(c, cx)).transpose()?;
+    Ok(Layout {
+        list_title: cx.list.title.clone(),
+        content_type: cx.list.content_type.clone(),
+        zone: cx.zone.clone(),
+        allow_hosts: raw
+            .allow_hosts
+            .iter()
+            .map(|h| h.trim().to_ascii_lowercase())
+            .filter(|h| !h.is_empty())
+            .collect(),
+        properties: properties(raw.fields, cx)?,
         start,
         links,
         link_pattern,
@@ -380,46 +287,191 @@ pub(super) fn compile(
         stop,
         item_id,
         list_id,
-        allow_hosts: raw
-            .allow_hosts
-            .into_iter()
-            .map(|h| h.trim().to_ascii_lowercase())
-            .filter(|h| !h.is_empty())
-            .collect(),
         charset,
-        fields: rules,
     })
 }
 
-fn css(
-    s: &Spanned<String>,
-    what: &str,
-    at: &dyn Fn(std::ops::Range<usize>) -> String,
-) -> Result<Css, String> {
-    let text = s.get_ref().trim().to_string();
-    let selector = scraper::Selector::parse(&text).map_err(|e| {
-        format!(
-            "{}: {what}: `{text}` is not a CSS selector: {e}",
-            at(s.span())
-        )
-    })?;
-    Ok(Css { text, selector })
+fn start_pages(start: &StartPages) -> Option<Vec<String>> {
+    let start = match start {
+        StartPages::One(s) => std::slice::from_ref(s),
+        StartPages::Many(v) => v.as_slice(),
+    };
+    if start.is_empty() || start.iter().any(|s| s.trim().is_empty()) {
+        return None;
+    }
+    Some(start.iter().map(|s| s.trim().to_string()).collect())
 }
 
-fn regex(
-    s: &Spanned<String>,
-    what: &str,
-    at: &dyn Fn(std::ops::Range<usize>) -> String,
-) -> Result<Regex, String> {
-    Regex::new(s.get_ref()).map_err(|e| {
-        let first = e.to_string();
-        let first = first.lines().last().unwrap_or("").trim().to_string();
-        format!(
-            "{}: {what}: `{}` is not a regular expression: {first}",
-            at(s.span()),
-            s.get_ref()
+fn next_page(
+    raw: &RawHtml,
+    starts: usize,
+    start_span: Range<usize>,
+    cx: &Context<'_>,
+) -> Result<NextPage, HtmlSectionError> {
+    match (&raw.next, &raw.next_template) {
+        (Some(a), Some(_)) => Err(cx.error(a.span(), HtmlProblem::NextTwice)),
+        (Some(sel), None) => Ok(NextPage::Link(cx.css(sel, "[html] next")?)),
+        (None, Some(t)) if !t.get_ref().contains("{n}") => Err(cx.error(
+            t.span(),
+            HtmlProblem::TemplateWithoutNumber(t.get_ref().clone()),
+        )),
+        (None, Some(_)) if starts != 1 => {
+            Err(cx.error(start_span, HtmlProblem::TemplateNeedsOneStart))
+        }
+        (None, Some(t)) => Ok(NextPage::Template {
+            template: t.get_ref().trim().to_string(),
+            first: raw.next_first.unwrap_or(2),
+        }),
+        (None, None) => Ok(NextPage::None),
+    }
+}
+
+fn stop_rule(
+    stop: Option<&Spanned<RawStop>>,
+    next: &NextPage,
+    cx: &Context<'_>,
+) -> Result<StopRule, HtmlSectionError> {
+    match stop.map(|s| (*s.get_ref(), s.span())) {
+        None | Some((RawStop::NoNewLinks, _)) => Ok(StopRule::NoNewLinks),
+        Some((RawStop::NoNext, _)) if matches!(next, NextPage::Link(_)) => Ok(StopRule::NoNext),
+        Some((RawStop::NoNext, span)) => Err(cx.error(span, HtmlProblem::NoNextWithoutLink)),
+    }
+}
+
+fn item_id(raw: &RawHtml, cx: &Context<'_>) -> Result<ItemId, HtmlSectionError> {
+    match (&raw.item_id, &raw.item_id_pattern) {
+        (Some(p), Some(_)) => Err(cx.error(p.span(), HtmlProblem::ItemIdTwice)),
+        (Some(p), None) if p.get_ref().trim().is_empty() => {
+            Err(cx.error(p.span(), HtmlProblem::EmptyItemId))
+        }
+        (Some(p), None) => Ok(ItemId::Param(p.get_ref().trim().to_string())),
+        (None, Some(p)) => {
+            let re = cx.regex(p, "[html] item_id_pattern")?;
+            if re.captures_len() < 2 {
+                return Err(cx.error(p.span(), HtmlProblem::ItemIdWithoutGroup));
+            }
+            Ok(ItemId::Pattern(re))
+        }
+        (None, None) => Ok(ItemId::Param("ID".into())),
+    }
+}
+
+fn list_id(id: &Spanned<String>, cx: &Context<'_>) -> Result<String, HtmlSectionError> {
+    let clean = id
+        .get_ref()
+        .trim()
+        .trim_start_matches('{')
+        .trim_end_matches('}')
+        .to_ascii_lowercase();
+    if clean.is_empty() || !clean.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
+        return Err(cx.error(id.span(), HtmlProblem::BadListId(id.get_ref().clone())));
+    }
+    Ok(clean)
+}
+
+fn charset(
+    label: &Spanned<String>,
+    cx: &Context<'_>,
+) -> Result<&'static encoding_rs::Encoding, HtmlSectionError> {
+    crate::text::charset::encoding_for_label(label.get_ref()).ok_or_else(|| {
+        cx.error(
+            label.span(),
+            HtmlProblem::UnknownCharset(label.get_ref().clone()),
         )
     })
+}
+
+/// Every `[fields]` entry as a property of the layout, with its `[html.fields]` rule.
+fn properties(
+    raw: BTreeMap<Spanned<NeutralField>, Spanned<RawFieldRule>>,
+    cx: &Context<'_>,
+) -> Result<Vec<Property>, HtmlSectionError> {
+    let mut rules = BTreeMap::new();
+    for (field, rule) in raw {
+        let span = field.span();
+        let field = field.into_inner();
+        let Some(spec) = cx.fields.get(&field) else {
+            return Err(cx.error(span, HtmlProblem::RuleWithoutField { field }));
+        };
+        rules.insert(field, field_rule(field, spec.conversion, rule, cx)?);
+    }
+    let mut properties = Vec::new();
+    for (field, spec) in cx.fields {
+        let Some(key) = spec.name() else { continue };
+        let (field_type, allow_multiple) = spec.conversion.field_type();
+        properties.push(Property {
+            key: key.to_string(),
+            label: field.name().to_string(),
+            field_type: field_type.to_string(),
+            allow_multiple,
+            role: match field {
+                NeutralField::Attachments => Role::Attachments,
+                NeutralField::ViewCount => Role::Volatile,
+                _ => Role::Value,
+            },
+            rule: rules.remove(field),
+        });
+    }
+    Ok(properties)
+}
+
+fn field_rule(
+    field: NeutralField,
+    conversion: Conversion,
+    rule: Spanned<RawFieldRule>,
+    cx: &Context<'_>,
+) -> Result<FieldRule, HtmlSectionError> {
+    let span = rule.span();
+    let rule = rule.into_inner();
+    let fail = |problem| Err(cx.error(span.clone(), problem));
+    if rule.select.is_none() && rule.form.is_none() {
+        return fail(HtmlProblem::RuleWithoutPlace { field });
+    }
+    let extract = rule.extract.map(Extract::from).unwrap_or_default();
+    let reshaped = rule.attr.is_some() || rule.regex.is_some();
+    if field == NeutralField::Attachments {
+        if reshaped || rule.extract.is_some() {
+            return fail(HtmlProblem::AttachmentsExtracted { field });
+        }
+    } else if !fits(extract, conversion) {
+        return fail(HtmlProblem::ExtractDoesNotFit {
+            field,
+            extract,
+            conversion,
+        });
+    }
+    if extract == Extract::Html && reshaped {
+        return fail(HtmlProblem::HtmlReshaped { field });
+    }
+    let key = format!("[html.fields] {}", field.name());
+    Ok(FieldRule {
+        select: rule.select.as_ref().map(|s| cx.css(s, &key)).transpose()?,
+        form: rule
+            .form
+            .map(|f| f.trim().to_string())
+            .filter(|f| !f.is_empty()),
+        attr: rule
+            .attr
+            .map(|a| a.trim().to_ascii_lowercase())
+            .filter(|a| !a.is_empty()),
+        regex: rule.regex.as_ref().map(|r| cx.regex(r, &key)).transpose()?,
+        extract,
+    })
+}
+
+/// Whether a value extracted as `e` can be converted by `c`.
+fn fits(e: Extract, c: Conversion) -> bool {
+    use Conversion as C;
+    match e {
+        Extract::Text => c != C::Attachments,
+        Extract::Html => matches!(c, C::Html | C::Image),
+        Extract::Date => c == C::Datetime,
+        Extract::Count => matches!(c, C::Integer | C::Number),
+        Extract::List => matches!(
+            c,
+            C::Lookup | C::Multichoice | C::Choice | C::Text | C::User
+        ),
+    }
 }
 
 /// The 1-based line of a byte offset.
@@ -451,19 +503,30 @@ mod tests {
         .unwrap();
         let h = m.html.unwrap();
         assert_eq!(h.start, vec!["Lists/TinTucSuKien/TongQuat.aspx"]);
-        assert!(matches!(h.next, super::NextPage::Link(_)));
-        assert_eq!(h.stop, super::StopRule::NoNewLinks);
-        assert!(matches!(&h.item_id, super::ItemId::Param(p) if p == "ID"));
+        assert!(matches!(h.next, crate::source::html::NextPage::Link(_)));
+        assert_eq!(h.stop, crate::source::html::StopRule::NoNewLinks);
+        assert!(matches!(&h.item_id, crate::source::html::ItemId::Param(p) if p == "ID"));
         assert_eq!(
             h.list_id.as_deref(),
             Some("3de2e36d-678f-459c-837a-2db7c83afd8b")
         );
         assert_eq!(h.charset, Some(encoding_rs::WINDOWS_1258));
-        assert_eq!(h.fields.len(), 4);
+        let ruled: Vec<&str> = h
+            .properties
+            .iter()
+            .filter(|p| p.rule.is_some())
+            .map(|p| p.label.as_str())
+            .collect();
+        assert_eq!(ruled, ["title", "body", "published_at", "categories"]);
+        let categories = h
+            .properties
+            .iter()
+            .find(|p| p.label == "categories")
+            .unwrap();
+        assert_eq!(categories.key, "Phân loại");
+        assert_eq!(categories.field_type, "LookupMulti");
         assert_eq!(
-            h.fields[&crate::mapping::NeutralField::Categories]
-                .form
-                .as_deref(),
+            categories.rule.as_ref().unwrap().form.as_deref(),
             Some("Phân loại")
         );
     }
@@ -473,9 +536,9 @@ mod tests {
         let m = parse("[html]\nstart = [\"Pages/tin-tuc.aspx?page=1\"]\nlinks = \"a.detail\"\nnext_template = \"Pages/tin-tuc.aspx?page={n}\"\nitem_id_pattern = 'ItemID=(\\d+)'\n").unwrap();
         let h = m.html.unwrap();
         assert!(
-            matches!(&h.next, super::NextPage::Template { template, first: 2 } if template.ends_with("page={n}"))
+            matches!(&h.next, crate::source::html::NextPage::Template { template, first: 2 } if template.ends_with("page={n}"))
         );
-        assert!(matches!(h.item_id, super::ItemId::Pattern(_)));
+        assert!(matches!(h.item_id, crate::source::html::ItemId::Pattern(_)));
     }
 
     #[test]
@@ -539,5 +602,35 @@ mod tests {
             "[html]\nstart = \"x\"\nlinks = \"a\"\n[html.fields]\ntitle = { selector = \"h1\" }\n",
         );
         assert!(e.contains("line 12") && e.contains("selector"), "{e}");
+    }
+
+    #[test]
+    fn the_pages_schema_binds_every_field_of_the_shipped_mapping() {
+        use crate::mapping::ResolvedMapping;
+        use crate::record::NeutralField;
+        use crate::source::html::{HtmlOptions, HtmlSource};
+        let m = Mapping::load(Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/mappings/tin-tuc-mo-rong.toml"
+        )))
+        .unwrap();
+        let layout = m.html.clone().unwrap();
+        let source = || {
+            let client = crate::fetch::Client::new(&Default::default()).unwrap();
+            let site = url::Url::parse("http://127.0.0.1:8080/sites/stp").unwrap();
+            HtmlSource::new(client, &site, &layout, HtmlOptions::default()).unwrap()
+        };
+        let schema = source().schema();
+        let resolved = ResolvedMapping::new(&m, &schema).unwrap();
+        assert_eq!(resolved.bound.len(), m.fields.len());
+        assert_eq!(
+            resolved.bound[&NeutralField::PublishedAt]
+                .0
+                .entity_property_name,
+            "Ngày xuất bản"
+        );
+        // Without a GUID on the pages, the id is derived from the start page, stably.
+        assert_eq!(schema.list.id.len(), 36);
+        assert_eq!(source().schema().list.id, schema.list.id);
     }
 }

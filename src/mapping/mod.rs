@@ -6,18 +6,20 @@
 //! are resolved against the list's own `/fields` ([`resolve`]), never guessed; items are then
 //! turned into records by [`apply`] using the conversions in [`convert`]. A portal readable
 //! only through its public pages also gets an `[html]` section ([`html`]): the page layout,
-//! which differs from vendor to vendor, lives there rather than in code.
+//! which differs from vendor to vendor, lives there rather than in code, and is compiled into
+//! the HTML source's own [`Layout`](crate::source::html::Layout).
 
 pub mod apply;
 pub mod convert;
 pub mod file;
 pub mod html;
 pub mod resolve;
+pub mod spec;
 
 pub use apply::{ItemContext, MappedItem, WantedFile, WantedKind};
-pub use file::{Conversion, FieldSpec, Mapping, NeutralField};
-pub use html::HtmlSpec;
+pub use file::Mapping;
 pub use resolve::ResolvedMapping;
+pub use spec::{Conversion, FieldSpec};
 
 use std::path::PathBuf;
 
@@ -47,6 +49,14 @@ pub enum MappingError {
         path: PathBuf,
         /// What is wrong and how to fix it.
         message: String,
+    },
+    /// The `[html]` section cannot be used.
+    #[error("{}: {source}", path.display())]
+    Html {
+        /// The mapping file.
+        path: PathBuf,
+        /// What is wrong, with its line.
+        source: html::HtmlSectionError,
     },
     /// Fields named by the mapping do not exist in the list.
     #[error("{}", missing_message(list, missing))]

@@ -5,8 +5,10 @@
 //! resolve is reported at once, each with the closest names the list does have, before a
 //! single item is read.
 
-use super::file::{Conversion, Mapping, NeutralField};
+use super::file::Mapping;
+use super::spec::Conversion;
 use super::{MappingError, MissingField};
+use crate::record::NeutralField;
 use crate::source::{FieldDef, ItemQuery, ListSchema};
 use crate::text::match_key;
 use std::collections::BTreeMap;
@@ -150,7 +152,7 @@ fn check_type(
             neutral.name(),
             f.title,
             f.internal_name,
-            super::file::conversion_name(c)
+            c.name()
         ),
     })
 }

@@ -5,7 +5,10 @@
 //! offset, and for every file (attachment, image) its payload path and fixity in the bag.
 //! The JSON Schema in `schema/record.schema.json` describes it and ships inside every bag.
 
+pub mod field;
 pub mod schema;
+
+pub use field::NeutralField;
 
 use crate::fixity::Fixity;
 use serde::{Deserialize, Serialize};

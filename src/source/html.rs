@@ -17,22 +17,22 @@
 //! way; the crawl report says which item ids were missing from the list.
 
 mod extract;
+pub mod layout;
 mod robots;
 mod span;
+
+pub use layout::{Css, Extract, FieldRule, ItemId, Layout, NextPage, Property, Role, StopRule};
 
 use super::{
     ContentTypeInfo, FieldDef, ItemQuery, ListInfo, ListSchema, RawItem, SourceError, Via,
 };
 use crate::fetch::{Body, Client, FetchError};
-use crate::mapping::html::{HtmlSpec, NextPage, StopRule};
-use crate::mapping::{Conversion, Mapping, NeutralField};
 use crate::report::{CrawlReport, Failure, Skipped};
-use crate::text::dates::PortalZone;
 use extract::{Page, Rules};
 use futures::StreamExt;
 use robots::Robots;
 use serde_json::Value;
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
+use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 use std::time::{Duration, Instant};
 use url::Url;
 
@@ -70,14 +70,7 @@ impl Default for HtmlOptions {
 pub struct HtmlSource {
     client: Client,
     site: Url,
-    spec: HtmlSpec,
-    list_title: String,
-    content_type: Option<String>,
-    zone: PortalZone,
-    /// Neutral field → property key (the field name the mapping's `[fields]` uses).
-    keys: Vec<(NeutralField, String)>,
-    /// Neutral field → the conversion `[fields]` gives it.
-    conversions: BTreeMap<NeutralField, Conversion>,
+    layout: Layout,
     opts: HtmlOptions,
     robots: Option<Robots>,
     fallback: Option<String>,
@@ -101,36 +94,24 @@ pub struct HtmlSource {
     refused_robots: BTreeSet<String>,
     refused_off_site: BTreeSet<String>,
     stopped_at_max: Option<Url>,
-    /// Article pages on which each field's rule found a value.
-    found: BTreeMap<NeutralField, usize>,
+    /// Indexes of the layout's properties whose rule found a value on some article page.
+    found: BTreeSet<usize>,
 }
 
 impl HtmlSource {
-    /// A source for the list `mapping` describes on the site at `site`; the mapping must have
-    /// an `[html]` section.
+    /// A source for the list `layout` describes on the site at `site`.
     pub fn new(
         client: Client,
         site: &Url,
-        mapping: &Mapping,
+        layout: &Layout,
         mut opts: HtmlOptions,
     ) -> Result<Self, SourceError> {
-        let spec = mapping.html.clone().ok_or_else(|| SourceError::Protocol {
-            url: site.to_string(),
-            message: format!(
-                "{} has no [html] section: the HTML source needs one to know the portal's page layout (README: Portals without REST)",
-                mapping.path.display()
-            ),
-        })?;
-        let zone = PortalZone::new(&mapping.list.time_zone).map_err(|e| SourceError::Protocol {
-            url: mapping.path.display().to_string(),
-            message: format!("[list] time_zone: {e}"),
-        })?;
         let mut site = site.clone();
         if !site.path().ends_with('/') {
             let p = format!("{}/", site.path());
             site.set_path(&p);
         }
-        let starts = spec
+        let starts = layout
             .start
             .iter()
             .map(|s| {
@@ -138,18 +119,13 @@ impl HtmlSource {
                     .map_err(|_| SourceError::BadUrl(format!("{site}{s}")))
             })
             .collect::<Result<VecDeque<_>, _>>()?;
-        let mut keys: Vec<(NeutralField, String)> = Vec::new();
-        for (neutral, f) in &mapping.fields {
-            if let Some(name) = f.field.clone().or_else(|| f.internal.clone()) {
-                keys.push((*neutral, name));
-            }
-        }
-        opts.allowed_hosts.extend(spec.allow_hosts.iter().cloned());
-        let missing: Vec<&str> = mapping
-            .fields
-            .keys()
-            .filter(|n| !spec.fields.contains_key(n))
-            .map(|n| n.name())
+        opts.allowed_hosts
+            .extend(layout.allow_hosts.iter().cloned());
+        let missing: Vec<&str> = layout
+            .properties
+            .iter()
+            .filter(|p| p.rule.is_none())
+            .map(|p| p.label.as_str())
             .collect();
         if !missing.is_empty() {
             tracing::info!(
@@ -160,15 +136,7 @@ impl HtmlSource {
         Ok(Self {
             client,
             site,
-            list_title: mapping.list.title.clone(),
-            content_type: mapping.list.content_type.clone(),
-            zone,
-            keys,
-            conversions: mapping
-                .fields
-                .iter()
-                .map(|(n, f)| (*n, f.conversion))
-                .collect(),
+            layout: layout.clone(),
             opts,
             robots: None,
             fallback: None,
@@ -186,8 +154,7 @@ impl HtmlSource {
             refused_robots: BTreeSet::new(),
             refused_off_site: BTreeSet::new(),
             stopped_at_max: None,
-            found: BTreeMap::new(),
-            spec,
+            found: BTreeSet::new(),
         })
     }
 
@@ -246,7 +213,7 @@ impl HtmlSource {
             .headers
             .get(reqwest::header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok());
-        let d = crate::text::charset::decode_page(&body.bytes, content_type, self.spec.charset);
+        let d = crate::text::charset::decode_page(&body.bytes, content_type, self.layout.charset);
         if d.had_errors {
             self.notes.push(format!(
                 "{}: some bytes are not valid {}; they were replaced with U+FFFD",
@@ -286,7 +253,7 @@ impl HtmlSource {
                 ),
             });
         }
-        let first = match &self.spec.next {
+        let first = match &self.layout.next {
             NextPage::Template { first, .. } => *first,
             _ => 2,
         };
@@ -316,7 +283,7 @@ impl HtmlSource {
 
     /// The list GUID: from the mapping, from the first list page, or derived from its URL.
     fn list_id(&mut self) -> String {
-        if let Some(id) = &self.spec.list_id {
+        if let Some(id) = &self.layout.list_id {
             return id.clone();
         }
         if let Some((url, text)) = &self.first
@@ -324,7 +291,7 @@ impl HtmlSource {
         {
             return id;
         }
-        let start = self.spec.start.first().cloned().unwrap_or_default();
+        let start = self.layout.start.first().cloned().unwrap_or_default();
         let digest = crate::fixity::of_bytes(format!("{}{start}", self.site).as_bytes()).sha256;
         let id = format!(
             "{}-{}-{}-{}-{}",
@@ -340,35 +307,34 @@ impl HtmlSource {
         id
     }
 
-    fn schema(&mut self) -> ListSchema {
+    /// The list as the layout describes it: one field per property, typed as the layout
+    /// says, the list's GUID from the layout or the first page (or derived from its URL).
+    pub(crate) fn schema(&mut self) -> ListSchema {
         let mut fields: Vec<FieldDef> = Vec::new();
-        for (neutral, name) in &self.keys {
-            if fields.iter().any(|f| f.entity_property_name == *name) {
+        for p in &self.layout.properties {
+            if fields.iter().any(|f| f.entity_property_name == p.key) {
                 continue;
             }
-            let conversion = self.conversion_of(*neutral);
             fields.push(FieldDef {
-                title: name.clone(),
-                internal_name: name.clone(),
-                entity_property_name: name.clone(),
-                type_as_string: type_for(conversion).into(),
-                allow_multiple: matches!(
-                    conversion,
-                    Some(Conversion::Lookup | Conversion::Multichoice)
-                ),
+                title: p.key.clone(),
+                internal_name: p.key.clone(),
+                entity_property_name: p.key.clone(),
+                type_as_string: p.field_type.clone(),
+                allow_multiple: p.allow_multiple,
                 hidden: false,
             });
         }
         ListSchema {
             list: ListInfo {
                 id: self.list_id(),
-                title: self.list_title.clone(),
+                title: self.layout.list_title.clone(),
                 entity_type_name: None,
                 item_count: None,
             },
             fields,
-            // Pages do not show content type ids; the mapping's content type is taken as given.
+            // Pages do not show content type ids; the layout's content type is taken as given.
             content_types: self
+                .layout
                 .content_type
                 .iter()
                 .map(|name| ContentTypeInfo {
@@ -377,10 +343,6 @@ impl HtmlSource {
                 })
                 .collect(),
         }
-    }
-
-    fn conversion_of(&self, neutral: NeutralField) -> Option<Conversion> {
-        self.conversions.get(&neutral).copied()
     }
 
     /// Reads one list page and the article pages it links to.
@@ -395,16 +357,16 @@ impl HtmlSource {
         };
         let (candidates, next_link) = {
             let page = Page::parse(&text, &url);
-            let next_link = match &self.spec.next {
+            let next_link = match &self.layout.next {
                 NextPage::Link(css) => page.links(css).into_iter().next(),
                 _ => None,
             };
-            (page.links(&self.spec.links), next_link)
+            (page.links(&self.layout.links), next_link)
         };
         if candidates.is_empty() && self.list_pages == 1 {
             let msg = format!(
                 "{url}: no link matches [html] links `{}`; check the selector against the page source",
-                self.spec.links.text
+                self.layout.links.text
             );
             tracing::warn!("{msg}");
             self.notes.push(msg);
@@ -435,12 +397,12 @@ impl HtmlSource {
                 self.refused_off_site.insert(url.to_string());
                 continue;
             }
-            if let Some(p) = &self.spec.link_pattern
+            if let Some(p) = &self.layout.link_pattern
                 && !p.is_match(url.as_str())
             {
                 continue;
             }
-            let Some(id) = extract::item_id(&self.spec.item_id, &url) else {
+            let Some(id) = extract::item_id(&self.layout.item_id, &url) else {
                 continue;
             };
             if !self.robots_allow(&url) {
@@ -460,11 +422,11 @@ impl HtmlSource {
 
     /// Decides the chain's next list page after reading `url`.
     fn plan_next(&mut self, url: &Url, n: u32, next_link: Option<Url>, nothing_new: bool) {
-        if nothing_new && self.spec.stop == StopRule::NoNewLinks {
+        if nothing_new && self.layout.stop == StopRule::NoNewLinks {
             tracing::debug!(%url, "no new articles: the list ends here");
             return;
         }
-        let next = match &self.spec.next {
+        let next = match &self.layout.next {
             NextPage::None => None,
             NextPage::Link(_) => next_link,
             NextPage::Template { template, .. } => {
@@ -540,22 +502,19 @@ impl HtmlSource {
             extract::extract(
                 &page,
                 &Rules {
-                    spec: &self.spec,
-                    keys: &self.keys,
-                    zone: &self.zone,
+                    layout: &self.layout,
                     host_ok: &host_ok,
                 },
             )?
         };
         self.notes.extend(x.notes);
-        for (neutral, key) in &self.keys {
-            let found = if *neutral == NeutralField::Attachments {
-                !x.attachments.is_empty()
-            } else {
-                x.props.contains_key(key)
+        for (i, p) in self.layout.properties.iter().enumerate() {
+            let found = match p.role {
+                Role::Attachments => !x.attachments.is_empty(),
+                Role::Value | Role::Volatile => x.props.contains_key(&p.key),
             };
             if found {
-                *self.found.entry(*neutral).or_default() += 1;
+                self.found.insert(i);
             }
         }
         for u in x.off_site {
@@ -584,10 +543,11 @@ impl HtmlSource {
         attachments: &[super::RawAttachment],
     ) -> String {
         let volatile: Vec<&str> = self
-            .keys
+            .layout
+            .properties
             .iter()
-            .filter(|(n, _)| *n == NeutralField::ViewCount)
-            .map(|(_, k)| k.as_str())
+            .filter(|p| p.role == Role::Volatile)
+            .map(|p| p.key.as_str())
             .collect();
         let stable: serde_json::Map<String, Value> = props
             .iter()
@@ -610,24 +570,6 @@ impl HtmlSource {
             url: None,
             error,
         });
-    }
-}
-
-/// A `TypeAsString` that the mapping's conversion accepts (see `mapping::resolve`).
-fn type_for(conversion: Option<Conversion>) -> &'static str {
-    match conversion {
-        Some(Conversion::Lookup) => "LookupMulti",
-        Some(Conversion::User) => "User",
-        Some(Conversion::Attachments) => "Attachments",
-        Some(Conversion::Datetime) => "DateTime",
-        Some(Conversion::ModerationStatus) => "ModStat",
-        Some(Conversion::Multichoice) => "MultiChoice",
-        Some(Conversion::Choice) => "Choice",
-        Some(Conversion::Html) => "Note",
-        Some(Conversion::Integer | Conversion::Number) => "Number",
-        Some(Conversion::Boolean) => "Boolean",
-        Some(Conversion::Url | Conversion::Image) => "URL",
-        Some(Conversion::Text) | None => "Text",
     }
 }
 
@@ -724,11 +666,11 @@ impl super::Source for HtmlSource {
         // portal's markup: say so, for whoever adapts the mapping.
         let read = self.article_pages - self.failures.len().min(self.article_pages);
         if read > 0 {
-            for neutral in self.spec.fields.keys() {
-                if !self.found.contains_key(neutral) {
+            for (i, p) in self.layout.properties.iter().enumerate() {
+                if p.rule.is_some() && !self.found.contains(&i) {
                     report.notes.push(format!(
                         "[html.fields] {} found no value on any of {read} article page(s); check its selector if the portal shows one",
-                        neutral.name()
+                        p.label
                     ));
                 }
             }
@@ -759,41 +701,6 @@ impl super::Source for HtmlSource {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::mapping::ResolvedMapping;
-    use std::path::Path;
-
-    fn shipped() -> Mapping {
-        Mapping::load(Path::new(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/mappings/tin-tuc-mo-rong.toml"
-        )))
-        .unwrap()
-    }
-
-    fn source(mapping: &Mapping) -> HtmlSource {
-        let client = Client::new(&Default::default()).unwrap();
-        let site = Url::parse("http://127.0.0.1:8080/sites/stp").unwrap();
-        HtmlSource::new(client, &site, mapping, HtmlOptions::default()).unwrap()
-    }
-
-    #[test]
-    fn the_schema_binds_every_field_of_the_mapping() {
-        let m = shipped();
-        let mut s = source(&m);
-        let schema = s.schema();
-        let resolved = ResolvedMapping::new(&m, &schema).unwrap();
-        assert_eq!(resolved.bound.len(), m.fields.len());
-        assert_eq!(
-            resolved.bound[&NeutralField::PublishedAt]
-                .0
-                .entity_property_name,
-            "Ngày xuất bản"
-        );
-        // Without a GUID on the pages, the id is derived from the start page, stably.
-        assert_eq!(schema.list.id.len(), 36);
-        assert_eq!(source(&m).schema().list.id, schema.list.id);
-        assert!(s.notes.iter().any(|n| n.contains("list_id")));
-    }
 
     #[test]
     fn hosts_http_and_https_alike_other_ports_and_hosts_not() {
@@ -808,19 +715,5 @@ mod tests {
         assert!(!ok("http://stp.longan.gov.vn:8080/x"));
         assert!(!ok("https://baolongan.vn/x"));
         assert!(!ok("ftp://stp.longan.gov.vn/x"));
-    }
-
-    #[test]
-    fn a_mapping_without_html_is_refused() {
-        let text = std::fs::read_to_string(&shipped().path).unwrap();
-        let rest_only = &text[..text.find("\n[html]").unwrap()];
-        let m = Mapping::parse(rest_only, Path::new("rest-only.toml")).unwrap();
-        let client = Client::new(&Default::default()).unwrap();
-        let site = Url::parse("http://127.0.0.1:8080/").unwrap();
-        let err = HtmlSource::new(client, &site, &m, HtmlOptions::default())
-            .err()
-            .unwrap()
-            .to_string();
-        assert!(err.contains("no [html] section"), "{err}");
     }
 }

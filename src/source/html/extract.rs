@@ -1,4 +1,4 @@
-//! Reading a parsed page with the mapping's `[html]` rules: article links and the next page
+//! Reading a parsed page with a [`Layout`]'s rules: article links and the next page
 //! on a list page, field values and attachments on an article page.
 //!
 //! Everything here is synchronous and works on one parsed document (scraper's `Html` is not
@@ -7,11 +7,9 @@
 //! the page source, dates already turned into RFC 3339 with the portal's offset, counts as
 //! integers, lists as arrays of strings.
 
+use super::layout::{Css, Extract, FieldRule, ItemId, Layout, Property, Role};
 use super::span::inner_span;
-use crate::mapping::NeutralField;
-use crate::mapping::html::{Css, Extract, FieldRule, HtmlSpec, ItemId};
 use crate::source::RawAttachment;
-use crate::text::dates::PortalZone;
 use scraper::node::Node;
 use scraper::{ElementRef, Html, Selector};
 use serde_json::{Map, Value};
@@ -78,7 +76,7 @@ impl<'a> Page<'a> {
     }
 }
 
-/// The item id in an article URL, by the mapping's rule.
+/// The item id in an article URL, by the layout's rule.
 pub(crate) fn item_id(rule: &ItemId, url: &Url) -> Option<i64> {
     let raw = match rule {
         ItemId::Param(name) => url
@@ -105,89 +103,82 @@ pub(crate) struct Extracted {
 
 /// What extraction needs besides the page.
 pub(crate) struct Rules<'a> {
-    /// The `[html]` section.
-    pub spec: &'a HtmlSpec,
-    /// Neutral field → property key (the field name the mapping's `[fields]` uses).
-    pub keys: &'a [(NeutralField, String)],
-    /// The portal's zone, for dates.
-    pub zone: &'a PortalZone,
+    /// The layout, with a rule for each property the pages show.
+    pub layout: &'a Layout,
     /// Whether a host may be fetched.
     pub host_ok: &'a dyn Fn(&Url) -> bool,
 }
 
-/// Reads every field the mapping has a rule for. An error names the field and the value.
+/// Reads every property the layout has a rule for. An error names the property and the
+/// value.
 pub(crate) fn extract(page: &Page<'_>, rules: &Rules<'_>) -> Result<Extracted, String> {
     let mut out = Extracted::default();
-    for (neutral, key) in rules.keys {
-        let Some(rule) = rules.spec.fields.get(neutral) else {
+    for p in &rules.layout.properties {
+        let Some(rule) = &p.rule else {
             continue;
         };
         let elements = select(page, rule);
-        if *neutral == NeutralField::Attachments {
+        if p.role == Role::Attachments {
             attachments(page, &elements, rules, &mut out);
             continue;
         }
-        let what = || {
-            let mut w = format!("{} (", neutral.name());
-            if let Some(f) = &rule.form {
-                w.push_str(&format!("form `{f}`"));
-                if rule.select.is_some() {
-                    w.push_str(", ");
-                }
-            }
-            if let Some(s) = &rule.select {
-                w.push_str(&format!("`{}`", s.text));
-            }
-            w.push(')');
-            w
-        };
-        let value = match rule.extract {
-            Extract::List => {
-                let items: Vec<Value> = elements
-                    .iter()
-                    .filter_map(|el| raw_value(*el, rule))
-                    .map(Value::String)
-                    .collect();
-                (!items.is_empty()).then_some(Value::Array(items))
-            }
-            Extract::Html => elements.first().map(|el| {
-                Value::String(match inner_span(page.text, &page.doc, *el) {
-                    Some(r) => page.text[r].to_string(),
-                    None => {
-                        out.notes.push(format!(
-                            "{}: the markup of {} could not be cut from the page exactly; it was re-serialised",
-                            page.base,
-                            what()
-                        ));
-                        el.inner_html()
-                    }
-                })
-            }),
-            Extract::Text => elements
-                .first()
-                .and_then(|el| raw_value(*el, rule))
-                .map(Value::String),
-            Extract::Date => match elements.first().and_then(|el| raw_value(*el, rule)) {
-                None => None,
-                Some(s) => Some(Value::String(
-                    crate::text::vietnamese::parse_date(&s, rules.zone)
-                        .map_err(|e| format!("{}: {e}", what()))?
-                        .rfc3339,
-                )),
-            },
-            Extract::Count => match elements.first().and_then(|el| raw_value(*el, rule)) {
-                None => None,
-                Some(s) => Some(Value::from(
-                    crate::text::vietnamese::parse_count(&s)
-                        .ok_or_else(|| format!("{}: no number in `{s}`", what()))?,
-                )),
-            },
-        };
-        if let Some(v) = value {
-            out.props.insert(key.clone(), v);
+        if let Some(v) = value(page, p, rule, &elements, rules, &mut out)? {
+            out.props.insert(p.key.clone(), v);
         }
     }
     Ok(out)
+}
+
+/// One property's value from the elements its rule selected; `None` when there is none.
+fn value(
+    page: &Page<'_>,
+    p: &Property,
+    rule: &FieldRule,
+    elements: &[ElementRef<'_>],
+    rules: &Rules<'_>,
+    out: &mut Extracted,
+) -> Result<Option<Value>, String> {
+    let what = || format!("{} ({})", p.label, rule.describe());
+    let first = || elements.first().and_then(|el| raw_value(*el, rule));
+    Ok(match rule.extract {
+        Extract::List => {
+            let items: Vec<Value> = elements
+                .iter()
+                .filter_map(|el| raw_value(*el, rule))
+                .map(Value::String)
+                .collect();
+            (!items.is_empty()).then_some(Value::Array(items))
+        }
+        Extract::Html => elements.first().map(|el| {
+            Value::String(match inner_span(page.text, &page.doc, *el) {
+                Some(r) => page.text[r].to_string(),
+                None => {
+                    out.notes.push(format!(
+                        "{}: the markup of {} could not be cut from the page exactly; it was re-serialised",
+                        page.base,
+                        what()
+                    ));
+                    el.inner_html()
+                }
+            })
+        }),
+        Extract::Text => first().map(Value::String),
+        Extract::Date => match first() {
+            None => None,
+            Some(s) => Some(Value::String(
+                crate::text::vietnamese::parse_date(&s, &rules.layout.zone)
+                    .map_err(|e| format!("{}: {e}", what()))?
+                    .rfc3339,
+            )),
+        },
+        Extract::Count => match first() {
+            None => None,
+            Some(s) => Some(Value::from(
+                crate::text::vietnamese::parse_count(&s)
+                    .ok_or_else(|| format!("{}: no number in `{s}`", what()))?,
+            )),
+        },
+    })
 }
 
 /// The elements a rule reads: within the DispForm cell named by `form` (the cell itself when
@@ -320,36 +311,104 @@ fn attachments(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::mapping::Mapping;
-    use std::path::Path;
+    use crate::source::html::layout::{NextPage, StopRule};
+    use crate::text::dates::PortalZone;
 
-    const MAPPING: &str = r##"
-[list]
-title = "Tin tức sự kiện"
-[fields]
-title = { field = "Tiêu đề", as = "text" }
-published_at = { field = "Ngày xuất bản", as = "datetime" }
-body = { field = "Nội dung", as = "html" }
-view_count = { field = "Số lượt người đọc", as = "integer" }
-categories = { field = "Phân loại", as = "lookup" }
-history = { internal = "LichSu", as = "text" }
-image = { field = "Hình ảnh", as = "image" }
-created_at = { field = "Created", as = "datetime" }
-attachments = { field = "Attachments", as = "attachments" }
-[html]
-start = "Lists/TinTucSuKien/TongQuat.aspx"
-links = ".news-list a.title"
-[html.fields]
-title = { select = ".news-detail h1" }
-published_at = { select = ".news-detail .date-line", extract = "date" }
-body = { select = ".news-detail .news-content", extract = "html" }
-view_count = { select = ".news-views", extract = "count" }
-categories = { form = "Phân loại", select = "a", extract = "list" }
-history = { form = "LichSu" }
-image = { select = ".news-image img", attr = "src" }
-created_at = { select = "#onetidinfoblock1", regex = 'at\s+(.+?)\s+by', extract = "date" }
-attachments = { select = ".news-attachments" }
-"##;
+    /// A property read by `rule` (a CSS selector, or a DispForm field when it starts with
+    /// `form:`), with an optional attribute, regex and extraction.
+    fn prop(label: &str, key: &str, role: Role, rule: &str, extract: Extract) -> Property {
+        let (form, select) = match rule.strip_prefix("form:") {
+            Some(rest) => match rest.split_once(' ') {
+                Some((f, css)) => (Some(f.replace('_', " ")), Some(css)),
+                None => (Some(rest.replace('_', " ")), None),
+            },
+            None => (None, Some(rule)),
+        };
+        Property {
+            key: key.into(),
+            label: label.into(),
+            field_type: "Text".into(),
+            allow_multiple: false,
+            role,
+            rule: Some(FieldRule {
+                select: select.map(|s| Css::parse(s).unwrap()),
+                form,
+                attr: None,
+                regex: None,
+                extract,
+            }),
+        }
+    }
+
+    /// The layout of the sample portal's article pages.
+    fn layout() -> Layout {
+        let v = Role::Value;
+        let mut image = prop("image", "Hình ảnh", v, ".news-image img", Extract::Text);
+        image.rule.as_mut().unwrap().attr = Some("src".into());
+        let mut created = prop(
+            "created_at",
+            "Created",
+            v,
+            "#onetidinfoblock1",
+            Extract::Date,
+        );
+        created.rule.as_mut().unwrap().regex = Some(regex::Regex::new(r"at\s+(.+?)\s+by").unwrap());
+        Layout {
+            list_title: "Tin tức sự kiện".into(),
+            content_type: None,
+            zone: PortalZone::vietnam(),
+            start: vec!["Lists/TinTucSuKien/TongQuat.aspx".into()],
+            links: Css::parse(".news-list a.title").unwrap(),
+            link_pattern: None,
+            next: NextPage::None,
+            stop: StopRule::NoNewLinks,
+            item_id: ItemId::Param("ID".into()),
+            list_id: None,
+            allow_hosts: Vec::new(),
+            charset: None,
+            properties: vec![
+                prop("title", "Tiêu đề", v, ".news-detail h1", Extract::Text),
+                prop(
+                    "body",
+                    "Nội dung",
+                    v,
+                    ".news-detail .news-content",
+                    Extract::Html,
+                ),
+                prop(
+                    "published_at",
+                    "Ngày xuất bản",
+                    v,
+                    ".news-detail .date-line",
+                    Extract::Date,
+                ),
+                prop(
+                    "categories",
+                    "Phân loại",
+                    v,
+                    "form:Phân_loại a",
+                    Extract::List,
+                ),
+                prop(
+                    "view_count",
+                    "Số lượt người đọc",
+                    Role::Volatile,
+                    ".news-views",
+                    Extract::Count,
+                ),
+                prop("history", "LichSu", v, "form:LichSu", Extract::Text),
+                image,
+                prop(
+                    "attachments",
+                    "Attachments",
+                    Role::Attachments,
+                    ".news-attachments",
+                    Extract::Text,
+                ),
+                created,
+            ],
+        }
+    }
 
     const PAGE: &str = concat!(
         "<html><body><div id=\"s4-ribbonrow\">Manage Permissions</div>",
@@ -370,14 +429,7 @@ attachments = { select = ".news-attachments" }
     );
 
     fn run(page: &str) -> Result<Extracted, String> {
-        let m = Mapping::parse(MAPPING, Path::new("m.toml")).unwrap();
-        let spec = m.html.as_ref().unwrap();
-        let keys: Vec<(NeutralField, String)> = m
-            .fields
-            .iter()
-            .map(|(n, f)| (*n, f.field.clone().or(f.internal.clone()).unwrap()))
-            .collect();
-        let zone = PortalZone::vietnam();
+        let layout = layout();
         let host_ok = |u: &Url| u.host_str() == Some("127.0.0.1");
         let url =
             Url::parse("http://127.0.0.1:8080/Lists/TinTucSuKien/DispForm.aspx?ID=1").unwrap();
@@ -385,9 +437,7 @@ attachments = { select = ".news-attachments" }
         extract(
             &page,
             &Rules {
-                spec,
-                keys: &keys,
-                zone: &zone,
+                layout: &layout,
                 host_ok: &host_ok,
             },
         )

@@ -1,0 +1,190 @@
+//! The page layout the HTML source reads: where a portal's news list starts, how to find
+//! article links and the next list page, how to read an item id from an article URL, and
+//! where each property of an item is on its article page.
+//!
+//! Every vendor lays out its news pages differently (a Lạc Việt `TongQuat.aspx` list, a
+//! Ministry of Justice `chi-tiet-tin.aspx?ItemID=` page, the built-in `DispForm.aspx`), so the
+//! layout is data, not code: the source owns this type and reads pages with it, and whoever
+//! describes a portal (the mapping file's `[html]` section) compiles into it. Selectors and
+//! regular expressions are compiled before a layout exists, so a typo never reaches a crawl.
+
+use crate::text::dates::PortalZone;
+use regex::Regex;
+
+/// How one list is shown on a portal's public pages.
+#[derive(Debug, Clone)]
+pub struct Layout {
+    /// The list title as the portal shows it (records name it).
+    pub list_title: String,
+    /// The content type items are taken to be (pages do not show content type ids).
+    pub content_type: Option<String>,
+    /// The zone the pages show dates in.
+    pub zone: PortalZone,
+    /// The news list's start page(s), relative to the site URL (or absolute on the same host).
+    pub start: Vec<String>,
+    /// Article links on a list page.
+    pub links: Css,
+    /// A regex every article URL (absolute, as found) must match.
+    pub link_pattern: Option<Regex>,
+    /// How to find the next list page.
+    pub next: NextPage,
+    /// When a chain of list pages ends.
+    pub stop: StopRule,
+    /// How to read an item id from an article URL.
+    pub item_id: ItemId,
+    /// The list GUID, for record ids; discovered from the pages when absent.
+    pub list_id: Option<String>,
+    /// Hosts besides the portal's own whose pages and files may be fetched.
+    pub allow_hosts: Vec<String>,
+    /// The charset of pages that declare none (UTF-8 when absent).
+    pub charset: Option<&'static encoding_rs::Encoding>,
+    /// The properties an item has, in the order the list's schema gives them.
+    pub properties: Vec<Property>,
+}
+
+/// A compiled CSS selector with the text it was written as.
+#[derive(Debug, Clone)]
+pub struct Css {
+    /// As written.
+    pub text: String,
+    /// Compiled.
+    pub selector: scraper::Selector,
+}
+
+impl Css {
+    /// Compiles `text` (trimmed); the error is the parser's reason.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let text = text.trim().to_string();
+        let selector = scraper::Selector::parse(&text).map_err(|e| e.to_string())?;
+        Ok(Self { text, selector })
+    }
+}
+
+/// How the next page of the news list is found.
+#[derive(Debug, Clone)]
+pub enum NextPage {
+    /// Only the start pages are read.
+    None,
+    /// Follow the first link matching this selector.
+    Link(Css),
+    /// Build the URL from a template: `{n}` takes `first`, `first + 1`, …
+    Template {
+        /// Relative to the site URL, e.g. `Lists/TinTucSuKien/TongQuat.aspx?Page={n}`.
+        template: String,
+        /// The number of the page after the start page.
+        first: u32,
+    },
+}
+
+/// When a chain of list pages ends (besides running out of next pages and the page limit).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum StopRule {
+    /// At a page that shows no article not seen before: catches lists that repeat their last
+    /// page, or keep offering "next" past the end.
+    #[default]
+    NoNewLinks,
+    /// Only when there is no next link: for lists that may show a page of already seen
+    /// articles in the middle.
+    NoNext,
+}
+
+/// How an item id is read from an article URL.
+#[derive(Debug, Clone)]
+pub enum ItemId {
+    /// A query parameter, matched case-insensitively (`ID`, `ItemID`, `ItemId`, `nid`).
+    Param(String),
+    /// A regex over the absolute URL whose first group is the id.
+    Pattern(Regex),
+}
+
+/// One property of an item: its key in the raw item, how the list schema describes it, and
+/// where its value is on an article page.
+#[derive(Debug, Clone)]
+pub struct Property {
+    /// The key in [`RawItem::props`](crate::source::RawItem::props).
+    pub key: String,
+    /// How messages name it (the neutral field it feeds, e.g. `published_at`).
+    pub label: String,
+    /// The field type the list schema gives it (`TypeAsString`: Text, DateTime, …).
+    pub field_type: String,
+    /// Whether the schema says it holds several values.
+    pub allow_multiple: bool,
+    /// What the value is to the source.
+    pub role: Role,
+    /// Where it is on an article page; `None` leaves it empty in items read from pages.
+    pub rule: Option<FieldRule>,
+}
+
+/// What a property's value is to the source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// A value.
+    Value,
+    /// A value that changes on every page view (a view counter): kept, but left out of the
+    /// item's fingerprint.
+    Volatile,
+    /// The links the rule finds are the item's attachments.
+    Attachments,
+}
+
+/// Where one property's value is on an article page, and how to read it.
+#[derive(Debug, Clone)]
+pub struct FieldRule {
+    /// Elements to read (within the form cell when `form` is given).
+    pub select: Option<Css>,
+    /// A field of the hidden DispForm table, by `FieldName` or `FieldInternalName` as its
+    /// `<!-- FieldName="…" FieldInternalName="…" -->` comment names it.
+    pub form: Option<String>,
+    /// Read this attribute instead of the element's text.
+    pub attr: Option<String>,
+    /// Keep only this regex's first group (or whole match) of the text.
+    pub regex: Option<Regex>,
+    /// What to make of it.
+    pub extract: Extract,
+}
+
+/// What a field rule extracts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Extract {
+    /// The first match's text (or attribute).
+    #[default]
+    Text,
+    /// The first match's inner HTML exactly as served.
+    Html,
+    /// A Vietnamese date (day/month order, weekday checked), as RFC 3339 in the portal's zone.
+    Date,
+    /// An integer such as a view count ("Lượt người xem:   1.234").
+    Count,
+    /// Every match's text (or attribute), as a list.
+    List,
+}
+
+impl Extract {
+    /// The name a layout description uses for it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Extract::Text => "text",
+            Extract::Html => "html",
+            Extract::Date => "date",
+            Extract::Count => "count",
+            Extract::List => "list",
+        }
+    }
+}
+
+impl FieldRule {
+    /// How messages name where the rule looks: `form `…`, `css``.
+    pub fn describe(&self) -> String {
+        let mut w = String::new();
+        if let Some(f) = &self.form {
+            w.push_str(&format!("form `{f}`"));
+            if self.select.is_some() {
+                w.push_str(", ");
+            }
+        }
+        if let Some(s) = &self.select {
+            w.push_str(&format!("`{}`", s.text));
+        }
+        w
+    }
+}
