@@ -17,6 +17,7 @@ use crate::mapping::{ItemContext, MappedItem, Mapping, ResolvedMapping, WantedFi
 use crate::record::{self, FileRef};
 use crate::report::{CrawlReport, Failure, Progress, Skipped};
 use crate::sharepoint::Shape;
+use crate::source::facts::Fallback;
 use crate::source::html::{HtmlOptions, HtmlSource};
 use crate::source::rest::{RestSource, ShapeChoice};
 use crate::source::{RawItem, Source, SourceError};
@@ -192,10 +193,8 @@ pub async fn run(cfg: &CrawlConfig) -> Result<CrawlSummary, Error> {
         (SourceKind::Auto, Err(SourceError::ApiClosed { status, .. }))
             if setup.mapping.html.is_some() =>
         {
-            let why = format!(
-                "the REST API is closed (HTTP {status}); reading the public HTML pages instead"
-            );
-            tracing::warn!("{why}");
+            let why = Fallback::ApiClosed { status };
+            tracing::warn!("{}", crate::report::words::fallback(&why));
             crawl_html(cfg, setup, Some(why)).await
         }
         (SourceKind::Auto, Err(e @ SourceError::ApiClosed { .. })) => {
@@ -213,7 +212,7 @@ pub async fn run(cfg: &CrawlConfig) -> Result<CrawlSummary, Error> {
 async fn crawl_html(
     cfg: &CrawlConfig,
     setup: Setup,
-    fallback: Option<String>,
+    fallback: Option<Fallback>,
 ) -> Result<CrawlSummary, Error> {
     let Some(html) = &setup.mapping.html else {
         return Err(Error::Usage(format!(
@@ -232,7 +231,7 @@ async fn crawl_html(
     };
     let mut source = HtmlSource::new(setup.client.clone(), &cfg.site, html, opts)?;
     if let Some(why) = fallback {
-        source = source.with_fallback_reason(why);
+        source = source.with_fallback(why);
     }
     crawl_with(&cfg, setup, source).await
 }
@@ -285,7 +284,7 @@ async fn crawl_with<S: Source>(
     while let Some(items) = source.next_page(&query).await? {
         crawl.archive_page(&resolved, &source, items).await?;
     }
-    source.annotate(&mut crawl.report);
+    crawl.report.add_source_facts(source.facts());
     crawl.progress.finish();
     crawl.finish(mapping, &resolved, started)
 }
@@ -526,7 +525,7 @@ impl Crawl<'_> {
                 }
                 Err(e @ crate::fetch::FetchError::Io { .. }) => return Err(e.into()),
                 Err(e) => {
-                    self.files.insert(key, Err(e.to_string()));
+                    self.files.insert(key, Err(crate::source::explain(&e)));
                 }
             }
         }

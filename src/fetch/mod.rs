@@ -23,6 +23,9 @@ use tokio::io::AsyncWriteExt;
 use tokio::sync::Semaphore;
 use url::Url;
 
+/// The most bytes of an error response kept in [`FetchError::Status`].
+pub const ERROR_BODY_LIMIT: usize = 64 * 1024;
+
 /// How the client behaves on the wire.
 #[derive(Debug, Clone)]
 pub struct FetchOptions {
@@ -67,15 +70,14 @@ impl Default for FetchOptions {
 #[derive(Debug, thiserror::Error)]
 pub enum FetchError {
     /// The server answered with a status that is not success.
-    #[error("{url}: HTTP {status}{}", detail.as_deref().map(|d| format!(" ({d})")).unwrap_or_default())]
+    #[error("{url}: HTTP {status}{}", status_hint(*status).map(|h| format!(" ({h})")).unwrap_or_default())]
     Status {
         /// The URL requested.
         url: String,
         /// The HTTP status.
         status: u16,
-        /// SharePoint's error code and message, or a hint, when there is one.
-        detail: Option<String>,
-        /// The response body (bounded), for callers that parse error bodies.
+        /// The response body, at most [`ERROR_BODY_LIMIT`] bytes, for callers that know the
+        /// server's error format.
         body: Vec<u8>,
     },
     /// Connecting, sending or receiving failed.
@@ -272,8 +274,7 @@ impl Client {
                 }
                 let status = resp.status();
                 if !status.is_success() {
-                    let body = resp.bytes().await.map(|b| b.to_vec()).unwrap_or_default();
-                    return Err(status_error(url, status, body));
+                    return Err(status_error(url, status, bounded_body(resp).await));
                 }
                 let expected = content_length(resp.headers());
                 let io = |source| FetchError::Io {
@@ -421,25 +422,16 @@ fn network_attempt<T>(url: &Url, e: &reqwest::Error) -> Attempt<T> {
 }
 
 fn status_error(url: &Url, status: StatusCode, mut body: Vec<u8>) -> FetchError {
-    body.truncate(64 * 1024);
-    let detail = crate::sharepoint::error_body::parse(&body)
-        .map(|e| {
-            if e.message.is_empty() {
-                e.code
-            } else {
-                format!("{}: {}", e.code, e.message)
-            }
-        })
-        .or_else(|| hint_for(status.as_u16()).map(str::to_string));
+    body.truncate(ERROR_BODY_LIMIT);
     FetchError::Status {
         url: url.to_string(),
         status: status.as_u16(),
-        detail,
         body,
     }
 }
 
-fn hint_for(status: u16) -> Option<&'static str> {
+/// What an HTTP status most likely means for a crawl, when there is something to say.
+pub fn status_hint(status: u16) -> Option<&'static str> {
     match status {
         401 => Some("authentication required: this identity may not read it"),
         403 => Some("access denied: this identity may not read it"),
@@ -449,6 +441,20 @@ fn hint_for(status: u16) -> Option<&'static str> {
         ),
         _ => None,
     }
+}
+
+/// At most [`ERROR_BODY_LIMIT`] bytes of an error response; the rest is never read.
+async fn bounded_body(resp: reqwest::Response) -> Vec<u8> {
+    let mut body = Vec::new();
+    let mut stream = resp.bytes_stream();
+    while let Some(Ok(chunk)) = stream.next().await {
+        let room = ERROR_BODY_LIMIT - body.len();
+        body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        if body.len() >= ERROR_BODY_LIMIT {
+            break;
+        }
+    }
+    body
 }
 
 fn part_path(dest: &Path) -> PathBuf {

@@ -620,7 +620,8 @@ mod tests {
             let site = url::Url::parse("http://127.0.0.1:8080/sites/stp").unwrap();
             HtmlSource::new(client, &site, &layout, HtmlOptions::default()).unwrap()
         };
-        let schema = source().schema();
+        let mut first = source();
+        let schema = first.schema();
         let resolved = ResolvedMapping::new(&m, &schema).unwrap();
         assert_eq!(resolved.bound.len(), m.fields.len());
         assert_eq!(
@@ -632,5 +633,13 @@ mod tests {
         // Without a GUID on the pages, the id is derived from the start page, stably.
         assert_eq!(schema.list.id.len(), 36);
         assert_eq!(source().schema().list.id, schema.list.id);
+        let facts = crate::source::Source::facts(&mut first);
+        assert!(
+            facts
+                .notes
+                .contains(&crate::source::Note::DerivedListId(schema.list.id.clone())),
+            "{:?}",
+            facts.notes
+        );
     }
 }

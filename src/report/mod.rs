@@ -2,7 +2,10 @@
 //!
 //! On a terminal the crawl shows a progress bar; under cron (no terminal) it prints plain
 //! lines instead, so logs stay readable. The machine-readable [`CrawlReport`] goes into the
-//! bag as `data/crawl-report.json` and lists every failure with its cause.
+//! bag as `data/crawl-report.json` and lists every failure with its cause; what sources
+//! noticed arrives as facts and is put into words here ([`words`]).
+
+pub mod words;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Serialize;

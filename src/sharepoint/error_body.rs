@@ -14,6 +14,17 @@ pub struct SharePointError {
     pub message: String,
 }
 
+impl SharePointError {
+    /// The code, and the message after it when there is one: what a user is shown.
+    pub fn summary(&self) -> String {
+        if self.message.is_empty() {
+            self.code.clone()
+        } else {
+            format!("{}: {}", self.code, self.message)
+        }
+    }
+}
+
 /// Parses an error body in any of the three serialisations; `None` if it is none of them.
 pub fn parse(body: &[u8]) -> Option<SharePointError> {
     if let Ok(v) = serde_json::from_slice::<serde_json::Value>(body) {

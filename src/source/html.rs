@@ -23,11 +23,14 @@ mod span;
 
 pub use layout::{Css, Extract, FieldRule, ItemId, Layout, NextPage, Property, Role, StopRule};
 
+use super::facts::{
+    Fallback, ItemFailure, ItemFailureKind, Note, PageLimit, PagesRead, Refusal, Refused,
+    SilentRule, SourceFacts,
+};
 use super::{
     ContentTypeInfo, FieldDef, ItemQuery, ListInfo, ListSchema, RawItem, SourceError, Via,
 };
 use crate::fetch::{Body, Client, FetchError};
-use crate::report::{CrawlReport, Failure, Skipped};
 use extract::{Page, Rules};
 use futures::StreamExt;
 use robots::Robots;
@@ -38,9 +41,6 @@ use url::Url;
 
 /// What `Accept` says when asking for a page.
 const ACCEPT_HTML: &str = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5";
-
-/// How many refused URLs a report note lists before it only counts.
-const LISTED_URLS: usize = 10;
 
 /// Limits and switches of an HTML crawl.
 #[derive(Debug, Clone)]
@@ -73,7 +73,7 @@ pub struct HtmlSource {
     layout: Layout,
     opts: HtmlOptions,
     robots: Option<Robots>,
-    fallback: Option<String>,
+    fallback: Option<Fallback>,
     /// Start pages not begun yet.
     starts: VecDeque<Url>,
     /// The next list page of the current chain, with the template number of the one after.
@@ -89,8 +89,8 @@ pub struct HtmlSource {
     /// Decoded server-relative path of each attachment → its URL as the page gave it.
     files: HashMap<String, Url>,
     last_request: Option<Instant>,
-    notes: Vec<String>,
-    failures: Vec<Failure>,
+    notes: Vec<Note>,
+    failures: Vec<ItemFailure>,
     refused_robots: BTreeSet<String>,
     refused_off_site: BTreeSet<String>,
     stopped_at_max: Option<Url>,
@@ -159,8 +159,8 @@ impl HtmlSource {
     }
 
     /// Records why this source is used instead of REST, for the report.
-    pub fn with_fallback_reason(mut self, reason: impl Into<String>) -> Self {
-        self.fallback = Some(reason.into());
+    pub fn with_fallback(mut self, why: Fallback) -> Self {
+        self.fallback = Some(why);
         self
     }
 
@@ -215,11 +215,10 @@ impl HtmlSource {
             .and_then(|v| v.to_str().ok());
         let d = crate::text::charset::decode_page(&body.bytes, content_type, self.layout.charset);
         if d.had_errors {
-            self.notes.push(format!(
-                "{}: some bytes are not valid {}; they were replaced with U+FFFD",
-                body.url,
-                d.encoding.name()
-            ));
+            self.notes.push(Note::Undecodable {
+                url: body.url.to_string(),
+                encoding: d.encoding.name(),
+            });
         }
         d.text
     }
@@ -301,9 +300,7 @@ impl HtmlSource {
             &digest[16..20],
             &digest[20..32]
         );
-        self.notes.push(format!(
-            "the list pages do not name the list's GUID; records use {id}, derived from the start page: set [html] list_id to the list's GUID to make record ids match a REST crawl"
-        ));
+        self.notes.push(Note::DerivedListId(id.clone()));
         id
     }
 
@@ -364,12 +361,12 @@ impl HtmlSource {
             (page.links(&self.layout.links), next_link)
         };
         if candidates.is_empty() && self.list_pages == 1 {
-            let msg = format!(
-                "{url}: no link matches [html] links `{}`; check the selector against the page source",
-                self.layout.links.text
-            );
-            tracing::warn!("{msg}");
-            self.notes.push(msg);
+            let selector = self.layout.links.text.clone();
+            tracing::debug!(%url, %selector, "no article link on the first list page");
+            self.notes.push(Note::NoArticleLinks {
+                url: url.to_string(),
+                selector,
+            });
         }
         let articles = self.articles(candidates);
         tracing::debug!(%url, articles = articles.len(), "list page");
@@ -380,9 +377,9 @@ impl HtmlSource {
             match result {
                 Ok(body) => match self.item(id, &url, &body) {
                     Ok(item) => items.push(item),
-                    Err(e) => self.fail(id, e),
+                    Err(kind) => self.fail(id, kind),
                 },
-                Err(e) => self.fail(id, e.to_string()),
+                Err(e) => self.fail(id, ItemFailureKind::Fetch(e)),
             }
         }
         Ok(items)
@@ -434,8 +431,7 @@ impl HtmlSource {
                 match self.site.join(&t) {
                     Ok(u) => Some(u),
                     Err(_) => {
-                        self.notes
-                            .push(format!("next_template gives a bad URL: `{t}`"));
+                        self.notes.push(Note::BadNextTemplate(t));
                         None
                     }
                 }
@@ -486,12 +482,12 @@ impl HtmlSource {
     }
 
     /// Turns an article page into a raw item.
-    fn item(&mut self, id: i64, url: &Url, body: &Body) -> Result<RawItem, String> {
+    fn item(&mut self, id: i64, url: &Url, body: &Body) -> Result<RawItem, ItemFailureKind> {
         if !self.on_site(&body.url) {
-            return Err(format!(
-                "{url} redirected to {}, which is not on the portal: not archived",
-                body.url
-            ));
+            return Err(ItemFailureKind::OffSite {
+                from: url.to_string(),
+                to: body.url.to_string(),
+            });
         }
         let text = self.decode(body);
         let site = self.site.clone();
@@ -505,7 +501,8 @@ impl HtmlSource {
                     layout: &self.layout,
                     host_ok: &host_ok,
                 },
-            )?
+            )
+            .map_err(ItemFailureKind::Extract)?
         };
         self.notes.extend(x.notes);
         for (i, p) in self.layout.properties.iter().enumerate() {
@@ -563,13 +560,41 @@ impl HtmlSource {
         format!("\"html:{}\"", &sha[..16])
     }
 
-    fn fail(&mut self, id: i64, error: String) {
-        tracing::warn!("item {id}: {error}");
-        self.failures.push(Failure {
-            item_id: Some(id),
-            url: None,
-            error,
-        });
+    fn fail(&mut self, item_id: i64, kind: ItemFailureKind) {
+        tracing::warn!("item {item_id}: {kind}");
+        self.failures.push(ItemFailure { item_id, kind });
+    }
+
+    /// Item ids below the highest one seen that the list never showed and that did not fail:
+    /// SharePoint item ids count up from 1, so these are items the public cannot see (or
+    /// deleted ones).
+    fn unseen_items(&self) -> Vec<i64> {
+        let Some(max) = self.seen.last().copied() else {
+            return Vec::new();
+        };
+        let failed: BTreeSet<i64> = self.failures.iter().map(|f| f.item_id).collect();
+        (1..max)
+            .filter(|id| !self.seen.contains(id) && !failed.contains(id))
+            .collect()
+    }
+
+    /// Rules that never found anything — most often a selector that does not fit the
+    /// portal's markup — among the article pages actually read.
+    fn silent_rules(&self) -> Vec<SilentRule> {
+        let pages = self.article_pages - self.failures.len().min(self.article_pages);
+        if pages == 0 {
+            return Vec::new();
+        }
+        self.layout
+            .properties
+            .iter()
+            .enumerate()
+            .filter(|(i, p)| p.rule.is_some() && !self.found.contains(i))
+            .map(|(_, p)| SilentRule {
+                label: p.label.clone(),
+                pages,
+            })
+            .collect()
     }
 }
 
@@ -595,18 +620,14 @@ impl super::Source for HtmlSource {
             .join("/robots.txt")
             .map_err(|_| SourceError::BadUrl(self.site.to_string()))?;
         let robots = if self.opts.ignore_robots {
-            self.notes
-                .push("robots.txt was not read (--ignore-robots)".into());
+            self.notes.push(Note::RobotsIgnored);
             Robots::allow_all(robots_url)
         } else {
             self.fetched.insert(robots_url.to_string());
             Robots::fetch(&self.client, &self.site).await?
         };
         if let Some(d) = robots.delay {
-            self.notes.push(format!(
-                "robots.txt asks for {} ms between requests; pages were fetched one at a time",
-                d.as_millis()
-            ));
+            self.notes.push(Note::CrawlDelay(d));
         }
         self.robots = Some(robots);
         self.read_first_page().await?;
@@ -630,71 +651,31 @@ impl super::Source for HtmlSource {
         self.files.get(server_relative).cloned()
     }
 
-    fn annotate(&mut self, report: &mut CrawlReport) {
-        if let Some(why) = &self.fallback {
-            report.notes.push(why.clone());
+    fn facts(&mut self) -> SourceFacts {
+        let refused = [
+            (Refusal::Robots, std::mem::take(&mut self.refused_robots)),
+            (Refusal::OffSite, std::mem::take(&mut self.refused_off_site)),
+        ]
+        .into_iter()
+        .filter(|(_, urls)| !urls.is_empty())
+        .map(|(reason, urls)| Refused { reason, urls })
+        .collect();
+        SourceFacts {
+            fallback: self.fallback,
+            pages: Some(PagesRead {
+                list: self.list_pages,
+                article: self.article_pages,
+            }),
+            stopped_at_limit: self.stopped_at_max.take().map(|next| PageLimit {
+                limit: self.opts.max_pages,
+                next: next.to_string(),
+            }),
+            unseen_items: self.unseen_items(),
+            silent_rules: self.silent_rules(),
+            refused,
+            notes: std::mem::take(&mut self.notes),
+            failures: std::mem::take(&mut self.failures),
         }
-        report.notes.push(format!(
-            "read {} list page(s) and {} article page(s); only items the public list shows are archived — drafts, pending, rejected and unpublished items are not visible without signing in",
-            self.list_pages, self.article_pages
-        ));
-        if let Some(url) = &self.stopped_at_max {
-            report.notes.push(format!(
-                "stopped after {} list pages (--max-pages); the list goes on at {url}",
-                self.opts.max_pages
-            ));
-            tracing::warn!(
-                "stopped after {} list pages (--max-pages); raise it to read further",
-                self.opts.max_pages
-            );
-        }
-        // SharePoint item ids count up from 1, so an id below the highest one seen that the
-        // list never showed is an item the public cannot see (or one that was deleted).
-        if let Some(max) = self.seen.last().copied() {
-            let failed: BTreeSet<i64> = self.failures.iter().filter_map(|f| f.item_id).collect();
-            for id in 1..max {
-                if !self.seen.contains(&id) && !failed.contains(&id) {
-                    report.counts.items_skipped += 1;
-                    report.skipped.push(Skipped {
-                        item_id: id,
-                        reason: "not on the public list pages (not public, or deleted)".into(),
-                    });
-                }
-            }
-        }
-        // A rule that never finds anything is most often a selector that does not fit the
-        // portal's markup: say so, for whoever adapts the mapping.
-        let read = self.article_pages - self.failures.len().min(self.article_pages);
-        if read > 0 {
-            for (i, p) in self.layout.properties.iter().enumerate() {
-                if p.rule.is_some() && !self.found.contains(&i) {
-                    report.notes.push(format!(
-                        "[html.fields] {} found no value on any of {read} article page(s); check its selector if the portal shows one",
-                        p.label
-                    ));
-                }
-            }
-        }
-        for (set, why) in [
-            (&self.refused_robots, "robots.txt disallows"),
-            (
-                &self.refused_off_site,
-                "not on the portal's host, never fetched:",
-            ),
-        ] {
-            if set.is_empty() {
-                continue;
-            }
-            let mut listed: Vec<&str> = set.iter().take(LISTED_URLS).map(String::as_str).collect();
-            if set.len() > LISTED_URLS {
-                listed.push("…");
-            }
-            report
-                .notes
-                .push(format!("{} link(s) {why} {}", set.len(), listed.join(" ")));
-        }
-        report.notes.append(&mut self.notes);
-        report.failures.append(&mut self.failures);
     }
 }
 

@@ -6,9 +6,13 @@
 //! API is closed through their public pages; SharePoint 2010's `listdata.svc` and `Lists.asmx`
 //! can plug in behind the same types.
 
+pub mod facts;
 pub mod html;
 pub mod rest;
 
+pub use facts::{ItemFailure, ItemFailureKind, Note, SourceFacts};
+
+use crate::fetch::FetchError;
 use serde_json::{Map, Value};
 
 /// A list as the portal describes it.
@@ -149,10 +153,22 @@ pub trait Source {
     /// The absolute URL of a server-relative path as the portal reports it (decoded).
     fn file_url(&self, server_relative: &str) -> Option<url::Url>;
 
-    /// Adds to the crawl report what the source learnt besides items — notes, items it could
-    /// not see or read. Called once, after the last page.
-    fn annotate(&mut self, report: &mut crate::report::CrawlReport) {
-        let _ = report;
+    /// What the source learnt besides items — pages read, links refused, items it could not
+    /// see or read, notes — for the crawl report to word. Called once, after the last page.
+    fn facts(&mut self) -> SourceFacts {
+        SourceFacts::default()
+    }
+}
+
+/// A failed request in words: the fetch error, with SharePoint's own error code and message
+/// when the response body is a SharePoint error.
+pub fn explain(e: &FetchError) -> String {
+    let FetchError::Status { url, status, body } = e else {
+        return e.to_string();
+    };
+    match crate::sharepoint::error_body::parse(body) {
+        Some(sp) => format!("{url}: HTTP {status} ({})", sp.summary()),
+        None => e.to_string(),
     }
 }
 
@@ -188,11 +204,43 @@ pub enum SourceError {
         message: String,
     },
     /// The request failed.
-    #[error(transparent)]
-    Fetch(#[from] crate::fetch::FetchError),
+    #[error("{}", explain(.0))]
+    Fetch(#[from] FetchError),
     /// A URL could not be built.
     #[error(
         "invalid URL `{0}`: give the site URL with its scheme, e.g. https://stp.longan.gov.vn/"
     )]
     BadUrl(String),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn status(code: u16, body: &[u8]) -> FetchError {
+        FetchError::Status {
+            url: "http://127.0.0.1/_api/web".into(),
+            status: code,
+            body: body.to_vec(),
+        }
+    }
+
+    #[test]
+    fn a_sharepoint_error_body_is_explained_with_its_code_and_message() {
+        let body = br#"{"odata.error":{"code":"-2147024891, System.UnauthorizedAccessException","message":{"lang":"en-US","value":"Access denied."}}}"#;
+        assert_eq!(
+            explain(&status(403, body)),
+            "http://127.0.0.1/_api/web: HTTP 403 (-2147024891, System.UnauthorizedAccessException: Access denied.)"
+        );
+        // Another body: the fetch layer's own words, with its hint.
+        assert_eq!(
+            explain(&status(403, b"<html>Forbidden</html>")),
+            "http://127.0.0.1/_api/web: HTTP 403 (access denied: this identity may not read it)"
+        );
+        let e = SourceError::Fetch(status(500, br#"{"error":{"code":"-1, System.X"}}"#));
+        assert_eq!(
+            e.to_string(),
+            "http://127.0.0.1/_api/web: HTTP 500 (-1, System.X)"
+        );
+    }
 }

@@ -144,10 +144,11 @@ impl RestSource {
         let list = match self.get_entity(&list_url).await {
             Ok(e) => e,
             Err(SourceError::Fetch(FetchError::Status {
-                status: 404,
-                detail,
-                ..
+                status: 404, body, ..
             })) => {
+                let detail = crate::sharepoint::error_body::parse(&body)
+                    .map(|e| e.summary())
+                    .or_else(|| crate::fetch::status_hint(404).map(str::to_string));
                 return Err(SourceError::ListNotFound {
                     site: self.site.to_string(),
                     title: self.list_title.clone(),

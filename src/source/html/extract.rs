@@ -10,6 +10,7 @@
 use super::layout::{Css, Extract, FieldRule, ItemId, Layout, Property, Role};
 use super::span::inner_span;
 use crate::source::RawAttachment;
+use crate::source::facts::Note;
 use scraper::node::Node;
 use scraper::{ElementRef, Html, Selector};
 use serde_json::{Map, Value};
@@ -98,7 +99,7 @@ pub(crate) struct Extracted {
     /// Links to attachments on hosts sharc may not fetch.
     pub off_site: Vec<Url>,
     /// Things worth a line in the crawl report.
-    pub notes: Vec<String>,
+    pub notes: Vec<Note>,
 }
 
 /// What extraction needs besides the page.
@@ -153,11 +154,10 @@ fn value(
             Value::String(match inner_span(page.text, &page.doc, *el) {
                 Some(r) => page.text[r].to_string(),
                 None => {
-                    out.notes.push(format!(
-                        "{}: the markup of {} could not be cut from the page exactly; it was re-serialised",
-                        page.base,
-                        what()
-                    ));
+                    out.notes.push(Note::Reserialised {
+                        url: page.base.to_string(),
+                        what: what(),
+                    });
                     el.inner_html()
                 }
             })

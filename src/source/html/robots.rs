@@ -6,8 +6,8 @@
 //! not exist (4xx) allows everything; one that cannot be read (5xx, network) allows nothing,
 //! so sharc stops and says how to proceed rather than guess.
 
-use super::super::SourceError;
 use crate::fetch::Client;
+use crate::source::{SourceError, explain};
 use std::time::Duration;
 use url::Url;
 
@@ -50,7 +50,8 @@ impl Robots {
             Err(e) => Err(SourceError::Protocol {
                 url: url.to_string(),
                 message: format!(
-                    "robots.txt could not be read ({e}); sharc does not crawl a portal whose rules it cannot read: try again later, or pass --ignore-robots if the portal's owner allows it"
+                    "robots.txt could not be read ({}); sharc does not crawl a portal whose rules it cannot read: try again later, or pass --ignore-robots if the portal's owner allows it",
+                    explain(&e)
                 ),
             }),
         }

@@ -1,0 +1,117 @@
+//! What the crawl report says about what a source noticed: facts in, sentences out.
+//!
+//! Sources hand over [`SourceFacts`]; every sentence a person reads about them in
+//! `data/crawl-report.json` (and in the log) is written here, so wording changes in one
+//! place and a source never formats prose.
+
+use super::{CrawlReport, Failure, Skipped};
+use crate::source::facts::{Fallback, Note, Refusal, SourceFacts};
+
+/// How many refused URLs a report note lists before it only counts.
+const LISTED_URLS: usize = 10;
+
+impl CrawlReport {
+    /// Adds what a source learnt besides items: notes, items it could not see (skipped) and
+    /// items it could not read (failures).
+    pub fn add_source_facts(&mut self, facts: SourceFacts) {
+        if let Some(f) = &facts.fallback {
+            self.notes.push(fallback(f));
+        }
+        if let Some(p) = &facts.pages {
+            self.notes.push(format!(
+                "read {} list page(s) and {} article page(s); only items the public list shows are archived — drafts, pending, rejected and unpublished items are not visible without signing in",
+                p.list, p.article
+            ));
+        }
+        if let Some(stop) = &facts.stopped_at_limit {
+            self.notes.push(format!(
+                "stopped after {} list pages (--max-pages); the list goes on at {}",
+                stop.limit, stop.next
+            ));
+            tracing::warn!(
+                "stopped after {} list pages (--max-pages); raise it to read further",
+                stop.limit
+            );
+        }
+        for &item_id in &facts.unseen_items {
+            self.counts.items_skipped += 1;
+            self.skipped.push(Skipped {
+                item_id,
+                reason: "not on the public list pages (not public, or deleted)".into(),
+            });
+        }
+        for rule in &facts.silent_rules {
+            self.notes.push(format!(
+                "[html.fields] {} found no value on any of {} article page(s); check its selector if the portal shows one",
+                rule.label, rule.pages
+            ));
+        }
+        for refused in &facts.refused {
+            let why = match refused.reason {
+                Refusal::Robots => "robots.txt disallows",
+                Refusal::OffSite => "not on the portal's host, never fetched:",
+            };
+            let mut listed: Vec<&str> = refused
+                .urls
+                .iter()
+                .take(LISTED_URLS)
+                .map(String::as_str)
+                .collect();
+            if refused.urls.len() > LISTED_URLS {
+                listed.push("…");
+            }
+            self.notes.push(format!(
+                "{} link(s) {why} {}",
+                refused.urls.len(),
+                listed.join(" ")
+            ));
+        }
+        for n in &facts.notes {
+            let words = note(n);
+            if matches!(n, Note::NoArticleLinks { .. }) {
+                tracing::warn!("{words}");
+            }
+            self.notes.push(words);
+        }
+        for f in facts.failures {
+            self.failures.push(Failure {
+                item_id: Some(f.item_id),
+                url: None,
+                error: f.to_string(),
+            });
+        }
+    }
+}
+
+/// Why the source in use replaced the REST API, in words.
+pub fn fallback(f: &Fallback) -> String {
+    match f {
+        Fallback::ApiClosed { status } => {
+            format!("the REST API is closed (HTTP {status}); reading the public HTML pages instead")
+        }
+    }
+}
+
+/// One note, in words.
+pub fn note(n: &Note) -> String {
+    match n {
+        Note::RobotsIgnored => "robots.txt was not read (--ignore-robots)".into(),
+        Note::CrawlDelay(d) => format!(
+            "robots.txt asks for {} ms between requests; pages were fetched one at a time",
+            d.as_millis()
+        ),
+        Note::BadNextTemplate(t) => format!("next_template gives a bad URL: `{t}`"),
+        Note::Undecodable { url, encoding } => {
+            format!("{url}: some bytes are not valid {encoding}; they were replaced with U+FFFD")
+        }
+        Note::DerivedListId(id) => format!(
+            "the list pages do not name the list's GUID; records use {id}, derived from the start page: set [html] list_id to the list's GUID to make record ids match a REST crawl"
+        ),
+        Note::NoArticleLinks { url, selector } => format!(
+            "{url}: no link matches [html] links `{selector}`; check the selector against the page source"
+        ),
+        Note::Reserialised { url, what } => format!(
+            "{url}: the markup of {what} could not be cut from the page exactly; it was re-serialised"
+        ),
+    }
+}

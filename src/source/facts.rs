@@ -1,0 +1,151 @@
+//! What a source learnt besides items, as values: the crawl report words them.
+//!
+//! A source notices things a person adapting a crawl needs to know — how many pages it read,
+//! which links it refused and why, which items the public pages never showed, which rules of
+//! a page layout never matched — and items it could not read at all. It hands them over once,
+//! after the last page, as a [`SourceFacts`]; it never writes sentences into the report.
+
+use crate::fetch::FetchError;
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+/// Everything a source hands over after the last page.
+#[derive(Debug, Default)]
+pub struct SourceFacts {
+    /// Why this source was read instead of the REST API.
+    pub fallback: Option<Fallback>,
+    /// Pages read, for a source that reads pages.
+    pub pages: Option<PagesRead>,
+    /// Where the list went on when the page limit stopped it.
+    pub stopped_at_limit: Option<PageLimit>,
+    /// Item ids below the highest one seen that the list never showed (nor failed): items
+    /// the public cannot see, or deleted ones.
+    pub unseen_items: Vec<i64>,
+    /// Rules that found no value on any article page that was read.
+    pub silent_rules: Vec<SilentRule>,
+    /// Links found but never fetched, by reason.
+    pub refused: Vec<Refused>,
+    /// Other things noticed, in the order they were.
+    pub notes: Vec<Note>,
+    /// Items the source saw but could not read.
+    pub failures: Vec<ItemFailure>,
+}
+
+/// Why the REST API was not used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fallback {
+    /// `/_api` answered this status (401, 403 or 404).
+    ApiClosed {
+        /// The HTTP status.
+        status: u16,
+    },
+}
+
+/// Pages a page-reading source fetched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PagesRead {
+    /// News-list pages.
+    pub list: usize,
+    /// Article pages.
+    pub article: usize,
+}
+
+/// The page limit was reached with more of the list to read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PageLimit {
+    /// The limit (`--max-pages`).
+    pub limit: usize,
+    /// The first list page not read.
+    pub next: String,
+}
+
+/// A rule that never matched.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SilentRule {
+    /// The property it reads, as the layout names it.
+    pub label: String,
+    /// Article pages read (and none had a value).
+    pub pages: usize,
+}
+
+/// Links refused for one reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refused {
+    /// Why.
+    pub reason: Refusal,
+    /// The links, sorted.
+    pub urls: BTreeSet<String>,
+}
+
+/// Why a link was not fetched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// robots.txt disallows it.
+    Robots,
+    /// It is not on the portal's host (nor an allowed one).
+    OffSite,
+}
+
+/// Something a source noticed that is not an item.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Note {
+    /// robots.txt was not read (`--ignore-robots`).
+    RobotsIgnored,
+    /// robots.txt asks for a delay between requests; pages were fetched one at a time.
+    CrawlDelay(Duration),
+    /// The next-page template gives a URL that does not parse.
+    BadNextTemplate(String),
+    /// A page had bytes that are not valid in its charset; they were replaced.
+    Undecodable {
+        /// The page.
+        url: String,
+        /// The charset it was decoded as.
+        encoding: &'static str,
+    },
+    /// The pages do not name the list's GUID; records use this one, derived from the start
+    /// page.
+    DerivedListId(String),
+    /// The first list page has no link the article-link rule matches.
+    NoArticleLinks {
+        /// The list page.
+        url: String,
+        /// The rule, as written.
+        selector: String,
+    },
+    /// An element's markup could not be cut from the page exactly and was re-serialised.
+    Reserialised {
+        /// The page.
+        url: String,
+        /// The property and rule, e.g. `body (`.news-content`)`.
+        what: String,
+    },
+}
+
+/// An item a source saw but could not read.
+#[derive(Debug, thiserror::Error)]
+#[error("{kind}")]
+pub struct ItemFailure {
+    /// The item id.
+    pub item_id: i64,
+    /// What went wrong.
+    pub kind: ItemFailureKind,
+}
+
+/// Why an item could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ItemFailureKind {
+    /// Its page could not be fetched.
+    #[error("{}", super::explain(.0))]
+    Fetch(FetchError),
+    /// Its page redirected off the portal.
+    #[error("{from} redirected to {to}, which is not on the portal: not archived")]
+    OffSite {
+        /// The article URL.
+        from: String,
+        /// Where it redirected.
+        to: String,
+    },
+    /// A value on its page could not be read.
+    #[error("{0}")]
+    Extract(String),
+}
