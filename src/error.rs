@@ -41,6 +41,9 @@ pub enum Error {
     /// Writing or reading a bag failed.
     #[error(transparent)]
     Bundle(#[from] crate::bundle::BundleError),
+    /// The files step could not add to the bag.
+    #[error(transparent)]
+    Files(#[from] crate::files::FilesError),
     /// The sample portal could not start.
     #[error(transparent)]
     Sample(#[from] crate::sample::SampleError),

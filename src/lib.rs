@@ -12,6 +12,7 @@ pub mod app;
 pub mod bundle;
 pub mod error;
 pub mod fetch;
+pub mod files;
 pub mod fixity;
 pub mod mapping;
 pub mod record;

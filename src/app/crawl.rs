@@ -9,12 +9,12 @@
 
 use super::Outcome;
 use super::clock::RunClock;
-use crate::bundle::{self, BagInfo, BagWriter, PathPlanner, PayloadPath};
+use crate::bundle::{self, BagInfo, BagWriter, PayloadPath};
 use crate::error::Error;
 use crate::fetch::{Client, FetchOptions};
-use crate::fixity::Fixity;
-use crate::mapping::{ItemContext, MappedItem, Mapping, ResolvedMapping, WantedFile, WantedKind};
-use crate::record::{self, FileRef};
+use crate::files::{self, Files};
+use crate::mapping::{ItemContext, MappedItem, Mapping, ResolvedMapping};
+use crate::record;
 use crate::report::{CrawlReport, Failure, Progress, Skipped};
 use crate::sharepoint::Shape;
 use crate::source::facts::Fallback;
@@ -22,8 +22,7 @@ use crate::source::html::{HtmlOptions, HtmlSource};
 use crate::source::rest::{RestSource, ShapeChoice};
 use crate::source::{RawItem, Source, SourceError};
 use crate::text::dates::PortalZone;
-use futures::StreamExt;
-use std::collections::BTreeMap;
+use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::time::Instant;
 use url::Url;
@@ -261,11 +260,10 @@ async fn crawl_with<S: Source>(
         fetched_at: clock.stamp(&zone),
         zone,
         clock,
+        files: Files::new(client.clone(), cfg.fetch.concurrency),
         client,
         writer,
-        paths: PathPlanner::new("files"),
-        files: BTreeMap::new(),
-        done: Default::default(),
+        done: BTreeSet::new(),
         report: CrawlReport {
             sharc_version: env!("CARGO_PKG_VERSION").into(),
             site: cfg.site.to_string(),
@@ -276,7 +274,7 @@ async fn crawl_with<S: Source>(
         },
         progress,
     };
-    crawl.restore(kept)?;
+    crawl.resume(&kept)?;
     crawl
         .progress
         .set_total(resolved.schema.list.item_count.unwrap_or(0));
@@ -331,61 +329,37 @@ struct Crawl<'a> {
     fetched_at: String,
     client: Client,
     writer: BagWriter,
-    paths: PathPlanner,
-    /// Every file fetched so far: URL → payload path and fixity (or the failure).
-    files: BTreeMap<String, Result<(String, Fixity), String>>,
+    files: Files,
     /// Items whose complete record is already in the bag (from an interrupted run).
-    done: std::collections::BTreeSet<i64>,
+    done: BTreeSet<i64>,
     report: CrawlReport,
     progress: Progress,
 }
 
-/// One download to run.
-struct Job {
-    url: Url,
-    server_path: String,
-    payload: PayloadPath,
-    dest: PathBuf,
-}
-
-/// Journal keys: what each payload file of a staged bag stands for.
-const FILE_KEY: &str = "file";
-const RECORD_KEY: &str = "record";
-
 impl Crawl<'_> {
-    /// Takes over what an interrupted run left in staging: its files (no need to fetch them
-    /// again, and their payload names stay as they were) and its complete records.
-    fn restore(&mut self, kept: Vec<bundle::journal::JournalEntry>) -> Result<(), Error> {
+    /// Takes over what an interrupted run left in staging.
+    fn resume(&mut self, kept: &[bundle::journal::JournalEntry]) -> Result<(), Error> {
         if kept.is_empty() {
             return Ok(());
         }
-        let mut files = 0;
-        for e in kept {
-            let mut parts = e.key.split('\t');
-            match (parts.next(), parts.next(), parts.next()) {
-                (Some(FILE_KEY), Some(url), Some(server_path)) => {
-                    self.paths.assign(server_path, &e.path);
-                    self.report.counts.files += 1;
-                    self.report.counts.file_bytes += e.fixity.size;
-                    self.files
-                        .insert(url.to_string(), Ok((format!("data/{}", e.path), e.fixity)));
-                    files += 1;
-                }
-                (Some(RECORD_KEY), Some(id), None) => {
-                    if let Ok(id) = id.parse() {
-                        self.done.insert(id);
-                    }
-                }
-                _ => {}
-            }
-        }
+        let resumed = self.files.resume(kept);
+        self.done = resumed.records;
+        self.count_files();
         let staging = bundle::staging_path(&self.cfg.out)?;
         tracing::warn!(
-            "resuming the unfinished bag in {}: {} records and {files} files already there",
+            "resuming the unfinished bag in {}: {} records and {} files already there",
             staging.display(),
-            self.done.len()
+            self.done.len(),
+            resumed.files
         );
         Ok(())
+    }
+
+    /// Copies the files step's counts into the report.
+    fn count_files(&mut self) {
+        let c = self.files.counts();
+        self.report.counts.files = c.files;
+        self.report.counts.file_bytes = c.bytes;
     }
 
     async fn archive_page<S: Source>(
@@ -433,8 +407,13 @@ impl Crawl<'_> {
                 }
             }
         }
-        self.fetch_files(mapped.iter().flat_map(|m| m.wanted.iter()))
+        self.files
+            .fetch(
+                &mut self.writer,
+                mapped.iter().flat_map(|m| m.wanted.iter()),
+            )
             .await?;
+        self.count_files();
         for m in mapped {
             self.write_record(m)?;
             self.progress.item_done(&self.totals());
@@ -480,107 +459,22 @@ impl Crawl<'_> {
         Ok(())
     }
 
-    /// Fetches every wanted file not fetched yet, concurrently, into the staging bag.
-    async fn fetch_files<'w>(
-        &mut self,
-        wanted: impl Iterator<Item = &'w WantedFile>,
-    ) -> Result<(), Error> {
-        let mut jobs = Vec::new();
-        for w in wanted {
-            let key = w.url.to_string();
-            if self.files.contains_key(&key) || jobs.iter().any(|j: &Job| j.url == w.url) {
-                continue;
-            }
-            let payload = self.paths.plan(&w.path)?;
-            let dest = self.writer.data_path(&payload)?;
-            jobs.push(Job {
-                url: w.url.clone(),
-                server_path: w.path.clone(),
-                payload,
-                dest,
-            });
-        }
-        let client = self.client.clone();
-        let limit = self.cfg.fetch.concurrency.max(1) * 2;
-        let mut results = futures::stream::iter(jobs)
-            .map(|job| {
-                let client = client.clone();
-                async move {
-                    let r = client.download(&job.url, &job.dest).await;
-                    (job, r)
-                }
-            })
-            .buffer_unordered(limit);
-        while let Some((job, result)) = results.next().await {
-            let key = job.url.to_string();
-            match result {
-                Ok(fixity) => {
-                    self.report.counts.files += 1;
-                    self.report.counts.file_bytes += fixity.size;
-                    let journal_key = format!("{FILE_KEY}\t{}\t{}", job.url, job.server_path);
-                    self.writer
-                        .add_file_keyed(&job.payload, fixity.clone(), &journal_key)?;
-                    self.files
-                        .insert(key, Ok((format!("data/{}", job.payload.as_str()), fixity)));
-                }
-                Err(e @ crate::fetch::FetchError::Io { .. }) => return Err(e.into()),
-                Err(e) => {
-                    self.files.insert(key, Err(crate::source::explain(&e)));
-                }
-            }
-        }
-        Ok(())
-    }
-
     /// Fills in the record's files and writes it; a missing file makes the item a failure.
     fn write_record(&mut self, m: MappedItem) -> Result<(), Error> {
         let MappedItem { mut record, wanted } = m;
         let item_id = record.source.item_id;
-        let mut failed = false;
-        for w in &wanted {
-            match self.files.get(w.url.as_str()) {
-                Some(Ok((path, fixity))) => {
-                    let media = record::media_type_for(path);
-                    let file = Some(FileRef::new(path.clone(), fixity, media));
-                    match w.kind {
-                        WantedKind::Attachment(i) => {
-                            if let Some(a) = record.attachments.get_mut(i) {
-                                a.file = file;
-                            }
-                        }
-                        WantedKind::Image => {
-                            if let Some(img) = record.image.as_mut() {
-                                img.file = file;
-                            }
-                        }
-                        WantedKind::BodyImage(i) => {
-                            if let Some(img) =
-                                record.body.as_mut().and_then(|b| b.images.get_mut(i))
-                            {
-                                img.file = file;
-                            }
-                        }
-                    }
-                }
-                Some(Err(e)) => {
-                    failed = true;
-                    let e = e.clone();
-                    self.fail(Some(item_id), Some(w.url.to_string()), e)?;
-                }
-                None => {}
-            }
+        let failures = self.files.attach(&mut record, &wanted);
+        for f in &failures {
+            self.fail(
+                Some(item_id),
+                Some(f.url.clone()),
+                crate::source::explain(&f.error),
+            )?;
         }
-        let path = PayloadPath::new(&format!("records/{item_id:06}.json"))?;
         // A record with a missing file is not journaled as done: a resumed run retries it.
-        let key = if failed {
-            String::new()
-        } else {
-            format!("{RECORD_KEY}\t{item_id}")
-        };
-        self.writer
-            .add_bytes_keyed(&path, &record.to_json(), &key)?;
+        files::store_record(&mut self.writer, &record, failures.is_empty())?;
         self.report.counts.items_archived += 1;
-        if failed {
+        if !failures.is_empty() {
             self.report.counts.items_failed += 1;
         }
         Ok(())
@@ -622,10 +516,8 @@ impl Crawl<'_> {
             record::schema::SCHEMA_JSON.as_bytes(),
         )?;
         let mut tsv = String::from("original_url\tpayload_path\n");
-        for (url, r) in &self.files {
-            if let Ok((path, _)) = r {
-                tsv.push_str(&format!("{url}\t{path}\n"));
-            }
+        for (url, path) in self.files.path_map() {
+            tsv.push_str(&format!("{url}\t{path}\n"));
         }
         self.writer
             .add_bytes(&PayloadPath::new("path-map.tsv")?, tsv.as_bytes())?;

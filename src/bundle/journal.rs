@@ -1,8 +1,9 @@
 //! The staging journal: what a bag in progress already holds, durably.
 //!
 //! Every payload file added to a staged bag is appended to `sharc-journal.jsonl` in the
-//! staging directory, after the file itself is synced, with its fixity and an opaque key the
-//! caller chooses (the URL a file came from, the item a record describes). A run that dies —
+//! staging directory, after the file itself is synced, with its fixity and an opaque JSON key
+//! the caller chooses (the URL a file came from, the item a record describes): the bag does
+//! not read it, the caller gives it a type. A run that dies —
 //! even by SIGKILL — leaves a journal whose every complete line names a complete file, so the
 //! next run can keep those files and fetch only the rest. The journal never reaches the
 //! finished bag.
@@ -24,9 +25,9 @@ pub struct JournalEntry {
     /// Size and digests.
     #[serde(flatten)]
     pub fixity: Fixity,
-    /// The caller's key; empty when the caller gave none.
+    /// The caller's key; `null` when the caller gave none.
     #[serde(default)]
-    pub key: String,
+    pub key: serde_json::Value,
 }
 
 /// An open journal, appended to as files are added.
@@ -78,12 +79,12 @@ mod tests {
         let a = JournalEntry {
             path: "files/a.pdf".into(),
             fixity: fixity::of_bytes(b"a"),
-            key: "file\thttp://x/a.pdf".into(),
+            key: serde_json::json!({"file": "http://x/a.pdf"}),
         };
         let b = JournalEntry {
             path: "records/000001.json".into(),
             fixity: fixity::of_bytes(b"{}"),
-            key: String::new(),
+            key: serde_json::Value::Null,
         };
         j.append(&a)?;
         j.append(&b)?;

@@ -11,6 +11,7 @@ use super::manifest;
 use super::names::PayloadPath;
 use super::{BundleError, Result, io_err};
 use crate::fixity::{self, Fixity};
+use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fs::{self, File};
 use std::io::{self, Write};
@@ -197,7 +198,7 @@ impl BagWriter {
 
     /// Writes `bytes` as payload file `path` and returns its fixity.
     pub fn add_bytes(&mut self, path: &PayloadPath, bytes: &[u8]) -> Result<Fixity> {
-        self.add_bytes_keyed(path, bytes, "")
+        self.add_bytes_keyed(path, bytes, &())
     }
 
     /// [`add_bytes`](Self::add_bytes), journaled under `key` for a later
@@ -206,7 +207,7 @@ impl BagWriter {
         &mut self,
         path: &PayloadPath,
         bytes: &[u8],
-        key: &str,
+        key: &impl Serialize,
     ) -> Result<Fixity> {
         self.check_new(path)?;
         let file = self.data_path(path)?;
@@ -219,12 +220,17 @@ impl BagWriter {
     /// Registers a payload file the caller already wrote to [`data_path`](Self::data_path),
     /// with the fixity computed while writing it. The file is synced to disk.
     pub fn add_file(&mut self, path: &PayloadPath, fixity: Fixity) -> Result<()> {
-        self.add_file_keyed(path, fixity, "")
+        self.add_file_keyed(path, fixity, &())
     }
 
     /// [`add_file`](Self::add_file), journaled under `key` for a later
     /// [`resume`](Self::resume). Adding a path again replaces it.
-    pub fn add_file_keyed(&mut self, path: &PayloadPath, fixity: Fixity, key: &str) -> Result<()> {
+    pub fn add_file_keyed(
+        &mut self,
+        path: &PayloadPath,
+        fixity: Fixity,
+        key: &impl Serialize,
+    ) -> Result<()> {
         self.check_new(path)?;
         let file = self.data_path(path)?;
         let actual = fs::metadata(&file)
@@ -249,12 +255,12 @@ impl BagWriter {
         self.clashes.check(path)
     }
 
-    /// Registers a file and journals it.
-    fn record(&mut self, path: &PayloadPath, fixity: Fixity, key: &str) -> Result<()> {
+    /// Registers a file and journals it; `key` is kept as JSON (`()` journals `null`).
+    fn record(&mut self, path: &PayloadPath, fixity: Fixity, key: &impl Serialize) -> Result<()> {
         let entry = JournalEntry {
             path: path.as_str().to_string(),
             fixity: fixity.clone(),
-            key: key.to_string(),
+            key: serde_json::to_value(key).unwrap_or_default(),
         };
         self.register(path, fixity);
         let journal_path = self.staging.join(JOURNAL_NAME);
@@ -620,23 +626,29 @@ mod tests {
         let dir = tempfile::tempdir()?;
         let out = dir.path().join("bag");
         let mut writer = BagWriter::create(&out)?;
-        writer.add_bytes_keyed(&p("records/1.json")?, b"{}", "record\t1")?;
+        writer.add_bytes_keyed(&p("records/1.json")?, b"{}", &("record", 1))?;
         let streamed = p("files/a.pdf")?;
         fs::write(writer.data_path(&streamed)?, b"%PDF")?;
-        writer.add_file_keyed(&streamed, fixity::of_bytes(b"%PDF"), "file\tu")?;
+        writer.add_file_keyed(&streamed, fixity::of_bytes(b"%PDF"), &"file u")?;
         // A download in flight and a file written but never journaled, then the run dies.
         fs::write(writer.data_path(&p("files/b.pdf.part")?)?, b"half")?;
         fs::write(writer.data_path(&p("records/2.json")?)?, b"{")?;
         drop(writer);
         // A journaled file damaged on disk is not kept either.
         let mut writer = BagWriter::create(&dir.path().join("other"))?;
-        writer.add_bytes_keyed(&p("x.txt")?, b"x", "k")?;
+        writer.add_bytes_keyed(&p("x.txt")?, b"x", &"k")?;
         drop(writer);
         fs::write(dir.path().join("other.sharc-partial/data/x.txt"), b"y")?;
 
         let (writer, kept) = BagWriter::resume(&out)?;
-        let keys: Vec<&str> = kept.iter().map(|e| e.key.as_str()).collect();
-        assert_eq!(keys, ["record\t1", "file\tu"]);
+        let keys: Vec<&serde_json::Value> = kept.iter().map(|e| &e.key).collect();
+        assert_eq!(
+            keys,
+            [
+                &serde_json::json!(["record", 1]),
+                &serde_json::json!("file u")
+            ]
+        );
         assert!(!writer.staging_dir().join("data/files/b.pdf.part").exists());
         assert!(!writer.staging_dir().join("data/records/2.json").exists());
         let finished = writer.finish(BagInfo::default())?;

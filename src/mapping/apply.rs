@@ -8,7 +8,8 @@ use super::convert::{Neutral, convert};
 use super::resolve::ResolvedMapping;
 use super::spec::Conversion;
 use crate::record::{
-    self, Attachment, Body, BodyImage, Image, NeutralField, Record, SourceInfo, Stamp,
+    self, Attachment, Body, BodyImage, FileSlot, Image, NeutralField, Record, SourceInfo, Stamp,
+    WantedFile,
 };
 use crate::source::{RawItem, Via};
 use crate::text::dates::PortalZone;
@@ -39,28 +40,6 @@ pub struct MappedItem {
     pub record: Record,
     /// Files to fetch.
     pub wanted: Vec<WantedFile>,
-}
-
-/// One file a record points to.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct WantedFile {
-    /// Which slot of the record it fills.
-    pub kind: WantedKind,
-    /// The absolute URL.
-    pub url: Url,
-    /// The server-relative path, decoded, that names the file in the bag.
-    pub path: String,
-}
-
-/// Which slot of a record a file fills.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum WantedKind {
-    /// `record.attachments[i]`.
-    Attachment(usize),
-    /// `record.image`.
-    Image,
-    /// `record.body.images[i]`.
-    BodyImage(usize),
 }
 
 /// Keys that feed `source` rather than `extra`.
@@ -143,7 +122,7 @@ impl ResolvedMapping {
             Neutral::Link { url, description } => {
                 if let Some((abs, path)) = self.same_site(&url, ctx) {
                     wanted.push(WantedFile {
-                        kind: WantedKind::Image,
+                        slot: FileSlot::Image,
                         url: abs,
                         path,
                     });
@@ -163,7 +142,7 @@ impl ResolvedMapping {
                 .filter_map(|(i, a)| {
                     let url = (ctx.file_url)(&a.server_relative_url)?;
                     wanted.push(WantedFile {
-                        kind: WantedKind::Attachment(i),
+                        slot: FileSlot::Attachment(i),
                         url: url.clone(),
                         path: a.server_relative_url.clone(),
                     });
@@ -279,7 +258,7 @@ impl ResolvedMapping {
                 continue;
             }
             wanted.push(WantedFile {
-                kind: WantedKind::BodyImage(images.len()),
+                slot: FileSlot::BodyImage(images.len()),
                 url: abs.clone(),
                 path,
             });

@@ -7,8 +7,10 @@
 
 pub mod field;
 pub mod schema;
+pub mod slots;
 
 pub use field::NeutralField;
+pub use slots::{FileSlot, WantedFile};
 
 use crate::fixity::Fixity;
 use serde::{Deserialize, Serialize};

@@ -1,0 +1,303 @@
+//! The files step: the attachments and images records point to, fetched into the bag.
+//!
+//! A mapped record lists the files it wants ([`WantedFile`]). This step decides which of
+//! them still need fetching (each URL once per run, and never again after a resume), plans
+//! their payload paths from the names they have on the portal, downloads them concurrently
+//! through the one HTTP client — streamed to disk, hashed on the way — and adds each to the
+//! bag as soon as it is complete, journaled with a typed key ([`JournalKey`]) so an
+//! interrupted run keeps it. Then it fills each record's file slots; a file that could not be
+//! fetched is handed back as a [`FileFailure`] for the crawl report.
+//!
+//! It knows the client, the bag writer and the record, nothing of where items came from.
+
+mod download;
+mod journal;
+
+pub use journal::{JournalKey, record_path};
+
+use crate::bundle::{BagWriter, BundleError, PathPlanner, PayloadPath};
+use crate::fetch::{Client, FetchError};
+use crate::fixity::Fixity;
+use crate::record::{self, FileRef, Record, WantedFile};
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+/// The payload directory files go to (`data/files/…`).
+const FILES_ROOT: &str = "files";
+
+/// The files of one crawl: fetched, kept from an interrupted run, or failed.
+pub struct Files {
+    client: Client,
+    concurrency: usize,
+    paths: PathPlanner,
+    /// Every file met so far, by URL.
+    index: BTreeMap<String, Fetched>,
+    counts: FileCounts,
+}
+
+/// What became of one URL.
+enum Fetched {
+    /// In the bag at this path (`data/…`), with this fixity.
+    Kept { path: String, fixity: Fixity },
+    /// Could not be fetched.
+    Failed(Arc<FetchError>),
+}
+
+/// How many files are in the bag and how many bytes they hold.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FileCounts {
+    /// Files.
+    pub files: u64,
+    /// Bytes.
+    pub bytes: u64,
+}
+
+/// A file a record wants that could not be fetched.
+#[derive(Debug, Clone)]
+pub struct FileFailure {
+    /// Its URL.
+    pub url: String,
+    /// Why (shared by every record that wants it).
+    pub error: Arc<FetchError>,
+}
+
+/// What stops the files step: the bag or the disk, never one file's download.
+#[derive(Debug, thiserror::Error)]
+pub enum FilesError {
+    /// Adding to the bag failed.
+    #[error(transparent)]
+    Bundle(#[from] BundleError),
+    /// Writing a download to disk failed.
+    #[error(transparent)]
+    Write(FetchError),
+}
+
+/// What an interrupted run left, as the files step reads it back.
+#[derive(Debug, Default)]
+pub struct Resumed {
+    /// Files kept.
+    pub files: usize,
+    /// Items whose complete record is already in the bag.
+    pub records: BTreeSet<i64>,
+}
+
+impl Files {
+    /// A files step fetching through `client`, with `concurrency` requests in flight.
+    pub fn new(client: Client, concurrency: usize) -> Self {
+        Self {
+            client,
+            concurrency: concurrency.max(1),
+            paths: PathPlanner::new(FILES_ROOT),
+            index: BTreeMap::new(),
+            counts: FileCounts::default(),
+        }
+    }
+
+    /// Takes over what an interrupted run left in the bag: its files (not fetched again, and
+    /// their payload names stay as they were) and its complete records.
+    pub fn resume(&mut self, kept: &[crate::bundle::journal::JournalEntry]) -> Resumed {
+        let mut resumed = Resumed::default();
+        for entry in kept {
+            match JournalKey::of(entry) {
+                Some(JournalKey::File { url, server_path }) => {
+                    self.paths.assign(&server_path, &entry.path);
+                    self.keep(url, format!("data/{}", entry.path), entry.fixity.clone());
+                    resumed.files += 1;
+                }
+                Some(JournalKey::Record { item_id }) => {
+                    resumed.records.insert(item_id);
+                }
+                None => {}
+            }
+        }
+        resumed
+    }
+
+    /// Files in the bag so far.
+    pub fn counts(&self) -> FileCounts {
+        self.counts
+    }
+
+    /// Every file in the bag: its original URL and payload path (`data/…`), by URL.
+    pub fn path_map(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.index.iter().filter_map(|(url, f)| match f {
+            Fetched::Kept { path, .. } => Some((url.as_str(), path.as_str())),
+            Fetched::Failed(_) => None,
+        })
+    }
+
+    /// Fetches every wanted file not met yet, concurrently, into the bag. One file's failure
+    /// is remembered for [`attach`](Self::attach); only the bag or the disk stop the step.
+    pub async fn fetch<'w>(
+        &mut self,
+        writer: &mut BagWriter,
+        wanted: impl Iterator<Item = &'w WantedFile>,
+    ) -> Result<(), FilesError> {
+        let jobs = self.plan(writer, wanted)?;
+        download::run(self, writer, jobs).await
+    }
+
+    /// The downloads still to run: one per URL not met yet.
+    fn plan<'w>(
+        &mut self,
+        writer: &BagWriter,
+        wanted: impl Iterator<Item = &'w WantedFile>,
+    ) -> Result<Vec<download::Job>, FilesError> {
+        let mut jobs: Vec<download::Job> = Vec::new();
+        for w in wanted {
+            if self.index.contains_key(w.url.as_str()) || jobs.iter().any(|j| j.url == w.url) {
+                continue;
+            }
+            let payload = self.paths.plan(&w.path)?;
+            let dest = writer.data_path(&payload)?;
+            jobs.push(download::Job {
+                url: w.url.clone(),
+                server_path: w.path.clone(),
+                payload,
+                dest,
+            });
+        }
+        Ok(jobs)
+    }
+
+    /// Records a file that is in the bag.
+    fn keep(&mut self, url: String, path: String, fixity: Fixity) {
+        self.counts.files += 1;
+        self.counts.bytes += fixity.size;
+        self.index.insert(url, Fetched::Kept { path, fixity });
+    }
+
+    /// Adds a downloaded file to the bag, journaled with where it came from.
+    fn add(
+        &mut self,
+        writer: &mut BagWriter,
+        job: download::Job,
+        fixity: Fixity,
+    ) -> Result<(), FilesError> {
+        let key = JournalKey::File {
+            url: job.url.to_string(),
+            server_path: job.server_path,
+        };
+        writer.add_file_keyed(&job.payload, fixity.clone(), &key)?;
+        let path = format!("data/{}", job.payload.as_str());
+        self.keep(job.url.to_string(), path, fixity);
+        Ok(())
+    }
+
+    /// Fills `record`'s file slots from the files fetched; returns the wanted files that
+    /// failed (their slots stay empty).
+    pub fn attach(&self, record: &mut Record, wanted: &[WantedFile]) -> Vec<FileFailure> {
+        let mut failures = Vec::new();
+        for w in wanted {
+            match self.index.get(w.url.as_str()) {
+                Some(Fetched::Kept { path, fixity }) => {
+                    let media = record::media_type_for(path);
+                    record.fill(w.slot, FileRef::new(path.clone(), fixity, media));
+                }
+                Some(Fetched::Failed(error)) => failures.push(FileFailure {
+                    url: w.url.to_string(),
+                    error: Arc::clone(error),
+                }),
+                None => {}
+            }
+        }
+        failures
+    }
+}
+
+/// Writes `record` into the bag. A complete record (every file it wants is there) is
+/// journaled as done, so a resumed run keeps it; an incomplete one is written but retried.
+pub fn store_record(
+    writer: &mut BagWriter,
+    record: &Record,
+    complete: bool,
+) -> Result<(), BundleError> {
+    let item_id = record.source.item_id;
+    let path = PayloadPath::new(&record_path(item_id))?;
+    let bytes = record.to_json();
+    if complete {
+        writer.add_bytes_keyed(&path, &bytes, &JournalKey::Record { item_id })?;
+    } else {
+        writer.add_bytes(&path, &bytes)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bundle::journal::JournalEntry;
+    use crate::record::FileSlot;
+
+    fn record() -> Record {
+        let json = serde_json::json!({
+            "$schema": crate::record::SCHEMA_ID, "schema_version": "1.0", "id": "urn:x",
+            "source": {"site": "http://127.0.0.1/", "list": "Tin", "list_id": "1", "item_id": 7,
+                       "guid": null, "url": "http://127.0.0.1/", "content_type": null,
+                       "content_type_id": null, "via": "rest", "version": null, "etag": null,
+                       "fetched_at": "2025-07-01T00:00:00+07:00"},
+            "title": null, "summary": null, "body": null, "published_at": null, "featured": null,
+            "author": null, "categories": [], "article_type": null, "status": null,
+            "approval_status": null, "view_count": null, "page_count": null, "image_count": null,
+            "history": null, "alternate_url": null,
+            "image": {"url": "/a.jpg", "caption": null, "file": null},
+            "attachments": [{"name": "Kế hoạch.pdf", "url": "http://127.0.0.1/k.pdf", "file": null}],
+            "created": null, "modified": null, "extra": {}
+        });
+        serde_json::from_value(json).unwrap()
+    }
+
+    fn wanted(slot: FileSlot, url: &str) -> WantedFile {
+        WantedFile {
+            slot,
+            url: url::Url::parse(url).unwrap(),
+            path: url::Url::parse(url).unwrap().path().to_string(),
+        }
+    }
+
+    #[test]
+    fn resumed_files_fill_their_slots_and_the_rest_stay_empty() {
+        let client = Client::new(&Default::default()).unwrap();
+        let mut files = Files::new(client, 2);
+        let pdf = crate::fixity::of_bytes(b"%PDF");
+        let kept = [
+            JournalEntry {
+                path: "files/k.pdf".into(),
+                fixity: pdf.clone(),
+                key: serde_json::to_value(JournalKey::File {
+                    url: "http://127.0.0.1/k.pdf".into(),
+                    server_path: "/k.pdf".into(),
+                })
+                .unwrap(),
+            },
+            JournalEntry {
+                path: record_path(3),
+                fixity: crate::fixity::of_bytes(b"{}"),
+                key: serde_json::to_value(JournalKey::Record { item_id: 3 }).unwrap(),
+            },
+        ];
+        let resumed = files.resume(&kept);
+        assert_eq!(resumed.files, 1);
+        assert_eq!(resumed.records, BTreeSet::from([3]));
+        assert_eq!(files.counts(), FileCounts { files: 1, bytes: 4 });
+        assert_eq!(
+            files.path_map().collect::<Vec<_>>(),
+            [("http://127.0.0.1/k.pdf", "data/files/k.pdf")]
+        );
+
+        let mut r = record();
+        let failures = files.attach(
+            &mut r,
+            &[
+                wanted(FileSlot::Attachment(0), "http://127.0.0.1/k.pdf"),
+                wanted(FileSlot::Image, "http://127.0.0.1/a.jpg"),
+            ],
+        );
+        assert!(failures.is_empty(), "a file never fetched is not a failure");
+        let file = r.attachments[0].file.as_ref().unwrap();
+        assert_eq!(file.path, "data/files/k.pdf");
+        assert_eq!(file.sha256, pdf.sha256);
+        assert_eq!(file.media_type, "application/pdf");
+        assert!(r.image.as_ref().unwrap().file.is_none());
+    }
+}
