@@ -9,7 +9,7 @@
 
 use super::Outcome;
 use super::clock::RunClock;
-use crate::bundle::{self, BagInfo, BagWriter, PayloadPath};
+use crate::bundle::{self, BagWriter, CrawlDescription, PayloadPath};
 use crate::error::Error;
 use crate::fetch::{Client, FetchOptions};
 use crate::files::{self, Files};
@@ -498,12 +498,8 @@ impl Crawl<'_> {
         bytes
     }
 
-    fn finish(
-        mut self,
-        mapping: &Mapping,
-        resolved: &ResolvedMapping,
-        started: Instant,
-    ) -> Result<CrawlSummary, Error> {
+    /// Counts the items that failed outright, and whether the crawl is complete.
+    fn settle(&mut self) {
         self.report.counts.items_failed += self
             .report
             .failures
@@ -511,67 +507,59 @@ impl Crawl<'_> {
             .filter(|f| f.url.is_none())
             .count() as u64;
         self.report.complete = self.report.failures.is_empty();
+    }
+
+    /// The payload files besides records and files: the record schema, the path map and
+    /// the crawl report.
+    fn write_payload_extras(&mut self) -> Result<(), Error> {
         self.writer.add_bytes(
             &PayloadPath::new("schema/record.schema.json")?,
             record::schema::SCHEMA_JSON.as_bytes(),
         )?;
-        let mut tsv = String::from("original_url\tpayload_path\n");
-        for (url, path) in self.files.path_map() {
-            tsv.push_str(&format!("{url}\t{path}\n"));
-        }
+        let tsv = bundle::crawl_bag::path_map(self.files.path_map());
         self.writer
-            .add_bytes(&PayloadPath::new("path-map.tsv")?, tsv.as_bytes())?;
+            .add_bytes(&PayloadPath::new(bundle::crawl_bag::PATH_MAP)?, &tsv)?;
         let mut report_json = serde_json::to_vec_pretty(&self.report).unwrap_or_default();
         report_json.push(b'\n');
-        self.writer
-            .add_bytes(&PayloadPath::new("crawl-report.json")?, &report_json)?;
+        self.writer.add_bytes(
+            &PayloadPath::new(bundle::crawl_bag::CRAWL_REPORT)?,
+            &report_json,
+        )?;
+        Ok(())
+    }
 
+    /// What the bag says about itself in `bag-info.txt`.
+    fn describe(
+        &self,
+        mapping: &Mapping,
+        resolved: &ResolvedMapping,
+        started: Instant,
+    ) -> CrawlDescription {
         let host = crate::mapping::apply::host_key(&self.cfg.site);
         let date = self.clock.date(&self.zone);
-        let mut info = BagInfo {
-            source_organization: Some(
-                mapping
-                    .bag
-                    .source_organization
-                    .clone()
-                    .unwrap_or_else(|| host.clone()),
-            ),
-            external_identifier: Some(format!(
-                "urn:sharc:{host}:{}:{date}",
-                resolved.schema.list.id
-            )),
-            external_description: mapping.bag.external_description.clone(),
+        let bag = &mapping.bag;
+        CrawlDescription {
+            source_organization: bag.source_organization.clone().unwrap_or(host.clone()),
+            external_identifier: format!("urn:sharc:{host}:{}:{date}", resolved.schema.list.id),
+            external_description: bag.external_description.clone(),
+            contact_name: bag.contact_name.clone(),
+            contact_email: bag.contact_email.clone(),
+            source_url: self.cfg.site.to_string(),
             bagging_date: date.parse().ok(),
-            software_agent: Some(format!("sharc/{}", env!("CARGO_PKG_VERSION"))),
-            ..Default::default()
-        };
-        if let Some(c) = &mapping.bag.contact_name {
-            info.extra.push(("Contact-Name".into(), c.clone()));
+            failures: self.report.failures.len(),
+            run_stats: self.run_stats(started),
         }
-        if let Some(c) = &mapping.bag.contact_email {
-            info.extra.push(("Contact-Email".into(), c.clone()));
-        }
-        info.extra
-            .push(("Source-URL".into(), self.cfg.site.to_string()));
-        let status = if self.report.complete {
-            "complete".to_string()
-        } else {
-            format!(
-                "partial: {} failure(s), listed in data/crawl-report.json",
-                self.report.failures.len()
-            )
-        };
-        info.extra.push(("Sharc-Crawl-Status".into(), status));
-        info.tag_files
-            .push(("sharc-run.json".into(), self.run_stats(started)));
-        info.extra.push((
-            "BagIt-Profile-Identifier".into(),
-            bundle::profile::PROFILE_IDENTIFIER.into(),
-        ));
-        info.tag_files.push((
-            bundle::profile::PROFILE_TAG_FILE.into(),
-            bundle::profile::PROFILE_JSON.into(),
-        ));
+    }
+
+    fn finish(
+        mut self,
+        mapping: &Mapping,
+        resolved: &ResolvedMapping,
+        started: Instant,
+    ) -> Result<CrawlSummary, Error> {
+        self.settle();
+        self.write_payload_extras()?;
+        let info = self.describe(mapping, resolved, started).bag_info();
         let zip_date = info.bagging_date.unwrap_or_default();
         let mut finished = self.writer.finish(info)?;
         if self.cfg.format == bundle::zip::BundleFormat::Zip {

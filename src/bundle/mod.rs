@@ -9,6 +9,7 @@
 //! verified in place ([`ZipReader`]) with the same checks. Nothing here knows about
 //! SharePoint; callers hand over bytes and names.
 
+pub mod crawl_bag;
 mod digest;
 mod info;
 pub mod journal;
@@ -23,6 +24,7 @@ mod writer;
 pub mod zip;
 mod zip_reader;
 
+pub use crawl_bag::CrawlDescription;
 pub use info::{BagInfo, human_size};
 pub use names::{NameAllocator, PayloadPath, is_portable_segment, portable_segment};
 pub use paths::PathPlanner;

@@ -5,6 +5,7 @@
 //! offset, and for every file (attachment, image) its payload path and fixity in the bag.
 //! The JSON Schema in `schema/record.schema.json` describes it and ships inside every bag.
 
+pub mod check;
 pub mod field;
 pub mod schema;
 pub mod slots;
