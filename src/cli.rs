@@ -122,6 +122,10 @@ pub enum FormatArg {
 pub struct VerifyArgs {
     /// The bag: its directory, or a .zip bundle (checked in place, without unpacking).
     pub bundle: PathBuf,
+    /// Print one JSON document on stdout instead of lines: every problem and warning with
+    /// its stable code (README: Failure and finding codes).
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `sharc serve`.

@@ -26,9 +26,18 @@ pub enum ExitCode {
 /// What stopped a command.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// Bad arguments.
+    /// Bad arguments (or environment variables standing in for them), and nothing else.
     #[error("{0}")]
     Usage(String),
+    /// `--out` names something that exists: a bag is never written over.
+    #[error("{} already exists: choose another --out, or remove it if it is an old bag you no longer need", .0.display())]
+    OutputExists(PathBuf),
+    /// Reading the public pages was asked for, but the mapping does not describe them.
+    #[error("{}: reading the public pages needs an [html] section that describes them (README: Portals without REST)", .0.display())]
+    NoHtmlLayout(PathBuf),
+    /// The async runtime could not start.
+    #[error("cannot start the async runtime: {0}")]
+    Runtime(std::io::Error),
     /// A mapping file that cannot be used.
     #[error(transparent)]
     Mapping(#[from] crate::mapping::MappingError),
@@ -44,6 +53,9 @@ pub enum Error {
     /// The files step could not add to the bag.
     #[error(transparent)]
     Files(#[from] crate::files::FilesError),
+    /// The record schema built into sharc cannot be used.
+    #[error(transparent)]
+    Schema(#[from] crate::record::schema::SchemaError),
     /// The sample portal could not start.
     #[error(transparent)]
     Sample(#[from] crate::sample::SampleError),
@@ -73,7 +85,10 @@ impl Error {
     pub fn exit_code(&self) -> ExitCode {
         use crate::source::SourceError;
         match self {
-            Error::Usage(_) | Error::Mapping(_) => ExitCode::Usage,
+            Error::Usage(_)
+            | Error::Mapping(_)
+            | Error::OutputExists(_)
+            | Error::NoHtmlLayout(_) => ExitCode::Usage,
             Error::Source(SourceError::ListNotFound { .. } | SourceError::BadUrl(_)) => {
                 ExitCode::Usage
             }

@@ -11,6 +11,7 @@ use sharc::app::{
 };
 use sharc::bundle::zip::BundleFormat;
 use sharc::error::{Error, ExitCode};
+use sharc::report::verify::VerifyOutput;
 use sharc::sharepoint::Shape;
 use sharc::source::rest::ShapeChoice;
 use std::path::PathBuf;
@@ -41,15 +42,8 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
             let cfg = crawl_config(args, quiet)?;
             let summary = match block_on(app::crawl::run(&cfg)) {
                 Err(Error::Interrupted) => {
-                    if let Ok(staging) = sharc::bundle::staging_path(&cfg.out)
-                        && staging.exists()
-                    {
-                        eprintln!(
-                            "interrupted: what was complete is kept in {}; run the same command again to resume",
-                            staging.display()
-                        );
-                    }
-                    return Err(Error::Interrupted);
+                    eprintln!("{}", app::crawl::interrupted(&cfg));
+                    return Ok(ExitCode::Interrupted);
                 }
                 other => other?,
             };
@@ -59,7 +53,14 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
             println!("{}", summary.line());
             Ok(summary.outcome.exit_code())
         }
-        Command::Verify(args) => Ok(app::verify::run(&args.bundle)?.exit_code()),
+        Command::Verify(args) => {
+            let output = if args.json {
+                VerifyOutput::Json
+            } else {
+                VerifyOutput::Lines
+            };
+            Ok(app::verify::run_with(&args.bundle, output)?.exit_code())
+        }
         Command::Serve(args) => {
             let opts = sharc::sample::PortalOptions {
                 json_light: !args.verbose_only,
@@ -159,8 +160,7 @@ fn crawl_config(args: cli::CrawlArgs, quiet: bool) -> Result<CrawlConfig, Error>
 
 /// Runs a future on a fresh runtime; Ctrl-C stops it with [`Error::Interrupted`].
 fn block_on<T>(fut: impl std::future::Future<Output = Result<T, Error>>) -> Result<T, Error> {
-    let rt = tokio::runtime::Runtime::new()
-        .map_err(|e| Error::Usage(format!("cannot start the async runtime: {e}")))?;
+    let rt = tokio::runtime::Runtime::new().map_err(Error::Runtime)?;
     rt.block_on(async {
         tokio::select! {
             r = fut => r,

@@ -205,6 +205,15 @@ fn robots_txt_is_obeyed_and_ignore_robots_overrides_it() {
     )
     .code(4)
     .stderr(predicate::str::contains("userdisp.aspx"));
+    let failures = report(&out)["failures"].clone();
+    assert!(
+        failures
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["code"] == "item-fetch-failed"),
+        "{failures}"
+    );
     let log = portal.requests();
     assert!(log.iter().all(|r| r.path_and_query != "/robots.txt"));
     assert!(
@@ -515,6 +524,14 @@ fn rest_and_html_agree_on_every_field_the_pages_show() {
         skipped,
         vec![4, 27, 29],
         "31 is above every id the list shows"
+    );
+    assert!(
+        rep["skipped"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|s| s["code"] == "not-public"),
+        "{rep}"
     );
     assert!(rep["notes"].to_string().contains("drafts, pending"));
 

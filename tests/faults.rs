@@ -109,6 +109,14 @@ fn a_permanently_failing_item_gives_a_partial_bag_and_exit_4() {
         !failed.is_empty() && failed.iter().all(|id| *id == 12),
         "{failed:?}"
     );
+    assert!(
+        report["failures"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["code"] == "file-fetch-failed" && f["url"].is_string()),
+        "{report}"
+    );
     assert_eq!(report["counts"]["items_failed"], 1);
 
     let all = records(&out);

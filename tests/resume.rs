@@ -156,6 +156,10 @@ fn ctrl_c_stops_cleanly_and_says_how_to_resume() {
         stderr.contains("run the same command again to resume"),
         "{stderr}"
     );
+    assert!(
+        !stderr.contains("start over") && stderr.matches("interrupted").count() == 1,
+        "one message, and it says to resume: {stderr}"
+    );
     assert!(!out.exists());
     assert!(staging(&out).exists());
     let stderr = resume_until_done(&args, &out);

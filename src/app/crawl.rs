@@ -15,7 +15,7 @@ use crate::fetch::{Client, FetchOptions};
 use crate::files::{self, Files};
 use crate::mapping::{ItemContext, MappedItem, Mapping, ResolvedMapping};
 use crate::record;
-use crate::report::{CrawlReport, Failure, Progress, Skipped};
+use crate::report::{CrawlReport, Failure, FailureCode, Progress, SkipCode, Skipped};
 use crate::sharepoint::Shape;
 use crate::source::facts::Fallback;
 use crate::source::html::{HtmlOptions, HtmlSource};
@@ -132,6 +132,18 @@ pub fn parse_site_url(site: &str) -> Result<Url, Error> {
     Ok(u)
 }
 
+/// What to tell the user when Ctrl-C stopped a crawl: how to resume it.
+pub fn interrupted(cfg: &CrawlConfig) -> String {
+    let staging = bundle::staging_path(&cfg.bag_dir()).ok();
+    match staging.filter(|s| s.exists()) {
+        Some(s) => format!(
+            "interrupted: what was complete is kept in {}; run the same command again to resume",
+            s.display()
+        ),
+        None => "interrupted before anything was kept; run the same command again to resume".into(),
+    }
+}
+
 /// What a finished crawl reports.
 #[derive(Debug, Clone)]
 pub struct CrawlSummary {
@@ -214,10 +226,7 @@ async fn crawl_html(
     fallback: Option<Fallback>,
 ) -> Result<CrawlSummary, Error> {
     let Some(html) = &setup.mapping.html else {
-        return Err(Error::Usage(format!(
-            "{}: reading the public pages needs an [html] section that describes them (README: Portals without REST)",
-            cfg.mapping.display()
-        )));
+        return Err(Error::NoHtmlLayout(cfg.mapping.clone()));
     };
     // Hosts the mapping allows are archived from like those given with --allow-host.
     let mut cfg = cfg.clone();
@@ -297,10 +306,7 @@ fn prepare(cfg: &CrawlConfig) -> Result<Setup, Error> {
         &zone,
     )?;
     if cfg.out.exists() {
-        return Err(Error::Usage(format!(
-            "{} already exists: choose another --out, or remove it if it is an old bag you no longer need",
-            cfg.out.display()
-        )));
+        return Err(Error::OutputExists(cfg.out.clone()));
     }
     let mut fetch = cfg.fetch.clone();
     fetch
@@ -345,10 +351,9 @@ impl Crawl<'_> {
         let resumed = self.files.resume(kept);
         self.done = resumed.records;
         self.count_files();
-        let staging = bundle::staging_path(&self.cfg.out)?;
         tracing::warn!(
             "resuming the unfinished bag in {}: {} records and {} files already there",
-            staging.display(),
+            self.writer.staging_dir().display(),
             self.done.len(),
             resumed.files
         );
@@ -387,10 +392,9 @@ impl Crawl<'_> {
             self.report.counts.items_seen += 1;
             if !resolved.wants(item) {
                 self.report.counts.items_skipped += 1;
-                self.report.skipped.push(Skipped {
-                    item_id: item.id,
-                    reason: "another content type".into(),
-                });
+                self.report
+                    .skipped
+                    .push(Skipped::new(SkipCode::OtherContentType, item.id));
                 self.progress.item_done(&self.totals());
                 continue;
             }
@@ -402,7 +406,12 @@ impl Crawl<'_> {
             match resolved.apply(item, &ctx) {
                 Ok(m) => mapped.push(m),
                 Err(e) => {
-                    self.fail(Some(item.id), None, e)?;
+                    self.fail(Failure {
+                        code: FailureCode::ItemMappingFailed,
+                        item_id: Some(item.id),
+                        url: None,
+                        error: e.to_string(),
+                    })?;
                     self.progress.item_done(&self.totals());
                 }
             }
@@ -436,22 +445,12 @@ impl Crawl<'_> {
         )
     }
 
-    fn fail(
-        &mut self,
-        item_id: Option<i64>,
-        url: Option<String>,
-        error: String,
-    ) -> Result<(), Error> {
-        let f = Failure {
-            item_id,
-            url,
-            error,
-        };
+    /// Reports a failure, or with `--fail-fast` stops the crawl at it.
+    fn fail(&mut self, f: Failure) -> Result<(), Error> {
         if self.cfg.fail_fast {
-            let staging = bundle::staging_path(&self.cfg.out)?;
             return Err(Error::FailFast {
                 failure: f.to_string(),
-                staging,
+                staging: self.writer.staging_dir().to_path_buf(),
             });
         }
         self.progress.note(&format!("failed: {f}"));
@@ -465,11 +464,12 @@ impl Crawl<'_> {
         let item_id = record.source.item_id;
         let failures = self.files.attach(&mut record, &wanted);
         for f in &failures {
-            self.fail(
-                Some(item_id),
-                Some(f.url.clone()),
-                crate::source::explain(&f.error),
-            )?;
+            self.fail(Failure {
+                code: FailureCode::FileFetchFailed,
+                item_id: Some(item_id),
+                url: Some(f.url.clone()),
+                error: crate::source::explain(&f.error),
+            })?;
         }
         // A record with a missing file is not journaled as done: a resumed run retries it.
         files::store_record(&mut self.writer, &record, failures.is_empty())?;

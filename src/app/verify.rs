@@ -2,32 +2,18 @@
 //!
 //! BagIt checks come from [`crate::bundle::verify_reader`], over a bag directory or a zip
 //! bundle read in place; on top, [`crate::record::check`] checks every record against the
-//! record schema and the files it points to against the payload.
+//! record schema and the files it points to against the payload. What is printed, as lines
+//! or as JSON, is [`crate::report::verify`]'s.
 
 use super::Outcome;
-use crate::bundle::{self, BagReader, DirReader, Finding, VerifyReport};
+use crate::bundle::{self, BagReader, DirReader};
 use crate::error::Error;
-use crate::record::check::{RecordProblem, verify_with_records};
+use crate::record::check::verify_with_records;
 use crate::record::schema::RecordValidator;
+use crate::report::verify::{self as words, VerifyOutput};
 use std::path::Path;
 
-/// Everything `verify` found.
-#[derive(Debug)]
-pub struct Verdict {
-    /// The BagIt layer.
-    pub bag: VerifyReport,
-    /// The record layer.
-    pub records: Vec<RecordProblem>,
-    /// Records checked.
-    pub records_checked: usize,
-}
-
-impl Verdict {
-    /// No problem at either layer.
-    pub fn is_valid(&self) -> bool {
-        self.bag.is_valid() && self.records.is_empty()
-    }
-}
+pub use crate::record::check::Verdict;
 
 /// A reader for the bag at `path`: a directory, or a zip bundle read in place.
 pub fn open_bag(path: &Path) -> Result<Box<dyn BagReader>, Error> {
@@ -41,50 +27,25 @@ pub fn open_bag(path: &Path) -> Result<Box<dyn BagReader>, Error> {
 /// Checks the bag (directory or zip) at `path` without printing.
 pub fn check(path: &Path) -> Result<Verdict, Error> {
     let mut reader = open_bag(path)?;
-    let validator = RecordValidator::bundled().map_err(Error::Usage)?;
-    let (bag, records) = verify_with_records(reader.as_mut(), &validator)?;
-    Ok(Verdict {
-        bag,
-        records: records.problems,
-        records_checked: records.checked,
-    })
+    let validator = RecordValidator::bundled()?;
+    Ok(verify_with_records(reader.as_mut(), &validator)?)
 }
 
-/// Verifies the bag at `path`, printing each problem; `Invalid` when there is any.
+/// Verifies the bag at `path`, printing each problem as a line; `Invalid` when there is any.
 pub fn run(path: &Path) -> Result<Outcome, Error> {
-    let v = check(path)?;
-    for w in &v.bag.warnings {
-        eprintln!("warning: {}", describe(w));
-    }
-    for f in &v.bag.findings {
-        eprintln!("invalid: {}", describe(f));
-    }
-    for p in &v.records {
-        eprintln!("invalid: {}: {} ({})", p.path, p.message, p.code);
-    }
-    if v.is_valid() {
-        println!(
-            "valid: {} ({} payload files, {} bytes, {} records)",
-            path.display(),
-            v.bag.payload_files,
-            v.bag.payload_bytes,
-            v.records_checked
-        );
-        Ok(Outcome::Success)
-    } else {
-        println!(
-            "INVALID: {}: {} problem(s) in the bag, {} in the records",
-            path.display(),
-            v.bag.findings.len(),
-            v.records.len()
-        );
-        Ok(Outcome::Invalid)
-    }
+    run_with(path, VerifyOutput::Lines)
 }
 
-fn describe(f: &Finding) -> String {
-    match &f.path {
-        Some(p) => format!("{p}: {} ({})", f.message, f.code.as_str()),
-        None => format!("{} ({})", f.message, f.code.as_str()),
+/// Verifies the bag at `path`, printing what was found as `output` asks.
+pub fn run_with(path: &Path, output: VerifyOutput) -> Result<Outcome, Error> {
+    let v = check(path)?;
+    match output {
+        VerifyOutput::Lines => words::print_lines(path, &v),
+        VerifyOutput::Json => words::print_json(path, &v),
     }
+    Ok(if v.is_valid() {
+        Outcome::Success
+    } else {
+        Outcome::Invalid
+    })
 }

@@ -4,7 +4,7 @@
 //! [`MappedItem::wanted`] lists those files (same-site only), and the crawl fills each `file`
 //! in once its bytes are on disk with their fixity.
 
-use super::convert::{Neutral, convert};
+use super::convert::{ConvertError, Neutral, convert};
 use super::resolve::ResolvedMapping;
 use super::spec::Conversion;
 use crate::record::{
@@ -42,6 +42,20 @@ pub struct MappedItem {
     pub wanted: Vec<WantedFile>,
 }
 
+/// An item whose value for one field did not convert.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("field `{title}` ({field}, {conversion}): {source}")]
+pub struct MapError {
+    /// The portal field's display name.
+    pub title: String,
+    /// The neutral field it fills.
+    pub field: NeutralField,
+    /// The conversion that failed.
+    pub conversion: Conversion,
+    /// Why, with the value found.
+    pub source: ConvertError,
+}
+
 /// Keys that feed `source` rather than `extra`.
 const SOURCE_KEYS: &[&str] = &[
     "Id",
@@ -67,7 +81,7 @@ impl ResolvedMapping {
     }
 
     /// Maps one item. An error names the field and the value that did not convert.
-    pub fn apply(&self, item: &RawItem, ctx: &ItemContext<'_>) -> Result<MappedItem, String> {
+    pub fn apply(&self, item: &RawItem, ctx: &ItemContext<'_>) -> Result<MappedItem, MapError> {
         let mut values: BTreeMap<NeutralField, Neutral> = BTreeMap::new();
         let mut used_keys: BTreeSet<String> = SOURCE_KEYS.iter().map(|s| s.to_string()).collect();
         for (neutral, (field, conversion)) in &self.bound {
@@ -78,13 +92,11 @@ impl ResolvedMapping {
                 used_keys.insert(format!("{key}StringId"));
             }
             let raw = item.props.get(key);
-            let v = convert(*conversion, raw, ctx.zone).map_err(|e| {
-                format!(
-                    "field `{}` ({}, {}): {e}",
-                    field.title,
-                    neutral.name(),
-                    conversion.name()
-                )
+            let v = convert(*conversion, raw, ctx.zone).map_err(|source| MapError {
+                title: field.title.clone(),
+                field: *neutral,
+                conversion: *conversion,
+                source,
             })?;
             if let (Some(Value::String(s)), Neutral::Text(t)) = (raw, &v)
                 && s.trim() != t

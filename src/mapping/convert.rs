@@ -45,12 +45,53 @@ pub enum Neutral {
     Approval(ApprovalStatus),
 }
 
+/// Why a raw value did not convert. Each variant carries the value as found.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ConvertError {
+    /// A value of another JSON kind than the conversion reads.
+    #[error("expected {expected}, found {}", kind(found))]
+    WrongKind {
+        /// What the conversion reads, e.g. `a date`.
+        expected: &'static str,
+        /// The value found.
+        found: Value,
+    },
+    /// A string that is not a SharePoint date.
+    #[error("`{0}` is not a SharePoint date")]
+    NotADate(String),
+    /// A lookup id where the lookup's value was expected.
+    #[error("a lookup id without its value: the lookup was not expanded")]
+    LookupNotExpanded(Value),
+    /// A number with a fraction where a whole one was expected.
+    #[error("`{0}` is not a whole number")]
+    NotWhole(Value),
+    /// Text that is not a number.
+    #[error("`{0}` is not a number")]
+    NotANumber(String),
+    /// Text that is not yes or no.
+    #[error("`{0}` is not a yes/no value")]
+    NotYesNo(String),
+    /// `<img>` markup without a source.
+    #[error("`{0}` has no image source")]
+    NoImageSource(String),
+    /// A value that is no moderation status.
+    #[error("`{0}` is not a moderation status (0–4 or Approved/Rejected/Pending/Draft/Scheduled)")]
+    NotAModerationStatus(Value),
+}
+
+fn wrong(expected: &'static str, found: &Value) -> ConvertError {
+    ConvertError::WrongKind {
+        expected,
+        found: found.clone(),
+    }
+}
+
 /// Converts `raw` (absent = `None`) with `conversion`.
 pub fn convert(
     conversion: Conversion,
     raw: Option<&Value>,
     zone: &PortalZone,
-) -> Result<Neutral, String> {
+) -> Result<Neutral, ConvertError> {
     let v = match raw {
         None | Some(Value::Null) => return Ok(Neutral::Null),
         Some(v) => v,
@@ -64,7 +105,7 @@ pub fn convert(
                 html: s.clone(),
                 text: text::html::to_text(s),
             }),
-            other => Err(format!("expected HTML text, found {}", kind(other))),
+            other => Err(wrong("HTML text", other)),
         },
         C::Integer => integer(v).map(Neutral::Int),
         C::Number => number(v).map(Neutral::Float),
@@ -74,8 +115,8 @@ pub fn convert(
             Value::String(s) => zone
                 .from_sharepoint(s)
                 .map(Neutral::Instant)
-                .ok_or_else(|| format!("`{s}` is not a SharePoint date")),
-            other => Err(format!("expected a date, found {}", kind(other))),
+                .ok_or_else(|| ConvertError::NotADate(s.clone())),
+            other => Err(wrong("a date", other)),
         },
         C::Lookup | C::Multichoice => list_of(v).map(|l| {
             if l.is_empty() {
@@ -117,7 +158,7 @@ fn opt_text(t: &str) -> Neutral {
     }
 }
 
-fn text_of(v: &Value) -> Result<String, String> {
+fn text_of(v: &Value) -> Result<String, ConvertError> {
     match v {
         Value::String(s) => Ok(strip_lookup_prefix(s).to_string()),
         Value::Number(n) => Ok(n.to_string()),
@@ -139,7 +180,7 @@ fn strip_lookup_prefix(s: &str) -> &str {
     }
 }
 
-fn list_of(v: &Value) -> Result<Vec<String>, String> {
+fn list_of(v: &Value) -> Result<Vec<String>, ConvertError> {
     match v {
         Value::Array(items) => items
             .iter()
@@ -148,17 +189,12 @@ fn list_of(v: &Value) -> Result<Vec<String>, String> {
             .collect(),
         Value::Object(_) => one_title(v).map(|t| t.into_iter().collect()),
         Value::String(s) => Ok(split_sharepoint_multi(s)),
-        Value::Number(_) => {
-            Err("a lookup id without its value: the lookup was not expanded".into())
-        }
-        other => Err(format!(
-            "expected lookup or choice values, found {}",
-            kind(other)
-        )),
+        Value::Number(_) => Err(ConvertError::LookupNotExpanded(v.clone())),
+        other => Err(wrong("lookup or choice values", other)),
     }
 }
 
-fn one_title(v: &Value) -> Result<Option<String>, String> {
+fn one_title(v: &Value) -> Result<Option<String>, ConvertError> {
     match v {
         Value::String(s) => Ok(Some(text::nfc(s.trim()))),
         Value::Object(m) => Ok(m
@@ -168,10 +204,8 @@ fn one_title(v: &Value) -> Result<Option<String>, String> {
             .and_then(Value::as_str)
             .map(|s| text::nfc(s.trim()))),
         Value::Null => Ok(None),
-        Value::Number(_) => {
-            Err("a lookup id without its value: the lookup was not expanded".into())
-        }
-        other => Err(format!("expected a lookup value, found {}", kind(other))),
+        Value::Number(_) => Err(ConvertError::LookupNotExpanded(v.clone())),
+        other => Err(wrong("a lookup value", other)),
     }
 }
 
@@ -199,17 +233,19 @@ fn split_sharepoint_multi(s: &str) -> Vec<String> {
         .collect()
 }
 
-fn integer(v: &Value) -> Result<i64, String> {
+fn integer(v: &Value) -> Result<i64, ConvertError> {
     let f = number(v)?;
     if f.fract() != 0.0 || !f.is_finite() || f.abs() > 9.0e15 {
-        return Err(format!("`{v}` is not a whole number"));
+        return Err(ConvertError::NotWhole(v.clone()));
     }
     Ok(f as i64)
 }
 
-fn number(v: &Value) -> Result<f64, String> {
+fn number(v: &Value) -> Result<f64, ConvertError> {
     match v {
-        Value::Number(n) => n.as_f64().ok_or_else(|| format!("`{n}` is not a number")),
+        Value::Number(n) => n
+            .as_f64()
+            .ok_or_else(|| ConvertError::NotANumber(n.to_string())),
         Value::String(s) => {
             let cleaned: String = strip_lookup_prefix(s)
                 .chars()
@@ -221,13 +257,13 @@ fn number(v: &Value) -> Result<f64, String> {
                 .to_string();
             cleaned
                 .parse::<f64>()
-                .map_err(|_| format!("`{s}` is not a number"))
+                .map_err(|_| ConvertError::NotANumber(s.clone()))
         }
-        other => Err(format!("expected a number, found {}", kind(other))),
+        other => Err(wrong("a number", other)),
     }
 }
 
-fn boolean(v: &Value) -> Result<bool, String> {
+fn boolean(v: &Value) -> Result<bool, ConvertError> {
     match v {
         Value::Bool(b) => Ok(*b),
         Value::Number(n) if n.as_f64() == Some(1.0) => Ok(true),
@@ -235,13 +271,13 @@ fn boolean(v: &Value) -> Result<bool, String> {
         Value::String(s) => match text::match_key(s).as_str() {
             "1" | "true" | "yes" | "có" => Ok(true),
             "0" | "false" | "no" | "không" => Ok(false),
-            _ => Err(format!("`{s}` is not a yes/no value")),
+            _ => Err(ConvertError::NotYesNo(s.clone())),
         },
-        other => Err(format!("expected a yes/no value, found {}", kind(other))),
+        other => Err(wrong("a yes/no value", other)),
     }
 }
 
-fn link(v: &Value) -> Result<Neutral, String> {
+fn link(v: &Value) -> Result<Neutral, ConvertError> {
     match v {
         Value::Object(m) => {
             let url = m
@@ -265,7 +301,7 @@ fn link(v: &Value) -> Result<Neutral, String> {
             let src = text::html::image_sources(s)
                 .into_iter()
                 .next()
-                .ok_or_else(|| format!("`{s}` has no image source"))?;
+                .ok_or_else(|| ConvertError::NoImageSource(s.clone()))?;
             let alt = img_alt(s);
             Ok(Neutral::Link {
                 url: src,
@@ -283,7 +319,7 @@ fn link(v: &Value) -> Result<Neutral, String> {
             };
             Ok(Neutral::Link { url, description })
         }
-        other => Err(format!("expected a hyperlink, found {}", kind(other))),
+        other => Err(wrong("a hyperlink", other)),
     }
 }
 
@@ -295,7 +331,7 @@ fn img_alt(html: &str) -> Option<String> {
     (!alt.is_empty()).then_some(alt)
 }
 
-fn approval(v: &Value) -> Result<ApprovalStatus, String> {
+fn approval(v: &Value) -> Result<ApprovalStatus, ConvertError> {
     let code = match v {
         Value::Number(n) => n.as_i64(),
         Value::String(s) => {
@@ -320,9 +356,7 @@ fn approval(v: &Value) -> Result<ApprovalStatus, String> {
         Some(2) => Ok(ApprovalStatus::Pending),
         Some(3) => Ok(ApprovalStatus::Draft),
         Some(4) => Ok(ApprovalStatus::Scheduled),
-        _ => Err(format!(
-            "`{v}` is not a moderation status (0–4 or Approved/Rejected/Pending/Draft/Scheduled)"
-        )),
+        _ => Err(ConvertError::NotAModerationStatus(v.clone())),
     }
 }
 
@@ -331,7 +365,7 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn c(conv: Conversion, v: Value) -> Result<Neutral, String> {
+    fn c(conv: Conversion, v: Value) -> Result<Neutral, ConvertError> {
         convert(conv, Some(&v), &PortalZone::vietnam())
     }
 
@@ -369,8 +403,18 @@ mod tests {
             c(Conversion::Integer, json!("1.00000000000000")),
             Ok(Neutral::Int(1))
         );
-        assert!(c(Conversion::Integer, json!(20.5)).is_err());
-        assert!(c(Conversion::Integer, json!("nhiều")).is_err());
+        assert_eq!(
+            c(Conversion::Integer, json!(20.5)),
+            Err(ConvertError::NotWhole(json!(20.5)))
+        );
+        assert_eq!(
+            c(Conversion::Integer, json!("nhiều")),
+            Err(ConvertError::NotANumber("nhiều".into()))
+        );
+        assert_eq!(
+            c(Conversion::Integer, json!([1])).unwrap_err().to_string(),
+            "expected a number, found an array"
+        );
         assert_eq!(c(Conversion::Number, json!(2.5)), Ok(Neutral::Float(2.5)));
     }
 
@@ -379,7 +423,10 @@ mod tests {
         assert_eq!(c(Conversion::Boolean, json!(true)), Ok(Neutral::Bool(true)));
         assert_eq!(c(Conversion::Boolean, json!("0")), Ok(Neutral::Bool(false)));
         assert_eq!(c(Conversion::Boolean, json!(1)), Ok(Neutral::Bool(true)));
-        assert!(c(Conversion::Boolean, json!("maybe")).is_err());
+        assert_eq!(
+            c(Conversion::Boolean, json!("maybe")),
+            Err(ConvertError::NotYesNo("maybe".into()))
+        );
     }
 
     #[test]

@@ -66,7 +66,9 @@ impl Mapping {
             ));
         }
         for (neutral, spec) in &raw.fields {
-            check_field(*neutral, spec).map_err(&invalid)?;
+            if let Some(problem) = field_problem(*neutral, spec) {
+                return Err(invalid(problem));
+            }
         }
         let cx = Context {
             text,
@@ -93,16 +95,17 @@ impl Mapping {
     }
 }
 
-/// One `[fields]` entry: named one way, with a conversion that can fill the field.
-fn check_field(neutral: NeutralField, spec: &FieldSpec) -> Result<(), String> {
+/// What is wrong with one `[fields]` entry, if anything: it must name its source one way,
+/// with a conversion that can fill the field.
+fn field_problem(neutral: NeutralField, spec: &FieldSpec) -> Option<String> {
     match (&spec.field, &spec.internal) {
         (Some(_), Some(_)) => {
-            return Err(format!(
+            return Some(format!(
                 "[fields] {neutral}: give either `field` or `internal`, not both"
             ));
         }
         (None, None) => {
-            return Err(format!(
+            return Some(format!(
                 "[fields] {neutral}: name the source with `field = \"<display name>\"` or `internal = \"<InternalName>\"`"
             ));
         }
@@ -111,13 +114,13 @@ fn check_field(neutral: NeutralField, spec: &FieldSpec) -> Result<(), String> {
     let accepted = Conversion::accepted_by(neutral);
     if !accepted.contains(&spec.conversion) {
         let names: Vec<&str> = accepted.iter().map(|c| c.name()).collect();
-        return Err(format!(
+        return Some(format!(
             "[fields] {neutral}: conversion `{}` cannot fill this field; use one of: {}",
             spec.conversion,
             names.join(", ")
         ));
     }
-    Ok(())
+    None
 }
 
 #[cfg(test)]

@@ -16,7 +16,7 @@ pub mod html;
 pub mod resolve;
 pub mod spec;
 
-pub use apply::{ItemContext, MappedItem};
+pub use apply::{ItemContext, MapError, MappedItem};
 pub use file::Mapping;
 pub use resolve::ResolvedMapping;
 pub use spec::{Conversion, FieldSpec};

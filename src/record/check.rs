@@ -8,28 +8,91 @@
 use super::schema::RecordValidator;
 use super::{FileRef, Record};
 use crate::bundle::{self, BagEntry, BagReader, BundleError, EntryKind, Finding, VerifyReport};
+use serde::Serialize;
 use std::collections::BTreeMap;
 use std::io::{self, Read};
 use std::path::PathBuf;
 
 /// A problem with one record.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RecordProblem {
+    /// What kind of problem, as a stable code.
+    pub code: RecordProblemCode,
     /// The record file, relative to the bag.
     pub path: String,
-    /// Stable name: `invalid-record` or `record-file-mismatch`.
-    pub code: &'static str,
     /// What is wrong.
     pub message: String,
 }
 
-/// What the record checks found.
-#[derive(Debug, Default)]
-pub struct RecordChecks {
-    /// Every problem, by record.
-    pub problems: Vec<RecordProblem>,
+/// What kind of problem a [`RecordProblem`] is. The kebab-case names are stable: scripts and
+/// reports may rely on them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RecordProblemCode {
+    /// The record file cannot be read from the bag.
+    RecordUnreadable,
+    /// The record is not JSON.
+    RecordNotJson,
+    /// The record does not match the record schema.
+    RecordSchemaViolation,
+    /// A file the record points to is not in the payload manifests.
+    RecordFileNotInManifest,
+    /// A file the record points to has other digests in the manifests than the record says.
+    RecordFileDigestMismatch,
+    /// A file the record points to has another size than the record says.
+    RecordFileSizeMismatch,
+    /// A file the record points to is listed but not in the bag.
+    RecordFileMissing,
+}
+
+impl RecordProblemCode {
+    /// Every code, in declaration order.
+    pub const ALL: [RecordProblemCode; 7] = [
+        Self::RecordUnreadable,
+        Self::RecordNotJson,
+        Self::RecordSchemaViolation,
+        Self::RecordFileNotInManifest,
+        Self::RecordFileDigestMismatch,
+        Self::RecordFileSizeMismatch,
+        Self::RecordFileMissing,
+    ];
+
+    /// The stable name, such as `record-schema-violation`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::RecordUnreadable => "record-unreadable",
+            Self::RecordNotJson => "record-not-json",
+            Self::RecordSchemaViolation => "record-schema-violation",
+            Self::RecordFileNotInManifest => "record-file-not-in-manifest",
+            Self::RecordFileDigestMismatch => "record-file-digest-mismatch",
+            Self::RecordFileSizeMismatch => "record-file-size-mismatch",
+            Self::RecordFileMissing => "record-file-missing",
+        }
+    }
+}
+
+impl std::fmt::Display for RecordProblemCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Everything verifying a bag found: the BagIt layer and the record layer.
+#[derive(Debug)]
+pub struct Verdict {
+    /// The BagIt layer.
+    pub bag: VerifyReport,
+    /// The record layer: every problem, by record.
+    pub records: Vec<RecordProblem>,
     /// Records checked.
-    pub checked: usize,
+    pub records_checked: usize,
+}
+
+impl Verdict {
+    /// No problem at either layer.
+    pub fn is_valid(&self) -> bool {
+        self.bag.is_valid() && self.records.is_empty()
+    }
 }
 
 /// Verifies the bag `reader` reads with the bag verifier, and checks every record in it on
@@ -37,7 +100,7 @@ pub struct RecordChecks {
 pub fn verify_with_records(
     reader: &mut dyn BagReader,
     validator: &RecordValidator,
-) -> Result<(VerifyReport, RecordChecks), BundleError> {
+) -> Result<Verdict, BundleError> {
     let mut tap = RecordTap {
         inner: reader,
         validator,
@@ -45,8 +108,12 @@ pub fn verify_with_records(
         examined: BTreeMap::new(),
     };
     let bag = bundle::verify_reader(&mut tap)?;
-    let (problems, checked) = tap.finish(&bag);
-    Ok((bag, RecordChecks { problems, checked }))
+    let (records, records_checked) = tap.finish(&bag);
+    Ok(Verdict {
+        bag,
+        records,
+        records_checked,
+    })
 }
 
 /// Whether a bag-relative path is a record: `data/records/<name>.json`.
@@ -58,7 +125,7 @@ fn is_record(path: &str) -> bool {
 /// What one record said about itself: schema problems, and the files it points to.
 #[derive(Debug, Default)]
 struct Examined {
-    problems: Vec<(&'static str, String)>,
+    problems: Vec<(RecordProblemCode, String)>,
     files: Vec<FileRef>,
 }
 
@@ -69,13 +136,15 @@ fn examine(validator: &RecordValidator, bytes: &[u8]) -> Examined {
         Ok(v) => v,
         Err(e) => {
             let message = format!("not a readable JSON record: {e}");
-            out.problems.push(("invalid-record", message));
+            out.problems
+                .push((RecordProblemCode::RecordNotJson, message));
             return out;
         }
     };
     for v in validator.violations(&value) {
         let message = format!("does not match the record schema: {v}");
-        out.problems.push(("invalid-record", message));
+        out.problems
+            .push((RecordProblemCode::RecordSchemaViolation, message));
     }
     if let Ok(record) = serde_json::from_value::<Record>(value) {
         out.files = record.files().cloned().collect();
@@ -110,7 +179,10 @@ impl RecordTap<'_> {
             let examined = match read {
                 Ok(_) => examine(self.validator, &bytes),
                 Err(e) => Examined {
-                    problems: vec![("invalid-record", format!("cannot be read: {e}"))],
+                    problems: vec![(
+                        RecordProblemCode::RecordUnreadable,
+                        format!("cannot be read: {e}"),
+                    )],
                     files: Vec::new(),
                 },
             };
@@ -118,7 +190,7 @@ impl RecordTap<'_> {
         }
         let mut problems = Vec::new();
         for (path, examined) in &self.examined {
-            let mut problem = |code: &'static str, message: String| {
+            let mut problem = |code: RecordProblemCode, message: String| {
                 problems.push(RecordProblem {
                     path: path.clone(),
                     code,
@@ -126,11 +198,11 @@ impl RecordTap<'_> {
                 })
             };
             for (code, message) in &examined.problems {
-                problem(code, message.clone());
+                problem(*code, message.clone());
             }
             for file in &examined.files {
-                if let Some(message) = check_file(report, &self.sizes, file) {
-                    problem("record-file-mismatch", message);
+                if let Some((code, message)) = check_file(report, &self.sizes, file) {
+                    problem(code, message);
                 }
             }
         }
@@ -203,16 +275,19 @@ impl Read for Tee<'_> {
     }
 }
 
+/// Whether `file` is in the payload as the record says; the problem when not.
 fn check_file(
     report: &VerifyReport,
     sizes: &BTreeMap<String, u64>,
     file: &FileRef,
-) -> Option<String> {
+) -> Option<(RecordProblemCode, String)> {
+    use RecordProblemCode as C;
     let Some(digests) = report.manifest.get(&file.path) else {
-        return Some(format!(
+        let message = format!(
             "points to {}, which is not in the payload manifests",
             file.path
-        ));
+        );
+        return Some((C::RecordFileNotInManifest, message));
     };
     if digests
         .get("sha256")
@@ -221,17 +296,95 @@ fn check_file(
             .get("sha512")
             .is_some_and(|d| !d.eq_ignore_ascii_case(&file.sha512))
     {
-        return Some(format!(
+        let message = format!(
             "points to {} with digests that differ from the manifests",
             file.path
-        ));
+        );
+        return Some((C::RecordFileDigestMismatch, message));
     }
     match sizes.get(&file.path) {
-        Some(&size) if size != file.size => Some(format!(
-            "says {} is {} bytes; it is {size}",
-            file.path, file.size
+        Some(&size) if size != file.size => Some((
+            C::RecordFileSizeMismatch,
+            format!("says {} is {} bytes; it is {size}", file.path, file.size),
         )),
         Some(_) => None,
-        None => Some(format!("points to {}, which is missing", file.path)),
+        None => Some((
+            C::RecordFileMissing,
+            format!("points to {}, which is missing", file.path),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bundle::{BagInfo, BagWriter, DirReader, PayloadPath};
+    use serde_json::{Value, json};
+
+    fn record(item_id: i64, file: Option<Value>) -> Value {
+        json!({
+            "$schema": crate::record::SCHEMA_ID, "schema_version": "1.0",
+            "id": format!("urn:sharc:127.0.0.1:3de2e36d-678f-459c-837a-2db7c83afd8b:{item_id}"),
+            "source": {"site": "http://127.0.0.1/", "list": "Tin tức sự kiện",
+                       "list_id": "3de2e36d-678f-459c-837a-2db7c83afd8b", "item_id": item_id,
+                       "guid": null, "url": "http://127.0.0.1/x", "content_type": null,
+                       "content_type_id": null, "via": "rest", "version": null, "etag": null,
+                       "fetched_at": "2025-07-01T00:00:00+07:00"},
+            "title": "Tin", "summary": null, "body": null, "published_at": null,
+            "featured": null, "author": null, "categories": [], "article_type": null,
+            "status": null, "approval_status": null, "view_count": null, "page_count": null,
+            "image_count": null, "history": null, "alternate_url": null, "image": null,
+            "attachments": [{"name": "a.pdf", "url": "http://127.0.0.1/a.pdf", "file": file}],
+            "created": null, "modified": null, "extra": {}
+        })
+    }
+
+    #[test]
+    fn each_kind_of_record_problem_has_its_code() -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let mut w = BagWriter::create(&dir.path().join("bag"))?;
+        let pdf = crate::fixity::of_bytes(b"%PDF-1.4");
+        w.add_bytes(&PayloadPath::new("files/a.pdf")?, b"%PDF-1.4")?;
+        let file = |path: &str, size: u64, sha256: &str| {
+            json!({"path": path, "size": size, "sha256": sha256, "sha512": pdf.sha512,
+                   "media_type": "application/pdf"})
+        };
+        let records = [
+            record(1, Some(file("data/files/a.pdf", 8, &pdf.sha256))),
+            record(2, Some(file("data/files/a.pdf", 9, &pdf.sha256))),
+            record(3, Some(file("data/files/a.pdf", 8, &"0".repeat(64)))),
+            record(4, Some(file("data/files/b.pdf", 8, &pdf.sha256))),
+            json!({"title": 5}),
+        ];
+        for (i, r) in records.iter().enumerate() {
+            let path = PayloadPath::new(&format!("records/{:06}.json", i + 1))?;
+            w.add_bytes(&path, &serde_json::to_vec_pretty(r)?)?;
+        }
+        w.add_bytes(&PayloadPath::new("records/000006.json")?, b"{not json")?;
+        let bag = w.finish(BagInfo::default())?;
+
+        let validator = RecordValidator::bundled()?;
+        let v = verify_with_records(&mut DirReader::new(&bag.path)?, &validator)?;
+        assert!(v.bag.is_valid(), "{:?}", v.bag.findings);
+        assert_eq!(v.records_checked, 6);
+        let found: Vec<(&str, RecordProblemCode)> = v
+            .records
+            .iter()
+            .map(|p| (p.path.as_str(), p.code))
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        use RecordProblemCode as C;
+        assert_eq!(
+            found,
+            [
+                ("data/records/000002.json", C::RecordFileSizeMismatch),
+                ("data/records/000003.json", C::RecordFileDigestMismatch),
+                ("data/records/000004.json", C::RecordFileNotInManifest),
+                ("data/records/000005.json", C::RecordSchemaViolation),
+                ("data/records/000006.json", C::RecordNotJson),
+            ]
+        );
+        Ok(())
     }
 }

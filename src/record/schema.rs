@@ -8,6 +8,17 @@ pub const SCHEMA_JSON: &str = include_str!("../../schema/record.schema.json");
 /// Where the schema sits inside a bag.
 pub const BAG_PATH: &str = "data/schema/record.schema.json";
 
+/// A schema that cannot be used to check records.
+#[derive(Debug, thiserror::Error)]
+pub enum SchemaError {
+    /// The text is not JSON.
+    #[error("the schema is not JSON: {0}")]
+    NotJson(String),
+    /// The JSON is not a schema the validator can compile.
+    #[error("the schema does not compile: {0}")]
+    DoesNotCompile(String),
+}
+
 /// A compiled validator for records.
 pub struct RecordValidator {
     inner: jsonschema::Validator,
@@ -15,18 +26,18 @@ pub struct RecordValidator {
 
 impl RecordValidator {
     /// Compiles the bundled schema.
-    pub fn bundled() -> Result<Self, String> {
+    pub fn bundled() -> Result<Self, SchemaError> {
         Self::from_text(SCHEMA_JSON)
     }
 
     /// Compiles a schema given as text (for example the copy inside a bag).
-    pub fn from_text(text: &str) -> Result<Self, String> {
+    pub fn from_text(text: &str) -> Result<Self, SchemaError> {
         let schema: Value =
-            serde_json::from_str(text).map_err(|e| format!("the schema is not JSON: {e}"))?;
+            serde_json::from_str(text).map_err(|e| SchemaError::NotJson(e.to_string()))?;
         let inner = jsonschema::options()
             .should_validate_formats(true)
             .build(&schema)
-            .map_err(|e| format!("the schema does not compile: {e}"))?;
+            .map_err(|e| SchemaError::DoesNotCompile(e.to_string()))?;
         Ok(Self { inner })
     }
 

@@ -5,6 +5,7 @@
 //! bag as `data/crawl-report.json` and lists every failure with its cause; what sources
 //! noticed arrives as facts and is put into words here ([`words`]).
 
+pub mod verify;
 pub mod words;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -119,15 +120,96 @@ pub struct Counts {
 /// An item not archived on purpose.
 #[derive(Debug, Clone, Serialize)]
 pub struct Skipped {
+    /// Why, as a stable code.
+    pub code: SkipCode,
     /// The item ID.
     pub item_id: i64,
-    /// Why.
+    /// Why, in words.
     pub reason: String,
+}
+
+impl Skipped {
+    /// An item skipped for `code`, with the reason in words.
+    pub fn new(code: SkipCode, item_id: i64) -> Self {
+        let reason = match code {
+            SkipCode::OtherContentType => "another content type",
+            SkipCode::NotPublic => "not on the public list pages (not public, or deleted)",
+        };
+        Self {
+            code,
+            item_id,
+            reason: reason.into(),
+        }
+    }
+}
+
+/// Why an item was skipped. The kebab-case names are stable: scripts may rely on them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SkipCode {
+    /// The item is of another content type than the mapping's.
+    OtherContentType,
+    /// The public list pages never showed the item (not public, or deleted).
+    NotPublic,
+}
+
+/// What kind of failure a [`Failure`] is. The kebab-case names are stable: scripts may
+/// rely on them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FailureCode {
+    /// A field's value could not be converted; the item has no record.
+    ItemMappingFailed,
+    /// The item's page could not be fetched (HTML source).
+    ItemFetchFailed,
+    /// The item's page redirected off the portal and was not archived (HTML source).
+    ItemOffSite,
+    /// A value on the item's page could not be read (HTML source).
+    ItemExtractionFailed,
+    /// An attachment or image could not be downloaded; the record lacks that file.
+    FileFetchFailed,
+}
+
+impl FailureCode {
+    /// Every code, in declaration order.
+    pub const ALL: [FailureCode; 5] = [
+        Self::ItemMappingFailed,
+        Self::ItemFetchFailed,
+        Self::ItemOffSite,
+        Self::ItemExtractionFailed,
+        Self::FileFetchFailed,
+    ];
+
+    /// The stable name, such as `file-fetch-failed`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ItemMappingFailed => "item-mapping-failed",
+            Self::ItemFetchFailed => "item-fetch-failed",
+            Self::ItemOffSite => "item-off-site",
+            Self::ItemExtractionFailed => "item-extraction-failed",
+            Self::FileFetchFailed => "file-fetch-failed",
+        }
+    }
+}
+
+impl SkipCode {
+    /// Every code, in declaration order.
+    pub const ALL: [SkipCode; 2] = [Self::OtherContentType, Self::NotPublic];
+
+    /// The stable name, such as `not-public`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::OtherContentType => "other-content-type",
+            Self::NotPublic => "not-public",
+        }
+    }
 }
 
 /// Something that failed.
 #[derive(Debug, Clone, Serialize)]
 pub struct Failure {
+    /// What kind of failure, as a stable code.
+    pub code: FailureCode,
     /// The item, when the failure belongs to one.
     pub item_id: Option<i64>,
     /// The URL, when a request failed.

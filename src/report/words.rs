@@ -4,8 +4,8 @@
 //! `data/crawl-report.json` (and in the log) is written here, so wording changes in one
 //! place and a source never formats prose.
 
-use super::{CrawlReport, Failure, Skipped};
-use crate::source::facts::{Fallback, Note, Refusal, SourceFacts};
+use super::{CrawlReport, Failure, FailureCode, SkipCode, Skipped};
+use crate::source::facts::{Fallback, ItemFailureKind, Note, Refusal, SourceFacts};
 
 /// How many refused URLs a report note lists before it only counts.
 const LISTED_URLS: usize = 10;
@@ -35,10 +35,8 @@ impl CrawlReport {
         }
         for &item_id in &facts.unseen_items {
             self.counts.items_skipped += 1;
-            self.skipped.push(Skipped {
-                item_id,
-                reason: "not on the public list pages (not public, or deleted)".into(),
-            });
+            self.skipped
+                .push(Skipped::new(SkipCode::NotPublic, item_id));
         }
         for rule in &facts.silent_rules {
             self.notes.push(format!(
@@ -74,7 +72,13 @@ impl CrawlReport {
             self.notes.push(words);
         }
         for f in facts.failures {
+            let code = match &f.kind {
+                ItemFailureKind::Fetch(_) => FailureCode::ItemFetchFailed,
+                ItemFailureKind::OffSite { .. } => FailureCode::ItemOffSite,
+                ItemFailureKind::Extract(_) => FailureCode::ItemExtractionFailed,
+            };
             self.failures.push(Failure {
+                code,
                 item_id: Some(f.item_id),
                 url: None,
                 error: f.to_string(),

@@ -146,6 +146,6 @@ pub enum ItemFailureKind {
         to: String,
     },
     /// A value on its page could not be read.
-    #[error("{0}")]
-    Extract(String),
+    #[error(transparent)]
+    Extract(super::html::ExtractError),
 }

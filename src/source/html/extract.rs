@@ -102,6 +102,29 @@ pub(crate) struct Extracted {
     pub notes: Vec<Note>,
 }
 
+/// A value on an article page that could not be read, naming the property and its rule.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{label} ({rule}): {problem}")]
+pub struct ExtractError {
+    /// The property, as the layout names it (e.g. `published_at`).
+    pub label: String,
+    /// Where its rule looks, e.g. `` `.date-line` ``.
+    pub rule: String,
+    /// What was wrong with the text found.
+    pub problem: ExtractProblem,
+}
+
+/// What was wrong with an extracted text.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ExtractProblem {
+    /// Not a date, or one whose printed weekday contradicts it.
+    #[error(transparent)]
+    Date(#[from] crate::text::vietnamese::VnDateError),
+    /// No number in the text.
+    #[error("no number in `{0}`")]
+    NoNumber(String),
+}
+
 /// What extraction needs besides the page.
 pub(crate) struct Rules<'a> {
     /// The layout, with a rule for each property the pages show.
@@ -112,7 +135,7 @@ pub(crate) struct Rules<'a> {
 
 /// Reads every property the layout has a rule for. An error names the property and the
 /// value.
-pub(crate) fn extract(page: &Page<'_>, rules: &Rules<'_>) -> Result<Extracted, String> {
+pub(crate) fn extract(page: &Page<'_>, rules: &Rules<'_>) -> Result<Extracted, ExtractError> {
     let mut out = Extracted::default();
     for p in &rules.layout.properties {
         let Some(rule) = &p.rule else {
@@ -138,8 +161,13 @@ fn value(
     elements: &[ElementRef<'_>],
     rules: &Rules<'_>,
     out: &mut Extracted,
-) -> Result<Option<Value>, String> {
+) -> Result<Option<Value>, ExtractError> {
     let what = || format!("{} ({})", p.label, rule.describe());
+    let fail = |problem: ExtractProblem| ExtractError {
+        label: p.label.clone(),
+        rule: rule.describe(),
+        problem,
+    };
     let first = || elements.first().and_then(|el| raw_value(*el, rule));
     Ok(match rule.extract {
         Extract::List => {
@@ -167,7 +195,7 @@ fn value(
             None => None,
             Some(s) => Some(Value::String(
                 crate::text::vietnamese::parse_date(&s, &rules.layout.zone)
-                    .map_err(|e| format!("{}: {e}", what()))?
+                    .map_err(|e| fail(e.into()))?
                     .rfc3339,
             )),
         },
@@ -175,7 +203,7 @@ fn value(
             None => None,
             Some(s) => Some(Value::from(
                 crate::text::vietnamese::parse_count(&s)
-                    .ok_or_else(|| format!("{}: no number in `{s}`", what()))?,
+                    .ok_or_else(|| fail(ExtractProblem::NoNumber(s.clone())))?,
             )),
         },
     })
@@ -428,7 +456,7 @@ mod tests {
         "</div></body></html>"
     );
 
-    fn run(page: &str) -> Result<Extracted, String> {
+    fn run(page: &str) -> Result<Extracted, ExtractError> {
         let layout = layout();
         let host_ok = |u: &Url| u.host_str() == Some("127.0.0.1");
         let url =
@@ -487,7 +515,19 @@ mod tests {
     fn a_weekday_that_contradicts_the_date_fails_the_item() {
         let page = PAGE.replace("Thứ 5, Ngày 05/01/2023", "Thứ 2, Ngày 05/01/2023");
         let e = run(&page).unwrap_err();
-        assert!(e.contains("published_at") && e.contains("weekday"), "{e}");
+        assert_eq!(e.label, "published_at");
+        assert!(
+            matches!(
+                e.problem,
+                ExtractProblem::Date(crate::text::vietnamese::VnDateError::WeekdayMismatch { .. })
+            ),
+            "{e}"
+        );
+        let e = e.to_string();
+        assert!(
+            e.starts_with("published_at (`.news-detail .date-line`): "),
+            "{e}"
+        );
     }
 
     #[test]
