@@ -367,6 +367,7 @@ impl Crawl<'_> {
         self.report.counts.file_bytes = c.bytes;
     }
 
+    /// Archives one page of items: maps them, fetches their files, writes their records.
     async fn archive_page<S: Source>(
         &mut self,
         resolved: &ResolvedMapping,
@@ -374,48 +375,7 @@ impl Crawl<'_> {
         items: Vec<RawItem>,
     ) -> Result<(), Error> {
         self.report.counts.pages += 1;
-        let n_items = items.len();
-        let file_url = |p: &str| source.file_url(p);
-        let zone = self.zone.clone();
-        let fetched_at = self.fetched_at.clone();
-        let allowed_hosts = self.cfg.allowed_hosts.clone();
-        let ctx = ItemContext {
-            site: source.site(),
-            zone: &zone,
-            fetched_at: &fetched_at,
-            via: source.via(),
-            file_url: &file_url,
-            allowed_hosts: &allowed_hosts,
-        };
-        let mut mapped: Vec<MappedItem> = Vec::new();
-        for item in &items {
-            self.report.counts.items_seen += 1;
-            if !resolved.wants(item) {
-                self.report.counts.items_skipped += 1;
-                self.report
-                    .skipped
-                    .push(Skipped::new(SkipCode::OtherContentType, item.id));
-                self.progress.item_done(&self.totals());
-                continue;
-            }
-            if self.done.contains(&item.id) {
-                self.report.counts.items_archived += 1;
-                self.progress.item_done(&self.totals());
-                continue;
-            }
-            match resolved.apply(item, &ctx) {
-                Ok(m) => mapped.push(m),
-                Err(e) => {
-                    self.fail(Failure {
-                        code: FailureCode::ItemMappingFailed,
-                        item_id: Some(item.id),
-                        url: None,
-                        error: e.to_string(),
-                    })?;
-                    self.progress.item_done(&self.totals());
-                }
-            }
-        }
+        let mapped = self.map_page(resolved, source, &items)?;
         self.files
             .fetch(
                 &mut self.writer,
@@ -428,11 +388,60 @@ impl Crawl<'_> {
             self.progress.item_done(&self.totals());
         }
         self.progress.page_done(&format!(
-            "page {}: {n_items} items; {}",
+            "page {}: {} items; {}",
             self.report.counts.pages,
+            items.len(),
             self.totals()
         ));
         Ok(())
+    }
+
+    /// Maps the items of one page that still need a record; the others are counted as
+    /// skipped, already archived, or failed.
+    fn map_page<S: Source>(
+        &mut self,
+        resolved: &ResolvedMapping,
+        source: &S,
+        items: &[RawItem],
+    ) -> Result<Vec<MappedItem>, Error> {
+        let file_url = |p: &str| source.file_url(p);
+        let (zone, fetched_at) = (self.zone.clone(), self.fetched_at.clone());
+        let allowed_hosts = self.cfg.allowed_hosts.clone();
+        let ctx = ItemContext {
+            site: source.site(),
+            zone: &zone,
+            fetched_at: &fetched_at,
+            via: source.via(),
+            file_url: &file_url,
+            allowed_hosts: &allowed_hosts,
+        };
+        let mut mapped: Vec<MappedItem> = Vec::new();
+        for item in items {
+            self.report.counts.items_seen += 1;
+            if !resolved.wants(item) {
+                self.report.counts.items_skipped += 1;
+                self.report
+                    .skipped
+                    .push(Skipped::new(SkipCode::OtherContentType, item.id));
+            } else if self.done.contains(&item.id) {
+                self.report.counts.items_archived += 1;
+            } else {
+                match resolved.apply(item, &ctx) {
+                    Ok(m) => {
+                        mapped.push(m);
+                        continue;
+                    }
+                    Err(e) => self.fail(Failure {
+                        code: FailureCode::ItemMappingFailed,
+                        item_id: Some(item.id),
+                        url: None,
+                        error: e.to_string(),
+                    })?,
+                }
+            }
+            self.progress.item_done(&self.totals());
+        }
+        Ok(mapped)
     }
 
     fn totals(&self) -> String {

@@ -82,102 +82,13 @@ impl ResolvedMapping {
 
     /// Maps one item. An error names the field and the value that did not convert.
     pub fn apply(&self, item: &RawItem, ctx: &ItemContext<'_>) -> Result<MappedItem, MapError> {
-        let mut values: BTreeMap<NeutralField, Neutral> = BTreeMap::new();
-        let mut used_keys: BTreeSet<String> = SOURCE_KEYS.iter().map(|s| s.to_string()).collect();
-        for (neutral, (field, conversion)) in &self.bound {
-            let key = &field.entity_property_name;
-            used_keys.insert(key.clone());
-            if field.is_lookup_like() {
-                used_keys.insert(format!("{key}Id"));
-                used_keys.insert(format!("{key}StringId"));
-            }
-            let raw = item.props.get(key);
-            let v = convert(*conversion, raw, ctx.zone).map_err(|source| MapError {
-                title: field.title.clone(),
-                field: *neutral,
-                conversion: *conversion,
-                source,
-            })?;
-            if let (Some(Value::String(s)), Neutral::Text(t)) = (raw, &v)
-                && s.trim() != t
-                && matches!(conversion, Conversion::Text | Conversion::Choice)
-                && crate::text::nfc(s.trim()) == *t
-            {
-                // The value was not NFC as served: keep the raw bytes beside the derived text.
-                used_keys.remove(key);
-            }
-            values.insert(*neutral, v);
-        }
-        let extra: BTreeMap<String, Value> = item
-            .props
-            .iter()
-            .filter(|(k, _)| !used_keys.contains(*k))
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
-        let mut take = |f: NeutralField| values.remove(&f).unwrap_or(Neutral::Null);
-
+        let (mut values, extra) = self.convert_all(item, ctx)?;
         let mut wanted = Vec::new();
-        let title = as_text(take(NeutralField::Title));
-        let body = match take(NeutralField::Body) {
-            Neutral::Html { html, text } => {
-                Some(self.body_with_images(html, text, ctx, &mut wanted))
-            }
-            Neutral::Text(t) => Some(Body {
-                html: t.clone(),
-                text: t,
-                images: vec![],
-            }),
-            _ => None,
-        };
-        let caption = as_text(take(NeutralField::ImageCaption));
-        let image = match take(NeutralField::Image) {
-            Neutral::Link { url, description } => {
-                if let Some((abs, path)) = self.same_site(&url, ctx) {
-                    wanted.push(WantedFile {
-                        slot: FileSlot::Image,
-                        url: abs,
-                        path,
-                    });
-                }
-                Some(Image {
-                    url,
-                    caption: caption.or(description),
-                    file: None,
-                })
-            }
-            _ => None,
-        };
-        let attachments = if self.bound.contains_key(&NeutralField::Attachments) {
-            item.attachments
-                .iter()
-                .enumerate()
-                .filter_map(|(i, a)| {
-                    let url = (ctx.file_url)(&a.server_relative_url)?;
-                    wanted.push(WantedFile {
-                        slot: FileSlot::Attachment(i),
-                        url: url.clone(),
-                        path: a.server_relative_url.clone(),
-                    });
-                    Some(Attachment {
-                        name: a.file_name.clone(),
-                        url: url.to_string(),
-                        file: None,
-                    })
-                })
-                .collect()
-        } else {
-            Vec::new()
-        };
-        let created = stamp(take(NeutralField::CreatedAt), take(NeutralField::CreatedBy));
-        let modified = stamp(
-            take(NeutralField::ModifiedAt),
-            take(NeutralField::ModifiedBy),
-        );
-        let content_type_id = item
-            .props
-            .get("ContentTypeId")
-            .and_then(Value::as_str)
-            .map(str::to_string);
+        let body = self.body(values.take(NeutralField::Body), ctx, &mut wanted);
+        let caption = as_text(values.take(NeutralField::ImageCaption));
+        let image = self.image(values.take(NeutralField::Image), caption, ctx, &mut wanted);
+        let attachments = self.attachments(item, ctx, &mut wanted);
+        let mut take = |f: NeutralField| values.take(f);
         let record = Record {
             schema: record::SCHEMA_ID.into(),
             schema_version: record::SCHEMA_VERSION.into(),
@@ -187,36 +98,8 @@ impl ResolvedMapping {
                 self.schema.list.id,
                 item.id
             ),
-            source: SourceInfo {
-                site: ctx.site.to_string(),
-                list: self.schema.list.title.clone(),
-                list_id: self.schema.list.id.clone(),
-                item_id: item.id,
-                guid: item
-                    .props
-                    .get("GUID")
-                    .and_then(Value::as_str)
-                    .map(str::to_string),
-                url: item.url.clone().unwrap_or_else(|| {
-                    format!(
-                        "{}_api/web/lists(guid'{}')/items({})",
-                        ctx.site, self.schema.list.id, item.id
-                    )
-                }),
-                content_type: content_type_id
-                    .as_deref()
-                    .and_then(|id| self.content_type_name(id)),
-                content_type_id,
-                via: ctx.via.as_str().into(),
-                version: item
-                    .props
-                    .get("OData__UIVersionString")
-                    .and_then(Value::as_str)
-                    .map(str::to_string),
-                etag: item.etag.clone(),
-                fetched_at: ctx.fetched_at.into(),
-            },
-            title,
+            source: self.source_info(item, ctx),
+            title: as_text(take(NeutralField::Title)),
             summary: as_text(take(NeutralField::Summary)),
             body,
             published_at: as_instant(take(NeutralField::PublishedAt)),
@@ -246,11 +129,159 @@ impl ResolvedMapping {
             },
             image,
             attachments,
-            created,
-            modified,
+            created: stamp(take(NeutralField::CreatedAt), take(NeutralField::CreatedBy)),
+            modified: stamp(
+                take(NeutralField::ModifiedAt),
+                take(NeutralField::ModifiedBy),
+            ),
             extra,
         };
         Ok(MappedItem { record, wanted })
+    }
+
+    /// Converts every bound field of `item`; what no field reads goes to `extra`, raw.
+    fn convert_all(
+        &self,
+        item: &RawItem,
+        ctx: &ItemContext<'_>,
+    ) -> Result<(Values, BTreeMap<String, Value>), MapError> {
+        let mut values = Values::default();
+        let mut used_keys: BTreeSet<String> = SOURCE_KEYS.iter().map(|s| s.to_string()).collect();
+        for (neutral, (field, conversion)) in &self.bound {
+            let key = &field.entity_property_name;
+            used_keys.insert(key.clone());
+            if field.is_lookup_like() {
+                used_keys.insert(format!("{key}Id"));
+                used_keys.insert(format!("{key}StringId"));
+            }
+            let raw = item.props.get(key);
+            let v = convert(*conversion, raw, ctx.zone).map_err(|source| MapError {
+                title: field.title.clone(),
+                field: *neutral,
+                conversion: *conversion,
+                source,
+            })?;
+            if let (Some(Value::String(s)), Neutral::Text(t)) = (raw, &v)
+                && s.trim() != t
+                && matches!(conversion, Conversion::Text | Conversion::Choice)
+                && crate::text::nfc(s.trim()) == *t
+            {
+                // The value was not NFC as served: keep the raw bytes beside the derived text.
+                used_keys.remove(key);
+            }
+            values.0.insert(*neutral, v);
+        }
+        let extra = item
+            .props
+            .iter()
+            .filter(|(k, _)| !used_keys.contains(*k))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        Ok((values, extra))
+    }
+
+    /// The body, with the same-site images its HTML references wanted.
+    fn body(
+        &self,
+        value: Neutral,
+        ctx: &ItemContext<'_>,
+        wanted: &mut Vec<WantedFile>,
+    ) -> Option<Body> {
+        match value {
+            Neutral::Html { html, text } => Some(self.body_with_images(html, text, ctx, wanted)),
+            Neutral::Text(t) => Some(Body {
+                html: t.clone(),
+                text: t,
+                images: vec![],
+            }),
+            _ => None,
+        }
+    }
+
+    /// The article's image, wanted when it is on the site.
+    fn image(
+        &self,
+        value: Neutral,
+        caption: Option<String>,
+        ctx: &ItemContext<'_>,
+        wanted: &mut Vec<WantedFile>,
+    ) -> Option<Image> {
+        let Neutral::Link { url, description } = value else {
+            return None;
+        };
+        if let Some((abs, path)) = self.same_site(&url, ctx) {
+            wanted.push(WantedFile {
+                slot: FileSlot::Image,
+                url: abs,
+                path,
+            });
+        }
+        Some(Image {
+            url,
+            caption: caption.or(description),
+            file: None,
+        })
+    }
+
+    /// The item's attachments, each wanted, when the mapping reads them.
+    fn attachments(
+        &self,
+        item: &RawItem,
+        ctx: &ItemContext<'_>,
+        wanted: &mut Vec<WantedFile>,
+    ) -> Vec<Attachment> {
+        if !self.bound.contains_key(&NeutralField::Attachments) {
+            return Vec::new();
+        }
+        item.attachments
+            .iter()
+            .enumerate()
+            .filter_map(|(i, a)| {
+                let url = (ctx.file_url)(&a.server_relative_url)?;
+                wanted.push(WantedFile {
+                    slot: FileSlot::Attachment(i),
+                    url: url.clone(),
+                    path: a.server_relative_url.clone(),
+                });
+                Some(Attachment {
+                    name: a.file_name.clone(),
+                    url: url.to_string(),
+                    file: None,
+                })
+            })
+            .collect()
+    }
+
+    /// Where and how the item was read.
+    fn source_info(&self, item: &RawItem, ctx: &ItemContext<'_>) -> SourceInfo {
+        let prop = |k: &str| {
+            item.props
+                .get(k)
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        };
+        let content_type_id = prop("ContentTypeId");
+        SourceInfo {
+            site: ctx.site.to_string(),
+            list: self.schema.list.title.clone(),
+            list_id: self.schema.list.id.clone(),
+            item_id: item.id,
+            guid: prop("GUID"),
+            url: item.url.clone().unwrap_or_else(|| {
+                format!(
+                    "{}_api/web/lists(guid'{}')/items({})",
+                    ctx.site, self.schema.list.id, item.id
+                )
+            }),
+            content_type: content_type_id
+                .as_deref()
+                .and_then(|id| self.content_type_name(id)),
+            content_type_id,
+            via: ctx.via.as_str().into(),
+            version: prop("OData__UIVersionString"),
+            etag: item.etag.clone(),
+            fetched_at: ctx.fetched_at.into(),
+        }
     }
 
     fn body_with_images(
@@ -312,6 +343,17 @@ impl ResolvedMapping {
             .filter(|c| !c.id.is_empty() && lower.starts_with(&c.id.to_ascii_lowercase()))
             .max_by_key(|c| c.id.len())
             .map(|c| c.name.clone())
+    }
+}
+
+/// Converted values by neutral field, each taken once.
+#[derive(Default)]
+struct Values(BTreeMap<NeutralField, Neutral>);
+
+impl Values {
+    /// The value of `f`, or `Null` when the mapping has none.
+    fn take(&mut self, f: NeutralField) -> Neutral {
+        self.0.remove(&f).unwrap_or(Neutral::Null)
     }
 }
 

@@ -5,7 +5,9 @@
 //! place and a source never formats prose.
 
 use super::{CrawlReport, Failure, FailureCode, SkipCode, Skipped};
-use crate::source::facts::{Fallback, ItemFailureKind, Note, Refusal, SourceFacts};
+use crate::source::facts::{
+    Fallback, ItemFailure, ItemFailureKind, Note, Refusal, Refused, SourceFacts,
+};
 
 /// How many refused URLs a report note lists before it only counts.
 const LISTED_URLS: usize = 10;
@@ -44,26 +46,7 @@ impl CrawlReport {
                 rule.label, rule.pages
             ));
         }
-        for refused in &facts.refused {
-            let why = match refused.reason {
-                Refusal::Robots => "robots.txt disallows",
-                Refusal::OffSite => "not on the portal's host, never fetched:",
-            };
-            let mut listed: Vec<&str> = refused
-                .urls
-                .iter()
-                .take(LISTED_URLS)
-                .map(String::as_str)
-                .collect();
-            if refused.urls.len() > LISTED_URLS {
-                listed.push("…");
-            }
-            self.notes.push(format!(
-                "{} link(s) {why} {}",
-                refused.urls.len(),
-                listed.join(" ")
-            ));
-        }
+        self.notes.extend(facts.refused.iter().map(refused));
         for n in &facts.notes {
             let words = note(n);
             if matches!(n, Note::NoArticleLinks { .. }) {
@@ -71,19 +54,40 @@ impl CrawlReport {
             }
             self.notes.push(words);
         }
-        for f in facts.failures {
-            let code = match &f.kind {
-                ItemFailureKind::Fetch(_) => FailureCode::ItemFetchFailed,
-                ItemFailureKind::OffSite { .. } => FailureCode::ItemOffSite,
-                ItemFailureKind::Extract(_) => FailureCode::ItemExtractionFailed,
-            };
-            self.failures.push(Failure {
-                code,
-                item_id: Some(f.item_id),
-                url: None,
-                error: f.to_string(),
-            });
-        }
+        self.failures.extend(facts.failures.iter().map(failure));
+    }
+}
+
+/// Links refused for one reason, in words: how many, and the first few.
+fn refused(r: &Refused) -> String {
+    let why = match r.reason {
+        Refusal::Robots => "robots.txt disallows",
+        Refusal::OffSite => "not on the portal's host, never fetched:",
+    };
+    let mut listed: Vec<&str> = r
+        .urls
+        .iter()
+        .take(LISTED_URLS)
+        .map(String::as_str)
+        .collect();
+    if r.urls.len() > LISTED_URLS {
+        listed.push("…");
+    }
+    format!("{} link(s) {why} {}", r.urls.len(), listed.join(" "))
+}
+
+/// An item the source could not read, as a failure with its code.
+fn failure(f: &ItemFailure) -> Failure {
+    let code = match &f.kind {
+        ItemFailureKind::Fetch(_) => FailureCode::ItemFetchFailed,
+        ItemFailureKind::OffSite { .. } => FailureCode::ItemOffSite,
+        ItemFailureKind::Extract(_) => FailureCode::ItemExtractionFailed,
+    };
+    Failure {
+        code,
+        item_id: Some(f.item_id),
+        url: None,
+        error: f.to_string(),
     }
 }
 
