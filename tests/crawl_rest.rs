@@ -131,6 +131,14 @@ fn the_seed_article_maps_every_field() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("bag");
     crawl(&portal, &out, &[]).success();
+    // Written as UTF-8 a person can read in a pager: no \uXXXX escapes for Vietnamese.
+    let bytes = std::fs::read(out.join("data/records/000001.json")).unwrap();
+    let text = String::from_utf8(bytes).unwrap();
+    assert!(
+        text.contains("\"title\": \"UBND tỉnh Long An chỉ đạo"),
+        "{text}"
+    );
+    assert!(!text.contains("\\u"), "{text}");
     let all = records(&out);
     let r = &all[&1];
     let raw = sample_item(1);

@@ -230,21 +230,10 @@ mod tests {
     use crate::record::FileSlot;
 
     fn record() -> Record {
-        let json = serde_json::json!({
-            "$schema": crate::record::SCHEMA_ID, "schema_version": "1.0", "id": "urn:x",
-            "source": {"site": "http://127.0.0.1/", "list": "Tin", "list_id": "1", "item_id": 7,
-                       "guid": null, "url": "http://127.0.0.1/", "content_type": null,
-                       "content_type_id": null, "via": "rest", "version": null, "etag": null,
-                       "fetched_at": "2025-07-01T00:00:00+07:00"},
-            "title": null, "summary": null, "body": null, "published_at": null, "featured": null,
-            "author": null, "categories": [], "article_type": null, "status": null,
-            "approval_status": null, "view_count": null, "page_count": null, "image_count": null,
-            "history": null, "alternate_url": null,
-            "image": {"url": "/a.jpg", "caption": null, "file": null},
-            "attachments": [{"name": "Kế hoạch.pdf", "url": "http://127.0.0.1/k.pdf", "file": null}],
-            "created": null, "modified": null, "extra": {}
-        });
-        serde_json::from_value(json).unwrap()
+        let mut v = crate::record::sample_json(7);
+        v["image"] = serde_json::json!({"url": "/a.jpg", "caption": null, "file": null});
+        v["attachments"][0]["url"] = "http://127.0.0.1/k.pdf".into();
+        serde_json::from_value(v).unwrap()
     }
 
     fn wanted(slot: FileSlot, url: &str) -> WantedFile {

@@ -322,21 +322,9 @@ mod tests {
     use serde_json::{Value, json};
 
     fn record(item_id: i64, file: Option<Value>) -> Value {
-        json!({
-            "$schema": crate::record::SCHEMA_ID, "schema_version": "1.0",
-            "id": format!("urn:sharc:127.0.0.1:3de2e36d-678f-459c-837a-2db7c83afd8b:{item_id}"),
-            "source": {"site": "http://127.0.0.1/", "list": "Tin tức sự kiện",
-                       "list_id": "3de2e36d-678f-459c-837a-2db7c83afd8b", "item_id": item_id,
-                       "guid": null, "url": "http://127.0.0.1/x", "content_type": null,
-                       "content_type_id": null, "via": "rest", "version": null, "etag": null,
-                       "fetched_at": "2025-07-01T00:00:00+07:00"},
-            "title": "Tin", "summary": null, "body": null, "published_at": null,
-            "featured": null, "author": null, "categories": [], "article_type": null,
-            "status": null, "approval_status": null, "view_count": null, "page_count": null,
-            "image_count": null, "history": null, "alternate_url": null, "image": null,
-            "attachments": [{"name": "a.pdf", "url": "http://127.0.0.1/a.pdf", "file": file}],
-            "created": null, "modified": null, "extra": {}
-        })
+        let mut v = crate::record::sample_json(item_id);
+        v["attachments"][0]["file"] = json!(file);
+        v
     }
 
     #[test]

@@ -212,7 +212,9 @@ pub struct Stamp {
 }
 
 impl Record {
-    /// The record as pretty JSON with a trailing newline: stable field order, sorted `extra`.
+    /// The record as pretty JSON with a trailing newline: stable field order, sorted `extra`,
+    /// UTF-8 text as it is (Vietnamese stays readable in a pager; only the control characters
+    /// JSON requires are escaped), so the same record always gives the same bytes.
     pub fn to_json(&self) -> Vec<u8> {
         let mut v = serde_json::to_vec_pretty(self).unwrap_or_default();
         v.push(b'\n');
@@ -265,5 +267,57 @@ pub fn media_type_for(name: &str) -> &'static str {
         "mp3" => "audio/mpeg",
         "mp4" => "video/mp4",
         _ => "application/octet-stream",
+    }
+}
+
+/// A small valid record as JSON, for tests: item `item_id`, one attachment without a file.
+#[cfg(test)]
+pub(crate) fn sample_json(item_id: i64) -> Value {
+    serde_json::json!({
+        "$schema": SCHEMA_ID, "schema_version": SCHEMA_VERSION,
+        "id": format!("urn:sharc:127.0.0.1:3de2e36d-678f-459c-837a-2db7c83afd8b:{item_id}"),
+        "source": {"site": "http://127.0.0.1/", "list": "Tin tức sự kiện",
+                   "list_id": "3de2e36d-678f-459c-837a-2db7c83afd8b", "item_id": item_id,
+                   "guid": null, "url": "http://127.0.0.1/x", "content_type": null,
+                   "content_type_id": null, "via": "rest", "version": null, "etag": null,
+                   "fetched_at": "2025-07-01T00:00:00+07:00"},
+        "title": "Sở Tư pháp tỉnh Long An", "summary": null, "body": null, "published_at": null,
+        "featured": null, "author": null, "categories": [], "article_type": null,
+        "status": null, "approval_status": null, "view_count": null, "page_count": null,
+        "image_count": null, "history": null, "alternate_url": null, "image": null,
+        "attachments": [{"name": "Kế hoạch.pdf", "url": "http://127.0.0.1/a.pdf", "file": null}],
+        "created": null, "modified": null, "extra": {}
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn records_are_readable_utf8_and_the_same_bytes_every_time() {
+        let mut v = sample_json(1);
+        v["extra"] = serde_json::json!({"Zeta": "Đồng Tháp", "Alpha": "tab\there\u{1}"});
+        let record: Record = serde_json::from_value(v).unwrap();
+        let bytes = record.to_json();
+        assert_eq!(bytes, record.clone().to_json());
+        let text = std::str::from_utf8(&bytes).unwrap();
+        assert!(
+            text.contains("\"title\": \"Sở Tư pháp tỉnh Long An\""),
+            "{text}"
+        );
+        assert!(text.contains("\"name\": \"Kế hoạch.pdf\""), "{text}");
+        // Only what JSON must escape is escaped.
+        assert_eq!(text.matches("\\u").count(), 1, "{text}");
+        assert!(text.contains("tab\\there\\u0001"), "{text}");
+        assert!(
+            text.find("\"Alpha\"") < text.find("\"Zeta\""),
+            "extra is sorted"
+        );
+        assert!(
+            text.starts_with("{\n  \"$schema\""),
+            "pretty, in field order"
+        );
+        assert!(text.ends_with("}\n"));
     }
 }
