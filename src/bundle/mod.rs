@@ -31,7 +31,7 @@ pub use paths::PathPlanner;
 pub use reader::{BagEntry, BagReader, DirReader, EntryKind};
 pub use report::{Digests, Finding, FindingCode, VerifyReport};
 pub use verify::{verify_bag, verify_reader};
-pub use writer::{BagWriter, FinishedBag, staging_path};
+pub use writer::{BagWriter, FinishedBag, PayloadSink, staging_path};
 pub use zip_reader::ZipReader;
 
 use std::io;

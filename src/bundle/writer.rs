@@ -38,6 +38,57 @@ pub struct BagWriter {
     journal: Journal,
 }
 
+/// What fills a package's payload: a place to stream a file to, and a way to add it — or a
+/// small file's bytes — with its fixity, journaled under the caller's key for a resume.
+///
+/// The bag writer is one; another package format (an OCFL object, say) can be another, and
+/// whatever fetches files and writes records works with either.
+pub trait PayloadSink {
+    /// Where the file for `path` is streamed to before [`add_file_keyed`](Self::add_file_keyed).
+    fn data_path(&self, path: &PayloadPath) -> Result<PathBuf>;
+
+    /// Adds a file already written to [`data_path`](Self::data_path), with the fixity
+    /// computed while writing it, journaled under `key` (`&()` for none).
+    fn add_file_keyed(
+        &mut self,
+        path: &PayloadPath,
+        fixity: Fixity,
+        key: &impl Serialize,
+    ) -> Result<()>;
+
+    /// Writes `bytes` as payload file `path`, journaled under `key` (`&()` for none).
+    fn add_bytes_keyed(
+        &mut self,
+        path: &PayloadPath,
+        bytes: &[u8],
+        key: &impl Serialize,
+    ) -> Result<Fixity>;
+}
+
+impl PayloadSink for BagWriter {
+    fn data_path(&self, path: &PayloadPath) -> Result<PathBuf> {
+        BagWriter::data_path(self, path)
+    }
+
+    fn add_file_keyed(
+        &mut self,
+        path: &PayloadPath,
+        fixity: Fixity,
+        key: &impl Serialize,
+    ) -> Result<()> {
+        BagWriter::add_file_keyed(self, path, fixity, key)
+    }
+
+    fn add_bytes_keyed(
+        &mut self,
+        path: &PayloadPath,
+        bytes: &[u8],
+        key: &impl Serialize,
+    ) -> Result<Fixity> {
+        BagWriter::add_bytes_keyed(self, path, bytes, key)
+    }
+}
+
 /// A bag that is complete and in place.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FinishedBag {

@@ -1,7 +1,7 @@
 //! Running the downloads: concurrently, each added to the bag the moment it is complete.
 
 use super::{Fetched, Files, FilesError};
-use crate::bundle::{BagWriter, PayloadPath};
+use crate::bundle::{PayloadPath, PayloadSink};
 use crate::fetch::FetchError;
 use futures::StreamExt;
 use std::path::PathBuf;
@@ -24,7 +24,7 @@ pub(super) struct Job {
 /// bounds requests), adding each finished file to the bag as it completes.
 pub(super) async fn run(
     files: &mut Files,
-    writer: &mut BagWriter,
+    writer: &mut impl PayloadSink,
     jobs: Vec<Job>,
 ) -> Result<(), FilesError> {
     let client = files.client.clone();

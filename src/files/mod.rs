@@ -8,14 +8,15 @@
 //! interrupted run keeps it. Then it fills each record's file slots; a file that could not be
 //! fetched is handed back as a [`FileFailure`] for the crawl report.
 //!
-//! It knows the client, the bag writer and the record, nothing of where items came from.
+//! It knows the client, a [`PayloadSink`] (the bag writer) and the record, nothing of where
+//! items came from.
 
 mod download;
 mod journal;
 
 pub use journal::{JournalKey, record_path};
 
-use crate::bundle::{BagWriter, BundleError, PathPlanner, PayloadPath};
+use crate::bundle::{BundleError, PathPlanner, PayloadPath, PayloadSink};
 use crate::fetch::{Client, FetchError};
 use crate::fixity::Fixity;
 use crate::record::{self, FileRef, Record, WantedFile};
@@ -130,7 +131,7 @@ impl Files {
     /// is remembered for [`attach`](Self::attach); only the bag or the disk stop the step.
     pub async fn fetch<'w>(
         &mut self,
-        writer: &mut BagWriter,
+        writer: &mut impl PayloadSink,
         wanted: impl Iterator<Item = &'w WantedFile>,
     ) -> Result<(), FilesError> {
         let jobs = self.plan(writer, wanted)?;
@@ -140,7 +141,7 @@ impl Files {
     /// The downloads still to run: one per URL not met yet.
     fn plan<'w>(
         &mut self,
-        writer: &BagWriter,
+        writer: &impl PayloadSink,
         wanted: impl Iterator<Item = &'w WantedFile>,
     ) -> Result<Vec<download::Job>, FilesError> {
         let mut jobs: Vec<download::Job> = Vec::new();
@@ -170,7 +171,7 @@ impl Files {
     /// Adds a downloaded file to the bag, journaled with where it came from.
     fn add(
         &mut self,
-        writer: &mut BagWriter,
+        writer: &mut impl PayloadSink,
         job: download::Job,
         fixity: Fixity,
     ) -> Result<(), FilesError> {
@@ -208,7 +209,7 @@ impl Files {
 /// Writes `record` into the bag. A complete record (every file it wants is there) is
 /// journaled as done, so a resumed run keeps it; an incomplete one is written but retried.
 pub fn store_record(
-    writer: &mut BagWriter,
+    writer: &mut impl PayloadSink,
     record: &Record,
     complete: bool,
 ) -> Result<(), BundleError> {
@@ -218,7 +219,7 @@ pub fn store_record(
     if complete {
         writer.add_bytes_keyed(&path, &bytes, &JournalKey::Record { item_id })?;
     } else {
-        writer.add_bytes(&path, &bytes)?;
+        writer.add_bytes_keyed(&path, &bytes, &())?;
     }
     Ok(())
 }

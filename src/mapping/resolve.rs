@@ -211,7 +211,11 @@ mod tests {
         FieldDef {
             title: title.into(),
             internal_name: internal.into(),
-            entity_property_name: crate::sharepoint::names::entity_property_name(internal),
+            // SharePoint's REST name: `OData_` before a leading underscore.
+            entity_property_name: match internal.starts_with('_') {
+                true => format!("OData_{internal}"),
+                false => internal.to_string(),
+            },
             type_as_string: t.into(),
             ..Default::default()
         }

@@ -305,42 +305,11 @@ impl HtmlSource {
         id
     }
 
-    /// The list as the layout describes it: one field per property, typed as the layout
-    /// says, the list's GUID from the layout or the first page (or derived from its URL).
-    pub(crate) fn schema(&mut self) -> ListSchema {
-        let mut fields: Vec<FieldDef> = Vec::new();
-        for p in &self.layout.properties {
-            if fields.iter().any(|f| f.entity_property_name == p.key) {
-                continue;
-            }
-            fields.push(FieldDef {
-                title: p.key.clone(),
-                internal_name: p.key.clone(),
-                entity_property_name: p.key.clone(),
-                type_as_string: p.field_type.clone(),
-                allow_multiple: p.allow_multiple,
-                hidden: false,
-            });
-        }
-        ListSchema {
-            list: ListInfo {
-                id: self.list_id(),
-                title: self.layout.list_title.clone(),
-                entity_type_name: None,
-                item_count: None,
-            },
-            fields,
-            // Pages do not show content type ids; the layout's content type is taken as given.
-            content_types: self
-                .layout
-                .content_type
-                .iter()
-                .map(|name| ContentTypeInfo {
-                    id: String::new(),
-                    name: name.clone(),
-                })
-                .collect(),
-        }
+    /// The list as the layout describes it, with its GUID from the layout or the first page
+    /// (or derived from its URL).
+    fn schema(&mut self) -> ListSchema {
+        let id = self.list_id();
+        schema_of(&self.layout, id)
     }
 
     /// Reads one list page and the article pages it links to.
@@ -599,6 +568,42 @@ impl HtmlSource {
     }
 }
 
+/// The list as `layout` describes it: one field per property, typed as the layout says,
+/// the layout's content type taken as given (pages do not show content type ids).
+pub fn schema_of(layout: &Layout, list_id: String) -> ListSchema {
+    let mut fields: Vec<FieldDef> = Vec::new();
+    for p in &layout.properties {
+        if fields.iter().any(|f| f.entity_property_name == p.key) {
+            continue;
+        }
+        fields.push(FieldDef {
+            title: p.key.clone(),
+            internal_name: p.key.clone(),
+            entity_property_name: p.key.clone(),
+            type_as_string: p.field_type.clone(),
+            allow_multiple: p.allow_multiple,
+            hidden: false,
+        });
+    }
+    ListSchema {
+        list: ListInfo {
+            id: list_id,
+            title: layout.list_title.clone(),
+            entity_type_name: None,
+            item_count: None,
+        },
+        fields,
+        content_types: layout
+            .content_type
+            .iter()
+            .map(|name| ContentTypeInfo {
+                id: String::new(),
+                name: name.clone(),
+            })
+            .collect(),
+    }
+}
+
 impl super::Source for HtmlSource {
     fn via(&self) -> Via {
         Via::Html
@@ -683,6 +688,21 @@ impl super::Source for HtmlSource {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn without_a_guid_on_the_pages_the_list_id_is_derived_stably_and_said() {
+        let source = || {
+            let client = Client::new(&Default::default()).unwrap();
+            let site = Url::parse("http://127.0.0.1:8080/sites/stp").unwrap();
+            HtmlSource::new(client, &site, &layout::sample(), HtmlOptions::default()).unwrap()
+        };
+        let mut first = source();
+        let id = first.schema().list.id;
+        assert_eq!(id.len(), 36);
+        assert_eq!(source().schema().list.id, id);
+        let facts = super::super::Source::facts(&mut first);
+        assert!(facts.notes.contains(&Note::DerivedListId(id)), "{facts:?}");
+    }
 
     #[test]
     fn hosts_http_and_https_alike_other_ports_and_hosts_not() {

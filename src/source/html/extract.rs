@@ -339,105 +339,6 @@ fn attachments(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::source::html::layout::{NextPage, StopRule};
-    use crate::text::dates::PortalZone;
-
-    /// A property read by `rule` (a CSS selector, or a DispForm field when it starts with
-    /// `form:`), with an optional attribute, regex and extraction.
-    fn prop(label: &str, key: &str, role: Role, rule: &str, extract: Extract) -> Property {
-        let (form, select) = match rule.strip_prefix("form:") {
-            Some(rest) => match rest.split_once(' ') {
-                Some((f, css)) => (Some(f.replace('_', " ")), Some(css)),
-                None => (Some(rest.replace('_', " ")), None),
-            },
-            None => (None, Some(rule)),
-        };
-        Property {
-            key: key.into(),
-            label: label.into(),
-            field_type: "Text".into(),
-            allow_multiple: false,
-            role,
-            rule: Some(FieldRule {
-                select: select.map(|s| Css::parse(s).unwrap()),
-                form,
-                attr: None,
-                regex: None,
-                extract,
-            }),
-        }
-    }
-
-    /// The layout of the sample portal's article pages.
-    fn layout() -> Layout {
-        let v = Role::Value;
-        let mut image = prop("image", "Hình ảnh", v, ".news-image img", Extract::Text);
-        image.rule.as_mut().unwrap().attr = Some("src".into());
-        let mut created = prop(
-            "created_at",
-            "Created",
-            v,
-            "#onetidinfoblock1",
-            Extract::Date,
-        );
-        created.rule.as_mut().unwrap().regex = Some(regex::Regex::new(r"at\s+(.+?)\s+by").unwrap());
-        Layout {
-            list_title: "Tin tức sự kiện".into(),
-            content_type: None,
-            zone: PortalZone::vietnam(),
-            start: vec!["Lists/TinTucSuKien/TongQuat.aspx".into()],
-            links: Css::parse(".news-list a.title").unwrap(),
-            link_pattern: None,
-            next: NextPage::None,
-            stop: StopRule::NoNewLinks,
-            item_id: ItemId::Param("ID".into()),
-            list_id: None,
-            allow_hosts: Vec::new(),
-            charset: None,
-            properties: vec![
-                prop("title", "Tiêu đề", v, ".news-detail h1", Extract::Text),
-                prop(
-                    "body",
-                    "Nội dung",
-                    v,
-                    ".news-detail .news-content",
-                    Extract::Html,
-                ),
-                prop(
-                    "published_at",
-                    "Ngày xuất bản",
-                    v,
-                    ".news-detail .date-line",
-                    Extract::Date,
-                ),
-                prop(
-                    "categories",
-                    "Phân loại",
-                    v,
-                    "form:Phân_loại a",
-                    Extract::List,
-                ),
-                prop(
-                    "view_count",
-                    "Số lượt người đọc",
-                    Role::Volatile,
-                    ".news-views",
-                    Extract::Count,
-                ),
-                prop("history", "LichSu", v, "form:LichSu", Extract::Text),
-                image,
-                prop(
-                    "attachments",
-                    "Attachments",
-                    Role::Attachments,
-                    ".news-attachments",
-                    Extract::Text,
-                ),
-                created,
-            ],
-        }
-    }
-
     const PAGE: &str = concat!(
         "<html><body><div id=\"s4-ribbonrow\">Manage Permissions</div>",
         "<div class=\"news-detail\"><div class=\"date-line\">Thứ 5, Ngày 05/01/2023, 10:00</div>",
@@ -457,7 +358,7 @@ mod tests {
     );
 
     fn run(page: &str) -> Result<Extracted, ExtractError> {
-        let layout = layout();
+        let layout = crate::source::html::layout::sample();
         let host_ok = |u: &Url| u.host_str() == Some("127.0.0.1");
         let url =
             Url::parse("http://127.0.0.1:8080/Lists/TinTucSuKien/DispForm.aspx?ID=1").unwrap();
