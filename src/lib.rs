@@ -3,10 +3,15 @@
 //! The modules follow the pipeline: a [`source`] adapter reads raw list items from a portal
 //! (through [`fetch`] and the SharePoint knowledge in [`sharepoint`]), [`mapping`] turns each
 //! raw item into a neutral [`record::Record`] using a mapping file and the helpers in
-//! [`text`], the files a record points to are downloaded with their [`fixity`] computed on the
-//! way, and [`bundle`] writes and verifies the BagIt bag. [`app`] holds one function per
-//! command and is the only place that knows about all of them; [`sample`] is the bundled
-//! sample portal that the demo and the tests crawl.
+//! [`text`], the [`files`] step downloads the files a record points to with their [`fixity`]
+//! computed on the way, and [`bundle`] writes and verifies the BagIt bag; [`report`] words
+//! what happened. [`app`] holds one function per command and is the only place that knows
+//! about all of them; [`sample`] is the bundled sample portal that the demo and the tests
+//! crawl.
+//!
+//! The modules are layered, each using only those below it: `ARCHITECTURE.md` in the
+//! repository lists what each may import and where new sources, output formats and checks
+//! go, and `tests/architecture.rs` holds the code to it.
 
 pub mod app;
 pub mod bundle;

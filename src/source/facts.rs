@@ -147,5 +147,28 @@ pub enum ItemFailureKind {
     },
     /// A value on its page could not be read.
     #[error(transparent)]
-    Extract(super::html::ExtractError),
+    Extract(ExtractError),
+}
+
+/// A value on an article page that could not be read, naming the property and its rule.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{label} ({rule}): {problem}")]
+pub struct ExtractError {
+    /// The property, as the layout names it (e.g. `published_at`).
+    pub label: String,
+    /// Where its rule looks, e.g. `` `.date-line` ``.
+    pub rule: String,
+    /// What was wrong with the text found.
+    pub problem: ExtractProblem,
+}
+
+/// What was wrong with an extracted text.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ExtractProblem {
+    /// Not a date, or one whose printed weekday contradicts it.
+    #[error(transparent)]
+    Date(#[from] crate::text::vietnamese::VnDateError),
+    /// No number in the text.
+    #[error("no number in `{0}`")]
+    NoNumber(String),
 }

@@ -21,7 +21,6 @@ pub mod layout;
 mod robots;
 mod span;
 
-pub use extract::{ExtractError, ExtractProblem};
 pub use layout::{Css, Extract, FieldRule, ItemId, Layout, NextPage, Property, Role, StopRule};
 
 use super::facts::{

@@ -10,7 +10,7 @@
 use super::layout::{Css, Extract, FieldRule, ItemId, Layout, Property, Role};
 use super::span::inner_span;
 use crate::source::RawAttachment;
-use crate::source::facts::Note;
+use crate::source::facts::{ExtractError, ExtractProblem, Note};
 use scraper::node::Node;
 use scraper::{ElementRef, Html, Selector};
 use serde_json::{Map, Value};
@@ -100,29 +100,6 @@ pub(crate) struct Extracted {
     pub off_site: Vec<Url>,
     /// Things worth a line in the crawl report.
     pub notes: Vec<Note>,
-}
-
-/// A value on an article page that could not be read, naming the property and its rule.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{label} ({rule}): {problem}")]
-pub struct ExtractError {
-    /// The property, as the layout names it (e.g. `published_at`).
-    pub label: String,
-    /// Where its rule looks, e.g. `` `.date-line` ``.
-    pub rule: String,
-    /// What was wrong with the text found.
-    pub problem: ExtractProblem,
-}
-
-/// What was wrong with an extracted text.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ExtractProblem {
-    /// Not a date, or one whose printed weekday contradicts it.
-    #[error(transparent)]
-    Date(#[from] crate::text::vietnamese::VnDateError),
-    /// No number in the text.
-    #[error("no number in `{0}`")]
-    NoNumber(String),
 }
 
 /// What extraction needs besides the page.
