@@ -160,16 +160,7 @@ pub struct CrawlSummary {
 impl CrawlSummary {
     /// The one-line summary printed at the end.
     pub fn line(&self) -> String {
-        let c = &self.report.counts;
-        format!(
-            "{} items, {} files, {}, {} failures, {:.1}s -> {}",
-            c.items_archived,
-            c.files,
-            bundle::human_size(c.file_bytes),
-            self.report.failures.len(),
-            self.elapsed.as_secs_f64(),
-            self.bag.display()
-        )
+        self.report.summary_line(self.elapsed, &self.bag)
     }
 }
 
@@ -385,14 +376,10 @@ impl Crawl<'_> {
         self.count_files();
         for m in mapped {
             self.write_record(m)?;
-            self.progress.item_done(&self.totals());
+            self.progress.item_done(&self.report.counts.totals());
         }
-        self.progress.page_done(&format!(
-            "page {}: {} items; {}",
-            self.report.counts.pages,
-            items.len(),
-            self.totals()
-        ));
+        self.progress
+            .page_done(&self.report.counts.page_line(items.len()));
         Ok(())
     }
 
@@ -439,19 +426,9 @@ impl Crawl<'_> {
                     })?,
                 }
             }
-            self.progress.item_done(&self.totals());
+            self.progress.item_done(&self.report.counts.totals());
         }
         Ok(mapped)
-    }
-
-    fn totals(&self) -> String {
-        let c = &self.report.counts;
-        format!(
-            "{} records, {} files, {}",
-            c.items_archived,
-            c.files,
-            bundle::human_size(c.file_bytes)
-        )
     }
 
     /// Reports a failure, or with `--fail-fast` stops the crawl at it.

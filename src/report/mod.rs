@@ -117,6 +117,39 @@ pub struct Counts {
     pub pages: u64,
 }
 
+impl Counts {
+    /// What is in the bag so far, for progress: `12 records, 30 files, 1.2 MB`.
+    pub fn totals(&self) -> String {
+        format!(
+            "{} records, {} files, {}",
+            self.items_archived,
+            self.files,
+            crate::bundle::human_size(self.file_bytes)
+        )
+    }
+
+    /// The line logged after each page of `items` items.
+    pub fn page_line(&self, items: usize) -> String {
+        format!("page {}: {items} items; {}", self.pages, self.totals())
+    }
+}
+
+impl CrawlReport {
+    /// The one line a finished crawl prints: items, files, bytes, failures, time, the bag.
+    pub fn summary_line(&self, elapsed: Duration, bag: &std::path::Path) -> String {
+        let c = &self.counts;
+        format!(
+            "{} items, {} files, {}, {} failures, {:.1}s -> {}",
+            c.items_archived,
+            c.files,
+            crate::bundle::human_size(c.file_bytes),
+            self.failures.len(),
+            elapsed.as_secs_f64(),
+            bag.display()
+        )
+    }
+}
+
 /// An item not archived on purpose.
 #[derive(Debug, Clone, Serialize)]
 pub struct Skipped {
