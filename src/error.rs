@@ -41,9 +41,6 @@ pub enum Error {
     /// Writing or reading a bag failed.
     #[error(transparent)]
     Bundle(#[from] crate::bundle::BundleError),
-    /// The sample portal could not start.
-    #[error(transparent)]
-    Sample(#[from] crate::sample::SampleError),
     /// A file could not be read or written.
     #[error("{}: {source}", path.display())]
     Io {

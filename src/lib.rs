@@ -5,8 +5,10 @@
 //! raw item into a neutral [`record::Record`] using a mapping file and the helpers in
 //! [`text`], the files a record points to are downloaded with their [`fixity`] computed on the
 //! way, and [`bundle`] writes and verifies the BagIt bag. [`app`] holds one function per
-//! command and is the only place that knows about all of them; [`sample`] is the bundled
-//! sample portal that the demo and the tests crawl.
+//! command and is the only place that knows about all of them.
+//!
+//! The sample portal that `sharc serve`, `sharc demo` and the tests crawl is its own crate
+//! (`samples/server`, `sharc-sample`): the library knows portals only through their URL.
 
 pub mod app;
 pub mod bundle;
@@ -16,7 +18,6 @@ pub mod fixity;
 pub mod mapping;
 pub mod record;
 pub mod report;
-pub mod sample;
 pub mod sharepoint;
 pub mod source;
 pub mod text;

@@ -9,7 +9,7 @@ mod common;
 use common::{Portal, crawl_cmd, mapping, records, sample_item, sharc};
 use predicates::prelude::*;
 use serde_json::Value;
-use sharc::sample::{FaultPlan, PortalOptions, faults};
+use sharc_sample::{FaultPlan, PortalOptions, faults};
 use std::time::{Duration, Instant};
 
 fn faulty(plan: &str) -> Portal {

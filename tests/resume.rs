@@ -8,7 +8,7 @@
 mod common;
 
 use common::{Portal, mapping, sharc};
-use sharc::sample::PortalOptions;
+use sharc_sample::PortalOptions;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};

@@ -12,7 +12,7 @@ mod common;
 use common::{Portal, crawl_cmd, mapping, sha256_file, sharc};
 use sharc::bundle::zip::{entry_time, write_zip};
 use sharc::bundle::{BagInfo, BagWriter, PayloadPath, is_portable_segment};
-use sharc::sample::PortalOptions;
+use sharc_sample::PortalOptions;
 use std::collections::BTreeSet;
 use std::fs;
 use std::io::Write;

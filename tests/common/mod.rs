@@ -3,7 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use serde_json::Value;
-use sharc::sample::{PortalOptions, RunningPortal};
+use sharc_sample::{PortalOptions, RunningPortal};
 use std::path::{Path, PathBuf};
 use tokio::runtime::Runtime;
 
@@ -43,7 +43,7 @@ impl Portal {
         self.portal.as_ref().unwrap().base_url.to_string()
     }
 
-    pub fn requests(&self) -> Vec<sharc::sample::RequestLog> {
+    pub fn requests(&self) -> Vec<sharc_sample::RequestLog> {
         self.portal.as_ref().unwrap().requests()
     }
 }

@@ -188,7 +188,7 @@ impl<'a> Pages<'a> {
     fn published(&self, item: &Item) -> Option<Timestamp> {
         self.value(item, PUBLISHED)
             .and_then(Value::as_str)
-            .and_then(crate::text::dates::parse_sharepoint_instant)
+            .and_then(instant)
     }
 
     fn list_url(&self) -> String {
@@ -230,9 +230,8 @@ impl<'a> Pages<'a> {
             .is_some_and(|d| d.eq_ignore_ascii_case("Asc"));
         items.sort_by(|a, b| {
             let o = if by_title {
-                crate::text::match_key(&self.text(a, TITLE).unwrap_or_default()).cmp(
-                    &crate::text::match_key(&self.text(b, TITLE).unwrap_or_default()),
-                )
+                title_order(&self.text(a, TITLE).unwrap_or_default())
+                    .cmp(&title_order(&self.text(b, TITLE).unwrap_or_default()))
             } else {
                 self.published(a)
                     .cmp(&self.published(b))
@@ -663,7 +662,7 @@ impl<'a> Pages<'a> {
             item.values
                 .get(key)
                 .and_then(Value::as_str)
-                .and_then(crate::text::dates::parse_sharepoint_instant)
+                .and_then(instant)
                 .map(|t| self.form_date(t))
                 .unwrap_or_default()
         };
@@ -735,9 +734,7 @@ impl<'a> Pages<'a> {
                         .map(|x| group_thousands(x as i64))
                         .unwrap_or_else(|| n.to_string()),
                     ("DateTime", Value::String(s)) => {
-                        crate::text::dates::parse_sharepoint_instant(s)
-                            .map(|t| self.form_date(t))
-                            .unwrap_or_default()
+                        instant(s).map(|t| self.form_date(t)).unwrap_or_default()
                     }
                     ("URL", Value::Object(o)) => {
                         let url = o.get("Url").and_then(Value::as_str).unwrap_or("");
@@ -766,6 +763,21 @@ impl<'a> Pages<'a> {
 }
 
 /// `1248` → `1.248`, as vi-VN groups digits.
+/// An instant as SharePoint stores it: RFC 3339 with `Z` or an offset, or a bare date and
+/// time, which REST means as UTC.
+fn instant(value: &str) -> Option<Timestamp> {
+    let v = value.trim();
+    v.parse::<Timestamp>().ok().or_else(|| {
+        let civil: jiff::civil::DateTime = v.parse().ok()?;
+        TimeZone::UTC.to_timestamp(civil).ok()
+    })
+}
+
+/// The key the public list sorts titles by: case and Unicode form ignored.
+fn title_order(title: &str) -> String {
+    title.nfc().collect::<String>().to_lowercase()
+}
+
 fn group_thousands(n: i64) -> String {
     let digits = n.unsigned_abs().to_string();
     let mut out = String::new();
@@ -820,7 +832,7 @@ mod tests {
         let (bytes, _, unmappable) = encoding_rs::WINDOWS_1258.encode(&spelled);
         assert!(!unmappable);
         let (back, _, _) = encoding_rs::WINDOWS_1258.decode(&bytes);
-        assert_eq!(crate::text::nfc(&back), text);
+        assert_eq!(back.nfc().collect::<String>(), text);
     }
 
     #[test]

@@ -10,8 +10,8 @@ use std::path::Path;
 use std::time::{Duration, Instant, SystemTime};
 
 use serde_json::json;
-use sharc::sample::faults::{MAX_CONSECUTIVE_FAULTS, STATUS_RESET, STATUS_TRUNCATED};
-use sharc::sample::{FaultPlan, PortalOptions, RetryAfterStyle, RunningPortal};
+use sharc_sample::faults::{MAX_CONSECUTIVE_FAULTS, STATUS_RESET, STATUS_TRUNCATED};
+use sharc_sample::{FaultPlan, PortalOptions, RetryAfterStyle, RunningPortal};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const API_WEB: &str = "_api/web";

@@ -189,13 +189,40 @@ pub(crate) fn guid_from(value: &impl Hash) -> String {
     )
 }
 
-/// `Content-Type` by file extension.
+/// `Content-Type` by file extension, as IIS's MIME map sends it (unknown extensions as
+/// `application/octet-stream`).
 pub(crate) fn content_type(name: &str) -> &'static str {
-    // IIS serves ASP.NET pages as HTML; everything else as the record model names it.
-    if name.to_ascii_lowercase().ends_with(".aspx") {
-        return "text/html";
+    let ext = name
+        .rsplit_once('.')
+        .map(|(_, e)| e.to_ascii_lowercase())
+        .unwrap_or_default();
+    match ext.as_str() {
+        "aspx" | "htm" | "html" => "text/html",
+        "pdf" => "application/pdf",
+        "doc" => "application/msword",
+        "docx" => "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "xls" => "application/vnd.ms-excel",
+        "xlsx" => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "ppt" => "application/vnd.ms-powerpoint",
+        "pptx" => "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+        "jpg" | "jpeg" => "image/jpeg",
+        "png" => "image/png",
+        "gif" => "image/gif",
+        "bmp" => "image/bmp",
+        "webp" => "image/webp",
+        "svg" => "image/svg+xml",
+        "tif" | "tiff" => "image/tiff",
+        "txt" => "text/plain",
+        "csv" => "text/csv",
+        "xml" => "text/xml",
+        "json" => "application/json",
+        "zip" => "application/zip",
+        "rar" => "application/vnd.rar",
+        "7z" => "application/x-7z-compressed",
+        "mp3" => "audio/mpeg",
+        "mp4" => "video/mp4",
+        _ => "application/octet-stream",
     }
-    crate::record::media_type_for(name)
 }
 
 /// Streams a file with `Content-Type`, `Content-Length`, `ETag` and `Last-Modified`.

@@ -9,7 +9,7 @@ use std::path::Path;
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde_json::{Value, json};
-use sharc::sample::{ApiAccess, Portal, PortalOptions, RunningPortal};
+use sharc_sample::{ApiAccess, Portal, PortalOptions, RunningPortal};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const LIST_ID: &str = "3de2e36d-678f-459c-837a-2db7c83afd8b";
@@ -867,7 +867,7 @@ async fn broken_samples_name_the_file_at_fault() {
 /// Crawls the bundled sample the way sharc does, when it is there.
 #[tokio::test]
 async fn the_bundled_sample_can_be_crawled() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/long-an-stp");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../long-an-stp");
     if !dir.join("portal.json").exists() {
         eprintln!("samples/long-an-stp is not there yet; skipped");
         return;
