@@ -6,10 +6,10 @@
 //! [`Projection`] and the renderer turn into the answer. Each failure is an [`ApiError`] with
 //! SharePoint's code and message, written in the shape the client asked for.
 
-use axum::http::Method;
-use axum::response::Response;
+use hyper::Method;
 use serde_json::{Map, Value, json};
 
+use super::body::Response;
 use super::data::{ContentTypeDef, Field, FieldKind, Item, List, User};
 use super::faults;
 use super::files::{self, FileTarget, Lookup};

@@ -12,11 +12,12 @@ use std::hash::{Hash, Hasher};
 use std::path::PathBuf;
 use std::time::SystemTime;
 
-use axum::body::{Body, Bytes};
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::Response;
+use hyper::StatusCode;
+use hyper::body::Bytes;
+use hyper::header::{self, HeaderValue};
 use tokio::io::AsyncReadExt;
 
+use super::body::{self, Response};
 use super::data::{Item, List, Portal};
 
 /// A file that can be served.
@@ -243,7 +244,7 @@ pub(crate) async fn respond(target: &FileTarget, content_type: &str) -> Response
         buf.truncate(n);
         Ok(Some((Bytes::from(buf), file)))
     });
-    let mut response = Response::new(Body::from_stream(stream));
+    let mut response = body::response(body::stream(stream));
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, header_value(content_type));
     headers.insert(header::CONTENT_LENGTH, HeaderValue::from(target.len));
@@ -275,7 +276,7 @@ pub(crate) fn header_value(s: &str) -> HeaderValue {
 
 /// A short plain-text answer.
 pub(crate) fn plain(status: StatusCode, body: &'static str) -> Response {
-    let mut response = Response::new(Body::from(body));
+    let mut response = body::response(body::full(body));
     *response.status_mut() = status;
     response.headers_mut().insert(
         header::CONTENT_TYPE,
@@ -294,7 +295,7 @@ pub(crate) fn html_status(status: StatusCode) -> Response {
     let body = format!(
         "<!DOCTYPE html><html><head><title>{title}</title></head><body><h1>{title}</h1></body></html>"
     );
-    let mut response = Response::new(Body::from(body));
+    let mut response = body::response(body::full(body));
     *response.status_mut() = status;
     response.headers_mut().insert(
         header::CONTENT_TYPE,

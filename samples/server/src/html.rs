@@ -32,15 +32,15 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use axum::body::Body;
-use axum::http::{HeaderValue, Method, StatusCode, header};
-use axum::response::Response;
+use hyper::header::{self, HeaderValue};
+use hyper::{Method, StatusCode};
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
 use serde_json::Value;
 use unicode_normalization::UnicodeNormalization;
 
 use super::api::{item_content_type, substitute};
+use super::body::{self, Response};
 use super::data::{Field, Item, List};
 use super::odata::encode_path;
 use super::render::xml_escape as esc;
@@ -123,7 +123,7 @@ fn robots(shared: &Shared) -> Response {
 
 /// An HTML answer in UTF-8.
 fn html(status: StatusCode, body: String) -> Response {
-    let mut r = Response::new(Body::from(body));
+    let mut r = body::response(body::full(body));
     *r.status_mut() = status;
     r.headers_mut().insert(
         header::CONTENT_TYPE,
@@ -502,7 +502,7 @@ impl<'a> Pages<'a> {
         }
         let spelled = cp1258_form(&page);
         let (bytes, _, _) = encoding_rs::WINDOWS_1258.encode(&spelled);
-        let mut r = Response::new(Body::from(bytes.into_owned()));
+        let mut r = body::response(body::full(bytes.into_owned()));
         // The charset is declared only in the page's <meta>, as on many old portals.
         r.headers_mut()
             .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html"));

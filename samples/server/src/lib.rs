@@ -24,6 +24,7 @@
 //!   paged news list, article pages shaped like the seed page, robots.txt.
 
 mod api;
+mod body;
 pub mod data;
 mod error;
 pub mod faults;

@@ -1,26 +1,32 @@
 //! The sample portal as an HTTP server on 127.0.0.1, started in-process.
 //!
 //! `sharc serve`, `sharc demo` and the tests all go through [`RunningPortal::start`], so the
-//! crawler is exercised against one emulator only. Every request passes through a single
-//! fallback handler that parses the raw path itself: SharePoint's URL grammar (quoted
-//! literals holding slashes, case-insensitive `/_api/`, aliases) does not fit a router's
-//! patterns. The handler is also the one place where farm-wide behaviour is decided before a
-//! route runs — the API access mode (open, 401, 403) and the injected faults of
+//! crawler is exercised against one emulator only. It is plain hyper, HTTP/1.1, one task per
+//! connection. Every request passes through a single handler that parses the raw path
+//! itself: SharePoint's URL grammar (quoted literals holding slashes, case-insensitive
+//! `/_api/`, aliases) does not fit a router's patterns. The handler is also the one place
+//! where farm-wide behaviour is decided before a route runs — the API access mode (open, 401, 403) and the injected faults of
 //! [`FaultPlan`] (throttling, 503 bursts, cut bodies, slow answers; see [`super::faults`]).
 
+use std::convert::Infallible;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
-use axum::Router;
-use axum::body::Body;
-use axum::extract::{Request, State};
-use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
-use axum::response::Response;
+use hyper::body::Incoming;
+use hyper::header::{self, HeaderName, HeaderValue};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Method, Request, StatusCode};
+use hyper_util::rt::TokioIo;
+use hyper_util::server::graceful::GracefulShutdown;
+use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use super::api;
+use super::body::{self, Response};
 use super::data::Portal;
 use super::error::SampleError;
 use super::faults::{self, FaultPlan, Schedule};
@@ -119,7 +125,7 @@ pub struct RunningPortal {
     pub base_url: url::Url,
     shared: Arc<Shared>,
     stop: Option<oneshot::Sender<()>>,
-    task: Option<JoinHandle<std::io::Result<()>>>,
+    task: Option<JoinHandle<()>>,
 }
 
 impl RunningPortal {
@@ -170,18 +176,8 @@ impl RunningPortal {
             schedule: Schedule::default(),
             page_views: Default::default(),
         });
-        let app = Router::new()
-            .fallback(handle)
-            .with_state(Arc::clone(&shared));
         let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(async move {
-            axum::serve(listener, app)
-                .with_graceful_shutdown(async {
-                    // A dropped sender stops the server as well.
-                    let _ = stopped.await;
-                })
-                .await
-        });
+        let task = tokio::spawn(accept_loop(listener, Arc::clone(&shared), stopped));
         tracing::info!(url = %base_url, "sample portal listening");
         Ok(RunningPortal {
             base_url,
@@ -252,7 +248,46 @@ impl Shared {
     }
 }
 
-async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response {
+/// Accepts connections until `stopped` fires (or its sender is dropped), serving each on its
+/// own task; then waits for the open ones to finish their answers.
+async fn accept_loop(
+    listener: TcpListener,
+    shared: Arc<Shared>,
+    mut stopped: oneshot::Receiver<()>,
+) {
+    let graceful = GracefulShutdown::new();
+    loop {
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(e) => {
+                    // Out of file descriptors and the like: wait rather than spin.
+                    tracing::warn!(error = %e, "sample portal: cannot accept a connection");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            _ = &mut stopped => break,
+        };
+        let shared = Arc::clone(&shared);
+        let service = service_fn(move |request| {
+            let shared = Arc::clone(&shared);
+            async move { Ok::<_, Infallible>(handle(&shared, request).await) }
+        });
+        let connection = http1::Builder::new().serve_connection(TokioIo::new(stream), service);
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                // Injected resets and cut bodies end here, as do clients that hang up.
+                tracing::debug!(error = %e, "sample portal: connection ended early");
+            }
+        });
+    }
+    drop(listener);
+    graceful.shutdown().await;
+}
+
+async fn handle(shared: &Shared, request: Request<Incoming>) -> Response {
     let method = request.method().clone();
     let uri = request.uri().clone();
     let accept = request
@@ -265,7 +300,7 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
         .map(|p| p.as_str().to_owned())
         .unwrap_or_else(|| uri.path().to_owned());
     let is_api = api_remainder(&shared.web_path, uri.path()).is_some();
-    let answer = dispatch(&shared, &method, uri.path(), uri.query(), accept.as_deref());
+    let answer = dispatch(shared, &method, uri.path(), uri.query(), accept.as_deref());
     // The fault gate: may replace the answer (429, 503) or cut its body short.
     let (mut response, status) = faults::apply(
         &shared.opts.faults,
@@ -351,7 +386,7 @@ fn unauthorized() -> Response {
 
 /// A response with a status, content type and body.
 pub(crate) fn text_response(status: u16, content_type: &'static str, body: String) -> Response {
-    let mut response = Response::new(Body::from(body));
+    let mut response = body::response(body::full(body));
     *response.status_mut() =
         StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     response
