@@ -81,8 +81,10 @@ async fn start(
     options: PortalOptions,
     port: u16,
 ) -> Result<RunningPortal, Stop> {
-    let built = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/samples/long-an-stp"));
-    Ok(RunningPortal::start(dir.unwrap_or(built), options, port).await?)
+    Ok(match dir {
+        Some(dir) => RunningPortal::start(dir, options, port).await?,
+        None => RunningPortal::start_built_in(options, port).await?,
+    })
 }
 
 fn describe(dir: Option<&Path>) -> String {

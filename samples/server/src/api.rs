@@ -399,18 +399,19 @@ fn item_route<'p>(
             }
             _ => return Err(invalid()),
         };
-        let target = match files::attachment_target(list, item, &name, &shared.web_path) {
-            Some(Lookup::Found(target)) => target,
-            _ => {
-                let url = format!(
-                    "{}/{}/Attachments/{}/{name}",
-                    shared.web_path,
-                    list.root_folder(),
-                    item.id
-                );
-                return Err(file_missing(&url));
-            }
-        };
+        let target =
+            match files::attachment_target(&shared.portal, list, item, &name, &shared.web_path) {
+                Some(Lookup::Found(target)) => target,
+                _ => {
+                    let url = format!(
+                        "{}/{}/Attachments/{}/{name}",
+                        shared.web_path,
+                        list.root_folder(),
+                        item.id
+                    );
+                    return Err(file_missing(&url));
+                }
+            };
         return match rest {
             [] => Ok(Route::Attachment(list, item, target)),
             [v] if v.is("$value") => Ok(Route::Value(target)),

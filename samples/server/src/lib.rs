@@ -34,6 +34,7 @@ mod html;
 mod odata;
 mod render;
 pub mod server;
+mod tree;
 
 pub use data::Portal;
 pub use error::SampleError;

@@ -1,6 +1,6 @@
 //! The sample portal as an HTTP server on 127.0.0.1, started in-process.
 //!
-//! `sharc serve`, `sharc demo` and the tests all go through [`RunningPortal::start`], so the
+//! `sharc serve`, `sharc demo` and the tests all go through [`RunningPortal::serve`], so the
 //! crawler is exercised against one emulator only. It is plain hyper, HTTP/1.1, one task per
 //! connection. Every request passes through a single handler that parses the raw path
 //! itself: SharePoint's URL grammar (quoted literals holding slashes, case-insensitive
@@ -143,6 +143,24 @@ impl RunningPortal {
                 path: dir.to_path_buf(),
                 source: std::io::Error::other(e),
             })??;
+        RunningPortal::serve(portal, opts, port).await
+    }
+
+    /// Serves the Long An sample compiled into this crate ([`Portal::built_in`]) on
+    /// `127.0.0.1:port` (`0` = any free port).
+    pub async fn start_built_in(
+        opts: PortalOptions,
+        port: u16,
+    ) -> Result<RunningPortal, SampleError> {
+        RunningPortal::serve(Portal::built_in()?, opts, port).await
+    }
+
+    /// Serves a loaded portal on `127.0.0.1:port` (`0` = any free port).
+    pub async fn serve(
+        portal: Portal,
+        opts: PortalOptions,
+        port: u16,
+    ) -> Result<RunningPortal, SampleError> {
         let addr = format!("127.0.0.1:{port}");
         let bind_error = |source| SampleError::Bind {
             addr: addr.clone(),
