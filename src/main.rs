@@ -207,8 +207,11 @@ fn block_on<T, E: Into<Stop>>(
         .map_err(|e| Error::Usage(format!("cannot start the async runtime: {e}")))?;
     rt.block_on(async {
         tokio::select! {
-            r = fut => r.map_err(Into::into),
+            // Polled first, so the Ctrl-C handler is in place before the command says
+            // anything (`serve` prints its URL, then waits for this).
+            biased;
             _ = tokio::signal::ctrl_c() => Err(Error::Interrupted.into()),
+            r = fut => r.map_err(Into::into),
         }
     })
 }

@@ -108,3 +108,17 @@ pub fn sample_item(id: i64) -> Value {
 pub fn sha256_file(p: &Path) -> String {
     sharc::fixity::of_bytes(&std::fs::read(p).unwrap()).sha256
 }
+
+/// Sends Ctrl-C (SIGINT) to a running `sharc` and waits for it; returns its exit code and
+/// what it wrote on stderr.
+pub fn interrupt(child: std::process::Child) -> (Option<i32>, String) {
+    let pid = child.id().to_string();
+    let sent = std::process::Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .unwrap();
+    assert!(sent.success(), "kill -INT {pid}");
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    (output.status.code(), stderr)
+}
