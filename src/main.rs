@@ -73,7 +73,7 @@ fn run(cli: Cli) -> Result<ExitCode, Stop> {
         Command::Crawl(args) => {
             let cfg = crawl_config(args, quiet)?;
             let summary = block_on(app::crawl::run(&cfg)).map_err(|e| {
-                on_interrupt(e, || match sharc::bundle::staging_path(&cfg.out) {
+                on_interrupt(e, || match sharc::bundle::staging_path(&cfg.bag_dir()) {
                     Ok(staging) if staging.exists() => format!(
                         "what was complete is kept in {}; run the same command again to resume",
                         staging.display()
@@ -123,7 +123,7 @@ fn run(cli: Cli) -> Result<ExitCode, Stop> {
             };
             let outcome = block_on(sample::demo(demo)).map_err(|e| {
                 on_interrupt(e, || {
-                    "the demo stopped before its bag was finished; run the same command again to finish it"
+                    "the demo stopped before its bag was finished; run the same command again to start over"
                         .to_owned()
                 })
             })?;

@@ -8,11 +8,10 @@
 
 mod common;
 
-use common::{Portal, interrupt, mapping, sharc};
+use common::{Portal, interrupt, mapping, sharc, wait_for_journal};
 use sharc_sample::PortalOptions;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
 
 const DATE: &str = "2025-07-01";
 
@@ -68,26 +67,6 @@ fn resume_until_done(args: &[String], out: &Path) -> String {
         assert!(output.status.success(), "resume failed: {all}");
     }
     all
-}
-
-/// Waits until the crawl's journal in `staging` holds at least `entries` lines, or the crawl
-/// has ended; polls, so that the moment depends on the crawl's progress, not on the clock.
-fn wait_for_journal(staging: &Path, entries: usize, child: &mut Child) {
-    let journal = staging.join(sharc::bundle::journal::JOURNAL_NAME);
-    let deadline = Instant::now() + Duration::from_secs(120);
-    loop {
-        let lines = std::fs::read_to_string(&journal)
-            .map(|text| text.lines().count())
-            .unwrap_or(0);
-        if lines >= entries || child.try_wait().unwrap().is_some() {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the crawl journaled {lines} of {entries} entries in two minutes"
-        );
-        std::thread::sleep(Duration::from_millis(5));
-    }
 }
 
 #[test]

@@ -6,7 +6,8 @@
 
 mod common;
 
-use common::{interrupt, sample_dir};
+use common::{Portal, interrupt, mapping, sample_dir, wait_for_journal};
+use sharc_sample::{FaultPlan, PortalOptions};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -171,4 +172,51 @@ fn serve_names_the_file_of_a_broken_sample_directory() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("portal.json"), "{stderr}");
+}
+
+#[test]
+fn a_demo_after_an_interrupted_one_starts_over() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("stp");
+    // What an interrupted run leaves beside --out: a staged bag with a journal, here from a
+    // slow portal on another port, killed once something was journaled.
+    let slow = Portal::start(PortalOptions {
+        faults: FaultPlan {
+            slow_ms: 30,
+            ..Default::default()
+        },
+        ..Default::default()
+    });
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sharc"))
+        .args(["crawl", &slow.url(), "--mapping"])
+        .arg(mapping())
+        .arg("--out")
+        .arg(&out)
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let staging = sharc::bundle::staging_path(&out).unwrap();
+    wait_for_journal(&staging, 1, &mut child);
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(staging.exists() && !out.exists());
+
+    let output = Command::new(env!("CARGO_BIN_EXE_sharc"))
+        .arg("demo")
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", text(&output));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("resuming"), "{stderr}");
+    assert!(!staging.exists());
+    let slow_origin = slow.url();
+    for record in std::fs::read_dir(out.join("data/records")).unwrap() {
+        let text = std::fs::read_to_string(record.unwrap().path()).unwrap();
+        assert!(
+            !text.contains(&slow_origin),
+            "a record of the killed run: {text}"
+        );
+    }
 }

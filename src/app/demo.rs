@@ -7,7 +7,7 @@ use super::Outcome;
 use super::crawl::{self, CrawlConfig};
 use crate::bundle::zip::BundleFormat;
 use crate::error::{Error, io};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// What `sharc demo` does.
 #[derive(Debug, Clone)]
@@ -32,17 +32,18 @@ pub struct DemoConfig {
 /// prints where it is and how to check it independently.
 pub async fn run(demo: &DemoConfig) -> Result<Outcome, Error> {
     let out = demo.out.as_path();
-    match std::fs::symlink_metadata(out) {
-        Ok(meta) if meta.is_dir() => std::fs::remove_dir_all(out).map_err(io(out))?,
-        Ok(_) => std::fs::remove_file(out).map_err(io(out))?,
-        Err(_) => {}
+    let mut cfg = CrawlConfig::new(&demo.site, &demo.mapping, out)?;
+    cfg.mapping_text = Some(demo.mapping_text.clone());
+    cfg.format = demo.format;
+    // A demo always starts afresh: an old demo bag goes, and so does what an interrupted demo
+    // left (its portal may have had another port, so it is not resumed).
+    let staging = crate::bundle::staging_path(&cfg.bag_dir())?;
+    for old in [out, cfg.bag_dir().as_path(), staging.as_path()] {
+        remove(old)?;
     }
     if let Some(parent) = out.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent).map_err(io(parent))?;
     }
-    let mut cfg = CrawlConfig::new(&demo.site, &demo.mapping, out)?;
-    cfg.mapping_text = Some(demo.mapping_text.clone());
-    cfg.format = demo.format;
     cfg.bagging_date = demo.bagging_date.clone();
     cfg.source_date_epoch = demo.source_date_epoch.clone();
     cfg.quiet = false;
@@ -63,4 +64,13 @@ pub async fn run(demo: &DemoConfig) -> Result<Outcome, Error> {
         (Outcome::Success, o) => o,
         (v, _) => v,
     })
+}
+
+/// Removes a file or directory tree, if there is one.
+fn remove(path: &Path) -> Result<(), Error> {
+    match std::fs::symlink_metadata(path) {
+        Ok(meta) if meta.is_dir() => std::fs::remove_dir_all(path).map_err(io(path)),
+        Ok(_) => std::fs::remove_file(path).map_err(io(path)),
+        Err(_) => Ok(()),
+    }
 }

@@ -122,3 +122,23 @@ pub fn interrupt(child: std::process::Child) -> (Option<i32>, String) {
     let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
     (output.status.code(), stderr)
 }
+
+/// Waits until the crawl's journal in `staging` holds at least `entries` lines, or the crawl
+/// has ended; polls, so that the moment depends on the crawl's progress, not on the clock.
+pub fn wait_for_journal(staging: &Path, entries: usize, child: &mut std::process::Child) {
+    let journal = staging.join(sharc::bundle::journal::JOURNAL_NAME);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    loop {
+        let lines = std::fs::read_to_string(&journal)
+            .map(|text| text.lines().count())
+            .unwrap_or(0);
+        if lines >= entries || child.try_wait().unwrap().is_some() {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the crawl journaled {lines} of {entries} entries in two minutes"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+}
