@@ -157,3 +157,28 @@ fn ctrl_c_stops_cleanly_and_says_how_to_resume() {
     assert!(stderr.contains("resuming"), "{stderr}");
     sharc().arg("verify").arg(&out).assert().success();
 }
+
+#[test]
+fn ctrl_c_on_a_zip_crawl_names_the_directory_it_keeps() {
+    let portal = Portal::start(PortalOptions::default());
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("bag.zip");
+    let mut args = crawl_args(&portal, &out);
+    let rate = args.iter().position(|a| a == "--rate").unwrap() + 1;
+    args[rate] = "10".into();
+    let mut child = spawn(&args);
+    let staged = sharc::bundle::staging_path(&sharc::bundle::zip::work_dir(&out)).unwrap();
+    wait_for_journal(&staged, 1, &mut child);
+    let (code, stderr) = interrupt(child);
+    assert_eq!(code, Some(130), "{stderr}");
+    let kept = stderr
+        .split("kept in ")
+        .nth(1)
+        .and_then(|rest| rest.split(';').next())
+        .unwrap_or_else(|| panic!("no directory named: {stderr}"));
+    assert_eq!(Path::new(kept), staged, "{stderr}");
+    assert!(!out.exists());
+    let stderr = resume_until_done(&args, &out);
+    assert!(stderr.contains("resuming"), "{stderr}");
+    sharc().arg("verify").arg(&out).assert().success();
+}
