@@ -9,7 +9,7 @@
 use hyper::Method;
 use serde_json::{Map, Value, json};
 
-use super::body::Response;
+use super::body::{Response, text_response};
 use super::data::{ContentTypeDef, Field, FieldKind, Item, List, User};
 use super::faults;
 use super::files::{self, FileTarget, Lookup};
@@ -22,7 +22,7 @@ use super::render::{
     ApiError, Entity, ErrorShape, Kind, Meta, Nav, NavValue, Node, Projection, Prop, collection,
     error_body, single,
 };
-use super::server::{Shared, text_response};
+use super::state::Shared;
 
 /// `-1, System.ArgumentException` (a list that does not exist, by title).
 const ARGUMENT: &str = "-1, System.ArgumentException";

@@ -9,7 +9,9 @@ use std::convert::Infallible;
 use futures::{Stream, TryStreamExt};
 use http_body_util::combinators::UnsyncBoxBody;
 use http_body_util::{BodyExt, Full, StreamBody};
+use hyper::StatusCode;
 use hyper::body::{Bytes, Frame};
+use hyper::header::{self, HeaderValue};
 
 /// A response body: its chunks, or an I/O error that aborts the connection.
 pub(crate) type Body = UnsyncBoxBody<Bytes, std::io::Error>;
@@ -34,4 +36,15 @@ pub(crate) fn stream(
 /// A response with this body and status 200; routes set the rest.
 pub(crate) fn response(body: Body) -> Response {
     hyper::Response::new(body)
+}
+
+/// A response with a status, content type and body.
+pub(crate) fn text_response(status: u16, content_type: &'static str, body: String) -> Response {
+    let mut response = response(full(body));
+    *response.status_mut() =
+        StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    response
 }

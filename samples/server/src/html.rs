@@ -29,9 +29,6 @@
 //! Pages link off-site (`https://baolongan.vn/…`) and to `/_layouts/15/userdisp.aspx?ID=…`
 //! (the by-line of list entries), which a crawler must not follow.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-
 use hyper::header::{self, HeaderValue};
 use hyper::{Method, StatusCode};
 use jiff::Timestamp;
@@ -44,21 +41,7 @@ use super::body::{self, Response};
 use super::data::{Field, Item, List};
 use super::odata::encode_path;
 use super::render::xml_escape as esc;
-use super::server::{PortalOptions, Shared};
-
-/// View counters: how many times each article page was served.
-#[derive(Debug, Default)]
-pub(crate) struct PageViews(Mutex<HashMap<(String, i64), i64>>);
-
-impl PageViews {
-    /// Counts one more view and returns the views served so far.
-    fn bump(&self, list: &str, id: i64) -> i64 {
-        let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        let n = map.entry((list.to_string(), id)).or_insert(0);
-        *n += 1;
-        *n
-    }
-}
+use super::state::{PortalOptions, Shared};
 
 /// Answers the HTML routes; `None` for any other path.
 pub(crate) fn route(
@@ -118,7 +101,7 @@ fn robots(shared: &Shared) -> Response {
     if let Some(d) = shared.opts.html_crawl_delay {
         txt.push_str(&format!("Crawl-delay: {d}\n"));
     }
-    super::server::text_response(200, "text/plain; charset=utf-8", txt)
+    body::text_response(200, "text/plain; charset=utf-8", txt)
 }
 
 /// An HTML answer in UTF-8.

@@ -34,9 +34,11 @@ mod html;
 mod odata;
 mod render;
 pub mod server;
+mod state;
 mod tree;
 
 pub use data::Portal;
 pub use error::SampleError;
 pub use faults::{FaultPlan, RetryAfterStyle};
-pub use server::{ApiAccess, PortalOptions, RequestLog, RunningPortal};
+pub use server::RunningPortal;
+pub use state::{ApiAccess, PortalOptions, RequestLog};
