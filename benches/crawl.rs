@@ -11,7 +11,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use serde_json::Value;
-use sharc::sample::{PortalOptions, RunningPortal};
+use sharc_sample::{PortalOptions, RunningPortal};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};

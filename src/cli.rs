@@ -26,9 +26,9 @@ pub enum Command {
     Crawl(CrawlArgs),
     /// Check a bundle: completeness, fixity, records against the schema.
     Verify(VerifyArgs),
-    /// Serve a sample portal on 127.0.0.1 until Ctrl-C.
+    /// Serve the built-in sample portal (or one from a directory) on 127.0.0.1 until Ctrl-C.
     Serve(ServeArgs),
-    /// Serve the bundled sample portal, crawl it, verify the bundle, print where it is.
+    /// Serve the built-in sample portal, crawl it, verify the bundle, print where it is.
     Demo(DemoArgs),
 }
 
@@ -131,8 +131,9 @@ pub struct VerifyArgs {
 /// `sharc serve`.
 #[derive(Debug, Args)]
 pub struct ServeArgs {
-    /// The sample portal directory, e.g. samples/long-an-stp
-    pub sample_dir: PathBuf,
+    /// A sample portal directory laid out as samples/README.md describes (default: the
+    /// Long An sample built into sharc).
+    pub sample_dir: Option<PathBuf>,
     /// Port on 127.0.0.1 (0 picks a free one).
     #[arg(long, default_value_t = 8765)]
     pub port: u16,
@@ -169,9 +170,9 @@ pub struct DemoArgs {
     /// dir or zip; --format zip adds .zip to --out.
     #[arg(long, value_enum)]
     pub format: Option<FormatArg>,
-    /// The sample portal to serve.
-    #[arg(long, default_value = "samples/long-an-stp")]
-    pub sample_dir: PathBuf,
+    /// Serve this sample portal directory instead of the built-in Long An sample.
+    #[arg(long)]
+    pub sample_dir: Option<PathBuf>,
     /// Port for the sample portal on 127.0.0.1 (0 picks a free one). The portal's URL is in
     /// every record, so reproducible demo bags need a fixed port.
     #[arg(long, default_value_t = 0)]

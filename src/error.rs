@@ -56,9 +56,6 @@ pub enum Error {
     /// The record schema built into sharc cannot be used.
     #[error(transparent)]
     Schema(#[from] crate::record::schema::SchemaError),
-    /// The sample portal could not start.
-    #[error(transparent)]
-    Sample(#[from] crate::sample::SampleError),
     /// A file could not be read or written.
     #[error("{}: {source}", path.display())]
     Io {

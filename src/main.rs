@@ -1,7 +1,9 @@
 //! The `sharc` binary: parse the command line, set up logging, run the command, map the
-//! result to an exit code. Everything else lives in the library.
+//! result to an exit code. Everything else lives in the library, and for `serve` and `demo`
+//! in the sample portal crate (`sample` wires the two together).
 
 mod cli;
+mod sample;
 
 use clap::Parser;
 use cli::{ApiArg, Cli, Command, FormatArg, OdataArg, SourceArg};
@@ -14,6 +16,7 @@ use sharc::error::{Error, ExitCode};
 use sharc::report::verify::VerifyOutput;
 use sharc::sharepoint::Shape;
 use sharc::source::rest::ShapeChoice;
+use sharc_sample::SampleError;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -22,31 +25,56 @@ fn main() -> std::process::ExitCode {
     init_logging(cli.quiet, cli.verbose);
     let code = match run(cli) {
         Ok(code) => code,
-        Err(e) => {
-            eprintln!("error: {e}");
-            if matches!(e, Error::Interrupted) {
-                eprintln!(
-                    "interrupted: nothing under --out was touched; run the same command again to start over"
-                );
-            }
-            e.exit_code()
+        Err(stop) => {
+            eprintln!("{stop}");
+            stop.exit_code()
         }
     };
     std::process::ExitCode::from(code as u8)
 }
 
-fn run(cli: Cli) -> Result<ExitCode, Error> {
+/// Why a command stopped early.
+#[derive(Debug, thiserror::Error)]
+pub enum Stop {
+    /// The library's error.
+    #[error("error: {0}")]
+    Sharc(#[from] Error),
+    /// The sample portal of `serve` or `demo` could not start.
+    #[error("error: {0}")]
+    Sample(#[from] SampleError),
+    /// Ctrl-C; the text says what the command leaves behind and what to do next.
+    #[error("interrupted: {0}")]
+    Interrupted(String),
+}
+
+impl Stop {
+    /// The exit code: the library's for its errors; a sample portal that cannot listen is an
+    /// operational error, a broken sample directory a usage one.
+    fn exit_code(&self) -> ExitCode {
+        match self {
+            Stop::Sharc(e) => e.exit_code(),
+            Stop::Sample(SampleError::Bind { .. }) => ExitCode::Operational,
+            Stop::Sample(_) => ExitCode::Usage,
+            Stop::Interrupted(_) => Error::Interrupted.exit_code(),
+        }
+    }
+}
+
+/// Turns a Ctrl-C into the command's own message; other stops pass through.
+fn on_interrupt(stop: Stop, message: impl FnOnce() -> String) -> Stop {
+    match stop {
+        Stop::Sharc(Error::Interrupted) => Stop::Interrupted(message()),
+        other => other,
+    }
+}
+
+fn run(cli: Cli) -> Result<ExitCode, Stop> {
     let quiet = cli.quiet;
     match cli.command {
         Command::Crawl(args) => {
             let cfg = crawl_config(args, quiet)?;
-            let summary = match block_on(app::crawl::run(&cfg)) {
-                Err(Error::Interrupted) => {
-                    eprintln!("{}", app::crawl::interrupted(&cfg));
-                    return Ok(ExitCode::Interrupted);
-                }
-                other => other?,
-            };
+            let summary = block_on(app::crawl::run(&cfg))
+                .map_err(|e| on_interrupt(e, || app::crawl::interrupted(&cfg)))?;
             for f in &summary.report.failures {
                 eprintln!("failed: {f}");
             }
@@ -62,31 +90,42 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
             Ok(app::verify::run_with(&args.bundle, output)?.exit_code())
         }
         Command::Serve(args) => {
-            let opts = sharc::sample::PortalOptions {
-                json_light: !args.verbose_only,
-                api: match args.api {
-                    ApiArg::Open => sharc::sample::ApiAccess::Open,
-                    ApiArg::Unauthorized => sharc::sample::ApiAccess::Unauthorized401,
-                    ApiArg::Forbidden => sharc::sample::ApiAccess::Forbidden403,
+            let serve = sample::Serve {
+                dir: args.sample_dir,
+                port: args.port,
+                options: sharc_sample::PortalOptions {
+                    json_light: !args.verbose_only,
+                    api: match args.api {
+                        ApiArg::Open => sharc_sample::ApiAccess::Open,
+                        ApiArg::Unauthorized => sharc_sample::ApiAccess::Unauthorized401,
+                        ApiArg::Forbidden => sharc_sample::ApiAccess::Forbidden403,
+                    },
+                    faults: sharc_sample::FaultPlan::parse(&args.faults)
+                        .map_err(|e| Error::Usage(format!("--faults: {e}")))?,
+                    ..Default::default()
                 },
-                faults: sharc::sample::FaultPlan::parse(&args.faults)
-                    .map_err(|e| Error::Usage(format!("--faults: {e}")))?,
-                ..Default::default()
             };
-            block_on(app::demo::serve(&args.sample_dir, opts, args.port))?;
+            block_on(sample::serve(serve))
+                .map_err(|e| on_interrupt(e, || "the sample portal stopped serving".to_owned()))?;
             Ok(ExitCode::Success)
         }
         Command::Demo(args) => {
             let (out, format) = bundle_out(args.out, args.format)?;
-            let demo = app::demo::DemoConfig {
-                sample_dir: args.sample_dir,
+            let demo = sample::Demo {
+                dir: args.sample_dir,
+                port: args.port,
                 out,
                 format,
-                port: args.port,
                 bagging_date: args.bagging_date,
                 source_date_epoch: std::env::var("SOURCE_DATE_EPOCH").ok(),
             };
-            Ok(block_on(app::demo::run(&demo))?.exit_code())
+            let outcome = block_on(sample::demo(demo)).map_err(|e| {
+                on_interrupt(e, || {
+                    "the demo stopped before its bag was finished; run the same command again to start over"
+                        .to_owned()
+                })
+            })?;
+            Ok(outcome.exit_code())
         }
     }
 }
@@ -159,12 +198,17 @@ fn crawl_config(args: cli::CrawlArgs, quiet: bool) -> Result<CrawlConfig, Error>
 }
 
 /// Runs a future on a fresh runtime; Ctrl-C stops it with [`Error::Interrupted`].
-fn block_on<T>(fut: impl std::future::Future<Output = Result<T, Error>>) -> Result<T, Error> {
+fn block_on<T, E: Into<Stop>>(
+    fut: impl std::future::Future<Output = Result<T, E>>,
+) -> Result<T, Stop> {
     let rt = tokio::runtime::Runtime::new().map_err(Error::Runtime)?;
     rt.block_on(async {
         tokio::select! {
-            r = fut => r,
-            _ = tokio::signal::ctrl_c() => Err(Error::Interrupted),
+            // Polled first, so the Ctrl-C handler is in place before the command says
+            // anything (`serve` prints its URL, then waits for this).
+            biased;
+            _ = tokio::signal::ctrl_c() => Err(Error::Interrupted.into()),
+            r = fut => r.map_err(Into::into),
         }
     })
 }

@@ -12,10 +12,6 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-/// Layers on their way out of the library (the sample portal moves to its own crate): their
-/// arrows to other layers are checked, the circles among their own files are not.
-const LEAVING: &[&str] = &["sample"];
-
 /// One import: from a module to a path below the crate root.
 #[derive(Debug, Clone)]
 struct Import {
@@ -311,6 +307,7 @@ fn rules(note: &str) -> BTreeMap<String, BTreeSet<String>> {
 fn library_files(root: &Path) -> Vec<(String, String)> {
     let mut out = Vec::new();
     let mut stack = vec![root.join("src")];
+    let binary = binary_files(root);
     while let Some(dir) = stack.pop() {
         for e in std::fs::read_dir(&dir).unwrap() {
             let p: PathBuf = e.unwrap().path();
@@ -323,7 +320,7 @@ fn library_files(root: &Path) -> Vec<(String, String)> {
                     .to_string_lossy()
                     .replace('\\', "/");
                 // The binary: it uses the library through `sharc::`, never `crate::`.
-                if rel != "src/main.rs" && rel != "src/cli.rs" {
+                if !binary.contains(&rel) {
                     out.push((rel, std::fs::read_to_string(&p).unwrap()));
                 }
             }
@@ -331,6 +328,18 @@ fn library_files(root: &Path) -> Vec<(String, String)> {
     }
     out.sort();
     out
+}
+
+/// The binary's files: `src/main.rs` and the modules it declares (`mod cli;`).
+fn binary_files(root: &Path) -> BTreeSet<String> {
+    let main = std::fs::read_to_string(root.join("src/main.rs")).unwrap();
+    let mut files: BTreeSet<String> = main
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("mod ")?.strip_suffix(';'))
+        .map(|m| format!("src/{m}.rs"))
+        .collect();
+    files.insert("src/main.rs".into());
+    files
 }
 
 /// A circle in `edges`, as the nodes on it, when there is one.
@@ -415,7 +424,7 @@ fn problems(files: &[(String, String)], rules: &BTreeMap<String, BTreeSet<String
                 }
             }
             // A module file declaring or re-exporting its own children is not an import.
-            if !target.starts_with(&from) && !LEAVING.contains(&a.as_str()) {
+            if !target.starts_with(&from) {
                 file_edges
                     .entry(file.clone())
                     .or_default()

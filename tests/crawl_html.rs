@@ -12,7 +12,7 @@ use common::{
 };
 use predicates::prelude::*;
 use serde_json::Value;
-use sharc::sample::{ApiAccess, PortalOptions};
+use sharc_sample::{ApiAccess, PortalOptions};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

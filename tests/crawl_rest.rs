@@ -8,7 +8,7 @@ mod common;
 use common::{Portal, crawl_cmd, mapping, records, sample_dir, sample_item, sha256_file, verify};
 use predicates::prelude::*;
 use serde_json::Value;
-use sharc::sample::PortalOptions;
+use sharc_sample::PortalOptions;
 use std::path::Path;
 
 fn crawl(portal: &Portal, out: &Path, extra: &[&str]) -> assert_cmd::assert::Assert {

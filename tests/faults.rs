@@ -9,7 +9,7 @@ mod common;
 use common::{Portal, crawl_cmd, mapping, records, sample_item, sharc};
 use predicates::prelude::*;
 use serde_json::Value;
-use sharc::sample::{FaultPlan, PortalOptions, faults};
+use sharc_sample::{FaultPlan, PortalOptions, faults};
 use std::time::{Duration, Instant};
 
 fn faulty(plan: &str) -> Portal {
@@ -153,6 +153,8 @@ fn a_throttle_that_never_ends_fails_cleanly_within_max_wait() {
         .code(1)
         .stderr(predicate::str::contains("--max-wait"))
         .stderr(predicate::str::contains("429"));
-    assert!(t.elapsed() < Duration::from_secs(15), "{:?}", t.elapsed());
+    // --max-wait 3 against a default of 900 s: a minute leaves room for a loaded machine
+    // and still shows that the limit, not the default, ended the wait.
+    assert!(t.elapsed() < Duration::from_secs(60), "{:?}", t.elapsed());
     assert!(!out.exists());
 }

@@ -34,6 +34,9 @@ pub struct CrawlConfig {
     pub site: Url,
     /// The mapping file.
     pub mapping: PathBuf,
+    /// The mapping file's text when it is not read from `mapping` (the demo's mapping is
+    /// compiled into the binary); `mapping` then only names it in messages.
+    pub mapping_text: Option<String>,
     /// Where the bag goes.
     pub out: PathBuf,
     /// A bag directory, or a zip (`--format zip`, or an `--out` ending in `.zip`).
@@ -73,6 +76,7 @@ impl CrawlConfig {
         Ok(Self {
             site: parse_site_url(site)?,
             mapping: mapping.into(),
+            mapping_text: None,
             format: bundle::zip::BundleFormat::for_out(&out),
             out,
             source: SourceKind::Auto,
@@ -137,10 +141,10 @@ pub fn interrupted(cfg: &CrawlConfig) -> String {
     let staging = bundle::staging_path(&cfg.bag_dir()).ok();
     match staging.filter(|s| s.exists()) {
         Some(s) => format!(
-            "interrupted: what was complete is kept in {}; run the same command again to resume",
+            "what was complete is kept in {}; run the same command again to resume",
             s.display()
         ),
-        None => "interrupted before anything was kept; run the same command again to resume".into(),
+        None => "nothing was kept yet; run the same command again to resume".into(),
     }
 }
 
@@ -289,7 +293,10 @@ async fn crawl_with<S: Source>(
 
 fn prepare(cfg: &CrawlConfig) -> Result<Setup, Error> {
     let started = Instant::now();
-    let mapping = Mapping::load(&cfg.mapping)?;
+    let mapping = match &cfg.mapping_text {
+        Some(text) => Mapping::parse(text, &cfg.mapping)?,
+        None => Mapping::load(&cfg.mapping)?,
+    };
     let zone = mapping.zone.clone();
     let clock = RunClock::from_options(
         cfg.bagging_date.as_deref(),

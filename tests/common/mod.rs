@@ -3,7 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use serde_json::Value;
-use sharc::sample::{PortalOptions, RunningPortal};
+use sharc_sample::{PortalOptions, RunningPortal};
 use std::path::{Path, PathBuf};
 use tokio::runtime::Runtime;
 
@@ -43,7 +43,7 @@ impl Portal {
         self.portal.as_ref().unwrap().base_url.to_string()
     }
 
-    pub fn requests(&self) -> Vec<sharc::sample::RequestLog> {
+    pub fn requests(&self) -> Vec<sharc_sample::RequestLog> {
         self.portal.as_ref().unwrap().requests()
     }
 }
@@ -107,4 +107,38 @@ pub fn sample_item(id: i64) -> Value {
 /// sha256 of a file, hex.
 pub fn sha256_file(p: &Path) -> String {
     sharc::fixity::of_bytes(&std::fs::read(p).unwrap()).sha256
+}
+
+/// Sends Ctrl-C (SIGINT) to a running `sharc` and waits for it; returns its exit code and
+/// what it wrote on stderr.
+pub fn interrupt(child: std::process::Child) -> (Option<i32>, String) {
+    let pid = child.id().to_string();
+    let sent = std::process::Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .unwrap();
+    assert!(sent.success(), "kill -INT {pid}");
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    (output.status.code(), stderr)
+}
+
+/// Waits until the crawl's journal in `staging` holds at least `entries` lines, or the crawl
+/// has ended; polls, so that the moment depends on the crawl's progress, not on the clock.
+pub fn wait_for_journal(staging: &Path, entries: usize, child: &mut std::process::Child) {
+    let journal = staging.join(sharc::bundle::journal::JOURNAL_NAME);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    loop {
+        let lines = std::fs::read_to_string(&journal)
+            .map(|text| text.lines().count())
+            .unwrap_or(0);
+        if lines >= entries || child.try_wait().unwrap().is_some() {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the crawl journaled {lines} of {entries} entries in two minutes"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
 }

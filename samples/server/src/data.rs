@@ -1,27 +1,27 @@
-//! The sample portal on disk, loaded into memory.
+//! The sample portal, loaded into memory from its directory or from the built-in copy.
 //!
 //! The server answers from these types only, so every consistency check lives here: a list
 //! whose directory is missing, an item without an `Id`, two items with the same `Id`, or an
 //! attachment whose bytes are not under the portal directory are reported when the portal is
 //! loaded, with the file that is wrong, instead of surfacing later as a confusing HTTP answer.
 //! Item values are kept as the raw JSON maps found on disk (keyed by `EntityPropertyName`, the
-//! nometadata shape); the server turns them into the other shapes. Attachment bytes stay on
-//! disk and are streamed when requested.
+//! nometadata shape); the server turns them into the other shapes. Attachment bytes stay where
+//! they are (on disk, or compiled in) and are streamed when requested.
 
 use std::collections::{BTreeMap, HashSet};
-use std::fs;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use super::error::SampleError;
+use super::tree::{Miss, Tree};
 
 /// The whole sample portal: the site, its lists with fields and items, and its users.
 #[derive(Debug, Clone)]
 pub struct Portal {
-    /// The portal directory (the one holding `portal.json`), as given.
-    pub dir: PathBuf,
+    /// Where the portal's files are.
+    pub(crate) tree: Tree,
     /// The site (web) itself.
     pub site: SiteDef,
     /// The lists, in the order of `portal.json`.
@@ -289,8 +289,8 @@ impl Item {
 pub struct Attachment {
     /// `FileName` as SharePoint shows it (any characters but `/` and `\`).
     pub file_name: String,
-    /// Where the bytes are: the `stored` path joined to the portal directory.
-    pub path: PathBuf,
+    /// Where the bytes are: `stored`, relative to the portal directory.
+    pub stored: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -336,13 +336,19 @@ impl Portal {
     ///
     /// Fails with the first file that is missing, malformed or inconsistent.
     pub fn load(dir: &Path) -> Result<Portal, SampleError> {
-        let portal_path = dir.join("portal.json");
-        let file: PortalFile = read_json(&portal_path)?;
+        Portal::from_tree(Tree::Dir(dir.to_path_buf()))
+    }
+
+    /// The Long An sample (`samples/long-an-stp`) compiled into this crate, so it can be
+    /// served from any directory and by an installed binary.
+    pub fn built_in() -> Result<Portal, SampleError> {
+        Portal::from_tree(Tree::BuiltIn)
+    }
+
+    fn from_tree(tree: Tree) -> Result<Portal, SampleError> {
+        let file: PortalFile = read_json(&tree, "portal.json")?;
+        let portal_path = tree.name("portal.json");
         let users = load_users(&portal_path, file.users)?;
-        let canonical_dir = fs::canonicalize(dir).map_err(|source| SampleError::Read {
-            path: dir.to_path_buf(),
-            source,
-        })?;
         let mut lists = Vec::with_capacity(file.lists.len());
         let mut seen_ids = HashSet::new();
         let mut seen_titles = HashSet::new();
@@ -380,9 +386,9 @@ impl Portal {
                     ),
                 ));
             }
-            let list_dir = dir.join("lists").join(&def.url_name);
-            let fields = load_fields(&list_dir.join("fields.json"))?;
-            let items = load_items(&list_dir.join("items"), dir, &canonical_dir)?;
+            let list_dir = format!("lists/{}", def.url_name);
+            let fields = load_fields(&tree, &format!("{list_dir}/fields.json"))?;
+            let items = load_items(&tree, &format!("{list_dir}/items"))?;
             let entity_type_name = def
                 .entity_type_name
                 .clone()
@@ -396,7 +402,7 @@ impl Portal {
             });
         }
         Ok(Portal {
-            dir: dir.to_path_buf(),
+            tree,
             site: file.site,
             lists,
             users,
@@ -430,13 +436,13 @@ impl Portal {
     }
 }
 
-fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, SampleError> {
-    let bytes = fs::read(path).map_err(|source| SampleError::Read {
-        path: path.to_path_buf(),
+fn read_json<T: serde::de::DeserializeOwned>(tree: &Tree, rel: &str) -> Result<T, SampleError> {
+    let bytes = tree.read(rel).map_err(|source| SampleError::Read {
+        path: tree.name(rel),
         source,
     })?;
     serde_json::from_slice(&bytes).map_err(|source| SampleError::Json {
-        path: path.to_path_buf(),
+        path: tree.name(rel),
         source,
     })
 }
@@ -462,8 +468,9 @@ fn load_users(path: &Path, raw: Vec<Map<String, Value>>) -> Result<Vec<User>, Sa
     Ok(users)
 }
 
-fn load_fields(path: &Path) -> Result<Vec<Field>, SampleError> {
-    let raw: Vec<Map<String, Value>> = read_json(path)?;
+fn load_fields(tree: &Tree, rel: &str) -> Result<Vec<Field>, SampleError> {
+    let raw: Vec<Map<String, Value>> = read_json(tree, rel)?;
+    let path = &tree.name(rel);
     let mut fields = Vec::with_capacity(raw.len());
     let mut seen = HashSet::new();
     for (n, raw) in raw.into_iter().enumerate() {
@@ -505,41 +512,25 @@ fn load_fields(path: &Path) -> Result<Vec<Field>, SampleError> {
     Ok(fields)
 }
 
-fn load_items(
-    items_dir: &Path,
-    portal_dir: &Path,
-    canonical_dir: &Path,
-) -> Result<BTreeMap<i64, Item>, SampleError> {
+fn load_items(tree: &Tree, items_dir: &str) -> Result<BTreeMap<i64, Item>, SampleError> {
     let mut items = BTreeMap::new();
-    let entries = match fs::read_dir(items_dir) {
-        Ok(entries) => entries,
+    let paths = match tree.json_files(items_dir) {
+        Ok(paths) => paths,
         // A list without an items directory is an empty list.
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(items),
         Err(source) => {
             return Err(SampleError::Read {
-                path: items_dir.to_path_buf(),
+                path: tree.name(items_dir),
                 source,
             });
         }
     };
-    let mut paths = Vec::new();
-    for entry in entries {
-        let entry = entry.map_err(|source| SampleError::Read {
-            path: items_dir.to_path_buf(),
-            source,
-        })?;
-        let path = entry.path();
-        if path.extension().is_some_and(|e| e == "json") {
-            paths.push(path);
-        }
-    }
-    paths.sort();
-    for path in paths {
-        let item = load_item(&path, portal_dir, canonical_dir)?;
+    for rel in paths {
+        let item = load_item(tree, &rel)?;
         if let Some(previous) = items.get(&item.id) {
             let previous: &Item = previous;
             return Err(SampleError::invalid(
-                &path,
+                tree.name(&rel),
                 format!(
                     "Id {} is also used by {}; item ids must be unique",
                     item.id,
@@ -552,8 +543,9 @@ fn load_items(
     Ok(items)
 }
 
-fn load_item(path: &Path, portal_dir: &Path, canonical_dir: &Path) -> Result<Item, SampleError> {
-    let OrderedObject(pairs) = read_json(path)?;
+fn load_item(tree: &Tree, rel: &str) -> Result<Item, SampleError> {
+    let OrderedObject(pairs) = read_json(tree, rel)?;
+    let path = &tree.name(rel);
     let order: Vec<String> = pairs
         .iter()
         .map(|(k, _)| k.clone())
@@ -604,7 +596,7 @@ fn load_item(path: &Path, portal_dir: &Path, canonical_dir: &Path) -> Result<Ite
                 })?;
             let mut out = Vec::with_capacity(defs.len());
             for def in defs {
-                out.push(check_attachment(path, def, portal_dir, canonical_dir)?);
+                out.push(check_attachment(tree, path, def)?);
                 let last = out.len() - 1;
                 if out[..last]
                     .iter()
@@ -632,10 +624,9 @@ fn load_item(path: &Path, portal_dir: &Path, canonical_dir: &Path) -> Result<Ite
 }
 
 fn check_attachment(
+    tree: &Tree,
     item_path: &Path,
     def: AttachmentDef,
-    portal_dir: &Path,
-    canonical_dir: &Path,
 ) -> Result<Attachment, SampleError> {
     if def.file_name.is_empty() || def.file_name.contains(['/', '\\']) {
         return Err(SampleError::invalid(
@@ -646,39 +637,30 @@ fn check_attachment(
             ),
         ));
     }
-    let stored = Path::new(&def.stored);
-    let plain = stored
-        .components()
-        .all(|c| matches!(c, Component::Normal(_)));
-    if def.stored.is_empty() || !plain {
-        return Err(SampleError::invalid(
+    let refused = |why: &str| {
+        SampleError::invalid(
             item_path,
             format!(
-                "the attachment '{}' has stored = '{}'; it must be a relative path inside the \
-                 portal directory, without '..'",
+                "the attachment '{}' has stored = '{}', {why}; it must be a relative path to a \
+                 file inside the portal directory, without '..'",
                 def.file_name, def.stored
             ),
-        ));
+        )
+    };
+    if def.stored.trim_matches('/').is_empty() {
+        return Err(refused("which is empty"));
     }
-    let path = portal_dir.join(stored);
-    let resolved = fs::canonicalize(&path).map_err(|source| SampleError::Read {
-        path: path.clone(),
-        source,
-    })?;
-    if !resolved.starts_with(canonical_dir) || !resolved.is_file() {
-        return Err(SampleError::invalid(
-            item_path,
-            format!(
-                "the attachment '{}' points to '{}', which is not a file inside the portal \
-                 directory",
-                def.file_name, def.stored
-            ),
-        ));
+    match tree.file("", &def.stored) {
+        Ok(_) => Ok(Attachment {
+            file_name: def.file_name,
+            stored: def.stored,
+        }),
+        Err(Miss::Unreadable(source)) => Err(SampleError::Read {
+            path: tree.name(&def.stored),
+            source,
+        }),
+        Err(miss) => Err(refused(&miss.to_string())),
     }
-    Ok(Attachment {
-        file_name: def.file_name,
-        path,
-    })
 }
 
 /// A JSON object read with its keys in file order (serde_json's `Map` sorts them).

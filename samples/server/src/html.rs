@@ -29,36 +29,19 @@
 //! Pages link off-site (`https://baolongan.vn/…`) and to `/_layouts/15/userdisp.aspx?ID=…`
 //! (the by-line of list entries), which a crawler must not follow.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-
-use axum::body::Body;
-use axum::http::{HeaderValue, Method, StatusCode, header};
-use axum::response::Response;
+use hyper::header::{self, HeaderValue};
+use hyper::{Method, StatusCode};
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
 use serde_json::Value;
 use unicode_normalization::UnicodeNormalization;
 
 use super::api::{item_content_type, substitute};
+use super::body::{self, Response};
 use super::data::{Field, Item, List};
 use super::odata::encode_path;
 use super::render::xml_escape as esc;
-use super::server::{PortalOptions, Shared};
-
-/// View counters: how many times each article page was served.
-#[derive(Debug, Default)]
-pub(crate) struct PageViews(Mutex<HashMap<(String, i64), i64>>);
-
-impl PageViews {
-    /// Counts one more view and returns the views served so far.
-    fn bump(&self, list: &str, id: i64) -> i64 {
-        let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        let n = map.entry((list.to_string(), id)).or_insert(0);
-        *n += 1;
-        *n
-    }
-}
+use super::state::{PortalOptions, Shared};
 
 /// Answers the HTML routes; `None` for any other path.
 pub(crate) fn route(
@@ -118,12 +101,12 @@ fn robots(shared: &Shared) -> Response {
     if let Some(d) = shared.opts.html_crawl_delay {
         txt.push_str(&format!("Crawl-delay: {d}\n"));
     }
-    super::server::text_response(200, "text/plain; charset=utf-8", txt)
+    body::text_response(200, "text/plain; charset=utf-8", txt)
 }
 
 /// An HTML answer in UTF-8.
 fn html(status: StatusCode, body: String) -> Response {
-    let mut r = Response::new(Body::from(body));
+    let mut r = body::response(body::full(body));
     *r.status_mut() = status;
     r.headers_mut().insert(
         header::CONTENT_TYPE,
@@ -188,7 +171,7 @@ impl<'a> Pages<'a> {
     fn published(&self, item: &Item) -> Option<Timestamp> {
         self.value(item, PUBLISHED)
             .and_then(Value::as_str)
-            .and_then(crate::text::dates::parse_sharepoint_instant)
+            .and_then(instant)
     }
 
     fn list_url(&self) -> String {
@@ -230,9 +213,8 @@ impl<'a> Pages<'a> {
             .is_some_and(|d| d.eq_ignore_ascii_case("Asc"));
         items.sort_by(|a, b| {
             let o = if by_title {
-                crate::text::match_key(&self.text(a, TITLE).unwrap_or_default()).cmp(
-                    &crate::text::match_key(&self.text(b, TITLE).unwrap_or_default()),
-                )
+                title_order(&self.text(a, TITLE).unwrap_or_default())
+                    .cmp(&title_order(&self.text(b, TITLE).unwrap_or_default()))
             } else {
                 self.published(a)
                     .cmp(&self.published(b))
@@ -503,7 +485,7 @@ impl<'a> Pages<'a> {
         }
         let spelled = cp1258_form(&page);
         let (bytes, _, _) = encoding_rs::WINDOWS_1258.encode(&spelled);
-        let mut r = Response::new(Body::from(bytes.into_owned()));
+        let mut r = body::response(body::full(bytes.into_owned()));
         // The charset is declared only in the page's <meta>, as on many old portals.
         r.headers_mut()
             .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html"));
@@ -663,7 +645,7 @@ impl<'a> Pages<'a> {
             item.values
                 .get(key)
                 .and_then(Value::as_str)
-                .and_then(crate::text::dates::parse_sharepoint_instant)
+                .and_then(instant)
                 .map(|t| self.form_date(t))
                 .unwrap_or_default()
         };
@@ -735,9 +717,7 @@ impl<'a> Pages<'a> {
                         .map(|x| group_thousands(x as i64))
                         .unwrap_or_else(|| n.to_string()),
                     ("DateTime", Value::String(s)) => {
-                        crate::text::dates::parse_sharepoint_instant(s)
-                            .map(|t| self.form_date(t))
-                            .unwrap_or_default()
+                        instant(s).map(|t| self.form_date(t)).unwrap_or_default()
                     }
                     ("URL", Value::Object(o)) => {
                         let url = o.get("Url").and_then(Value::as_str).unwrap_or("");
@@ -766,6 +746,21 @@ impl<'a> Pages<'a> {
 }
 
 /// `1248` → `1.248`, as vi-VN groups digits.
+/// An instant as SharePoint stores it: RFC 3339 with `Z` or an offset, or a bare date and
+/// time, which REST means as UTC.
+fn instant(value: &str) -> Option<Timestamp> {
+    let v = value.trim();
+    v.parse::<Timestamp>().ok().or_else(|| {
+        let civil: jiff::civil::DateTime = v.parse().ok()?;
+        TimeZone::UTC.to_timestamp(civil).ok()
+    })
+}
+
+/// The key the public list sorts titles by: case and Unicode form ignored.
+fn title_order(title: &str) -> String {
+    title.nfc().collect::<String>().to_lowercase()
+}
+
 fn group_thousands(n: i64) -> String {
     let digits = n.unsigned_abs().to_string();
     let mut out = String::new();
@@ -820,7 +815,7 @@ mod tests {
         let (bytes, _, unmappable) = encoding_rs::WINDOWS_1258.encode(&spelled);
         assert!(!unmappable);
         let (back, _, _) = encoding_rs::WINDOWS_1258.decode(&bytes);
-        assert_eq!(crate::text::nfc(&back), text);
+        assert_eq!(back.nfc().collect::<String>(), text);
     }
 
     #[test]

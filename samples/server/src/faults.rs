@@ -40,11 +40,13 @@ use std::str::FromStr;
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
 
-use axum::body::{Body, BodyDataStream, Bytes, HttpBody};
-use axum::http::{HeaderValue, Method, StatusCode, header};
-use axum::response::Response;
 use futures::StreamExt;
+use http_body_util::{BodyDataStream, BodyExt};
+use hyper::body::{Body as _, Bytes};
+use hyper::header::{self, HeaderValue};
+use hyper::{Method, StatusCode};
 
+use super::body::{self, Body, Response};
 use super::files::{self, FileTarget};
 use super::render::ApiError;
 
@@ -488,7 +490,7 @@ fn cut(response: Response, fault: Fault) -> (Response, bool) {
     let reset = fault == Fault::Reset;
     let start = Some((body.into_data_stream(), total / 2));
     let stream = futures::stream::unfold(start, move |state| async move {
-        let (mut inner, left): (BodyDataStream, u64) = state?;
+        let (mut inner, left): (BodyDataStream<Body>, u64) = state?;
         if left == 0 {
             tokio::time::sleep(FLUSH_PAUSE).await;
             if reset {
@@ -509,12 +511,12 @@ fn cut(response: Response, fault: Fault) -> (Response, bool) {
                 let left = left - chunk.len() as u64;
                 Some((Ok::<Bytes, std::io::Error>(chunk), Some((inner, left))))
             }
-            Some(Err(e)) => Some((Err(std::io::Error::other(e)), None)),
+            Some(Err(e)) => Some((Err(e), None)),
             None => None,
         }
     });
     // A stream has no size hint, so hyper frames the body by the header set above.
-    (Response::from_parts(parts, Body::from_stream(stream)), true)
+    (Response::from_parts(parts, body::stream(stream)), true)
 }
 
 /// Whether `target` is an attachment of the permanently failing item.
@@ -560,7 +562,7 @@ pub(crate) async fn respond_file(
          went wrong</h1><p>{}</p></body></html>",
         escape_html(&err.message)
     );
-    let mut response = Response::new(Body::from(body));
+    let mut response = body::response(body::full(body));
     *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
     response.headers_mut().insert(
         header::CONTENT_TYPE,

@@ -6,10 +6,10 @@
 //! [`Projection`] and the renderer turn into the answer. Each failure is an [`ApiError`] with
 //! SharePoint's code and message, written in the shape the client asked for.
 
-use axum::http::Method;
-use axum::response::Response;
+use hyper::Method;
 use serde_json::{Map, Value, json};
 
+use super::body::{Response, text_response};
 use super::data::{ContentTypeDef, Field, FieldKind, Item, List, User};
 use super::faults;
 use super::files::{self, FileTarget, Lookup};
@@ -22,7 +22,7 @@ use super::render::{
     ApiError, Entity, ErrorShape, Kind, Meta, Nav, NavValue, Node, Projection, Prop, collection,
     error_body, single,
 };
-use super::server::{Shared, text_response};
+use super::state::Shared;
 
 /// `-1, System.ArgumentException` (a list that does not exist, by title).
 const ARGUMENT: &str = "-1, System.ArgumentException";
@@ -399,18 +399,19 @@ fn item_route<'p>(
             }
             _ => return Err(invalid()),
         };
-        let target = match files::attachment_target(list, item, &name, &shared.web_path) {
-            Some(Lookup::Found(target)) => target,
-            _ => {
-                let url = format!(
-                    "{}/{}/Attachments/{}/{name}",
-                    shared.web_path,
-                    list.root_folder(),
-                    item.id
-                );
-                return Err(file_missing(&url));
-            }
-        };
+        let target =
+            match files::attachment_target(&shared.portal, list, item, &name, &shared.web_path) {
+                Some(Lookup::Found(target)) => target,
+                _ => {
+                    let url = format!(
+                        "{}/{}/Attachments/{}/{name}",
+                        shared.web_path,
+                        list.root_folder(),
+                        item.id
+                    );
+                    return Err(file_missing(&url));
+                }
+            };
         return match rest {
             [] => Ok(Route::Attachment(list, item, target)),
             [v] if v.is("$value") => Ok(Route::Value(target)),

@@ -1,15 +1,17 @@
 //! The sample portal server answers like a SharePoint farm: shapes, paging, expansion,
 //! attachments with awkward names, errors, closed API modes. Each test builds a small portal
-//! in a temporary directory; the last one crawls `samples/long-an-stp` when it exists.
+//! in a temporary directory; the last one crawls `samples/long-an-stp`, from its directory and
+//! from the copy compiled into the crate.
 
 // Tests may fail loudly on their own fixtures.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde_json::{Value, json};
-use sharc::sample::{ApiAccess, Portal, PortalOptions, RunningPortal};
+use sharc_sample::{ApiAccess, Portal, PortalOptions, RunningPortal};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const LIST_ID: &str = "3de2e36d-678f-459c-837a-2db7c83afd8b";
@@ -864,18 +866,19 @@ async fn broken_samples_name_the_file_at_fault() {
     assert!(err.contains("0005.json") && err.contains(".."), "{err}");
 }
 
-/// Crawls the bundled sample the way sharc does, when it is there.
-#[tokio::test]
-async fn the_bundled_sample_can_be_crawled() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/long-an-stp");
-    if !dir.join("portal.json").exists() {
-        eprintln!("samples/long-an-stp is not there yet; skipped");
-        return;
-    }
-    let portal = start(&dir, PortalOptions::default()).await;
-    let (status, lists) = get_json(&portal, "_api/web/lists", NOMETA).await;
+/// Walks a portal the way sharc does (every list, every page, every attachment and every
+/// image an item points to) and returns each downloaded file's path with its bytes.
+async fn download_everything(portal: &RunningPortal) -> BTreeMap<String, (String, Vec<u8>)> {
+    let (status, lists) = get_json(portal, "_api/web/lists", NOMETA).await;
     assert_eq!(status, 200);
-    let mut downloads = 0;
+    let mut downloads = BTreeMap::new();
+    let mut download = async |path: String| {
+        let response = get(portal, &path, None).await;
+        assert_eq!(response.status(), 200, "{path}");
+        let content_type = header(&response, "content-type");
+        let bytes = response.bytes().await.unwrap().to_vec();
+        downloads.insert(path, (content_type, bytes));
+    };
     for list in lists["value"].as_array().unwrap() {
         let id = list["Id"].as_str().unwrap();
         let count = list["ItemCount"].as_u64().unwrap();
@@ -901,9 +904,7 @@ async fn the_bundled_sample_can_be_crawled() {
                         .split('/')
                         .map(|s| utf8_percent_encode(s, SEGMENT).to_string())
                         .collect();
-                    let response = get(&portal, &encoded.join("/"), None).await;
-                    assert_eq!(response.status(), 200, "{path}");
-                    downloads += 1;
+                    download(encoded.join("/")).await;
                 }
             }
             match body["d"].get("__next") {
@@ -913,7 +914,7 @@ async fn the_bundled_sample_can_be_crawled() {
         }
         assert_eq!(seen, count, "{}", list["Title"]);
         let (status, _) = get_json(
-            &portal,
+            portal,
             &format!("_api/web/lists(guid'{id}')/fields"),
             VERBOSE,
         )
@@ -925,11 +926,7 @@ async fn the_bundled_sample_can_be_crawled() {
     for list in lists["value"].as_array().unwrap() {
         let id = list["Id"].as_str().unwrap();
         let path = format!("_api/web/lists(guid'{id}')/items?$top=5000");
-        let text = get(&portal, &path, Some(NOMETA))
-            .await
-            .text()
-            .await
-            .unwrap();
+        let text = get(portal, &path, Some(NOMETA)).await.text().await.unwrap();
         assert!(!text.contains("{{site}}"));
         let body: Value = serde_json::from_str(&text).unwrap();
         for item in body["value"].as_array().unwrap() {
@@ -938,13 +935,64 @@ async fn the_bundled_sample_can_be_crawled() {
                     continue;
                 };
                 if let Some(path) = url.strip_prefix(&format!("{origin}/PublishingImages/")) {
-                    let response = get(&portal, &format!("PublishingImages/{path}"), None).await;
-                    assert_eq!(response.status(), 200, "{url}");
-                    downloads += 1;
+                    download(format!("PublishingImages/{path}")).await;
                 }
             }
         }
     }
-    eprintln!("downloaded {downloads} files from the bundled sample");
-    portal.shutdown().await;
+    downloads
+}
+
+/// The committed sample, served from its directory and from the copy compiled into the
+/// crate: both crawl completely and serve the same files, byte for byte.
+#[tokio::test]
+async fn the_long_an_sample_is_served_alike_from_its_directory_and_built_in() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../long-an-stp");
+    let from_dir = start(&dir, PortalOptions::default()).await;
+    let built_in = RunningPortal::start_built_in(PortalOptions::default(), 0)
+        .await
+        .unwrap();
+    let (a, b) = (
+        download_everything(&from_dir).await,
+        download_everything(&built_in).await,
+    );
+    assert!(a.len() > 20, "only {} files reached", a.len());
+    assert_eq!(a.keys().collect::<Vec<_>>(), b.keys().collect::<Vec<_>>());
+    for (path, (content_type, bytes)) in &a {
+        let (other_type, other_bytes) = &b[path];
+        assert_eq!(content_type, other_type, "{path}");
+        assert!(bytes == other_bytes, "{path}: the built-in copy differs");
+        assert!(!bytes.is_empty(), "{path}");
+    }
+    // Every stored file, by its path under files/, has the bytes on disk from both.
+    let files = dir.join("files");
+    for file in walk(&files) {
+        let rel = file.strip_prefix(&files).unwrap().to_str().unwrap();
+        let path: Vec<String> = rel
+            .split('/')
+            .map(|s| utf8_percent_encode(s, SEGMENT).to_string())
+            .collect();
+        let on_disk = std::fs::read(&file).unwrap();
+        for portal in [&from_dir, &built_in] {
+            let response = get(portal, &path.join("/"), None).await;
+            assert_eq!(response.status(), 200, "{rel}");
+            assert!(response.bytes().await.unwrap() == on_disk, "{rel}");
+        }
+    }
+    from_dir.shutdown().await;
+    built_in.shutdown().await;
+}
+
+/// Every file under `dir`.
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
 }

@@ -1,10 +1,17 @@
-//! The bundled sample portal, served on loopback for `sharc serve`, `sharc demo` and tests.
+//! The sample portal: a SharePoint farm emulator served on loopback for `sharc serve`,
+//! `sharc demo` and sharc's tests.
 //!
 //! The crawler must be tested against something that answers like a SharePoint farm —
 //! three JSON shapes, `__next` paging that ignores `$skip`, attachments with awkward names,
-//! error bodies with SharePoint's codes — without touching the network. This module loads a
+//! error bodies with SharePoint's codes — without touching the network. This crate loads a
 //! portal directory (`samples/README.md` describes the layout) and serves it from an
 //! in-process HTTP server on 127.0.0.1.
+//!
+//! It is its own crate, and it does not depend on sharc: the farm is the oracle the client is
+//! checked against, so it keeps its own small helpers (dates, media types, title order)
+//! instead of sharing the client's code — a bug there cannot hide by being on both sides of
+//! the wire. The `sharc` binary uses it for `serve` and `demo`; sharc's library does not
+//! know it.
 //!
 //! - [`data`] loads and checks the directory.
 //! - [`server`] runs the HTTP server ([`RunningPortal`]) with its behaviour switches
@@ -17,6 +24,7 @@
 //!   paged news list, article pages shaped like the seed page, robots.txt.
 
 mod api;
+mod body;
 pub mod data;
 mod error;
 pub mod faults;
@@ -26,8 +34,11 @@ mod html;
 mod odata;
 mod render;
 pub mod server;
+mod state;
+mod tree;
 
 pub use data::Portal;
 pub use error::SampleError;
 pub use faults::{FaultPlan, RetryAfterStyle};
-pub use server::{ApiAccess, PortalOptions, RequestLog, RunningPortal};
+pub use server::RunningPortal;
+pub use state::{ApiAccess, PortalOptions, RequestLog};

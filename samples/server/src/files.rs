@@ -5,25 +5,26 @@
 //! stored copy has a safe name and the URL is matched against `FileName` after
 //! percent-decoding. Every other path is confined to the `files/` directory: a segment that
 //! is `..` (or hides a slash) is refused before the file system is touched, and the resolved
-//! path must still lie inside `files/` (symbolic links included). Bodies are streamed from
-//! disk in chunks, never read whole.
+//! path must still lie inside `files/` (symbolic links included). Bodies on disk are streamed
+//! in chunks, never read whole; the built-in sample's are already in memory.
 
 use std::hash::{Hash, Hasher};
-use std::path::PathBuf;
 use std::time::SystemTime;
 
-use axum::body::{Body, Bytes};
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::Response;
+use hyper::StatusCode;
+use hyper::body::Bytes;
+use hyper::header::{self, HeaderValue};
 use tokio::io::AsyncReadExt;
 
+use super::body::{self, Response};
 use super::data::{Item, List, Portal};
+use super::tree::{Content, Miss};
 
 /// A file that can be served.
 #[derive(Debug, Clone)]
 pub(crate) struct FileTarget {
     /// Where the bytes are.
-    pub path: PathBuf,
+    pub content: Content,
     /// The name SharePoint shows (the attachment `FileName`, or the last path segment).
     pub name: String,
     /// The server-relative URL, decoded.
@@ -63,28 +64,13 @@ pub(crate) fn resolve(portal: &Portal, web_path: &str, segments: &[String]) -> L
     if segments.is_empty() || segments.iter().any(String::is_empty) {
         return Lookup::NotFound;
     }
-    let files_dir = portal.dir.join("files");
-    let mut path = files_dir.clone();
-    for s in segments {
-        path.push(s);
-    }
-    let (Ok(root), Ok(resolved)) = (
-        std::fs::canonicalize(&files_dir),
-        std::fs::canonicalize(&path),
-    ) else {
-        return Lookup::NotFound;
-    };
-    if !resolved.starts_with(&root) {
-        return Lookup::Refused;
-    }
-    let Ok(meta) = std::fs::metadata(&resolved) else {
-        return Lookup::NotFound;
-    };
-    if !meta.is_file() {
-        return Lookup::NotFound;
-    }
-    let modified = meta.modified().unwrap_or(SystemTime::UNIX_EPOCH);
     let rel = segments.join("/");
+    let blob = match portal.tree.file("files", &format!("files/{rel}")) {
+        Ok(blob) => blob,
+        Err(Miss::Outside) => return Lookup::Refused,
+        Err(Miss::Unreadable(_) | Miss::NotAFile) => return Lookup::NotFound,
+    };
+    let modified = blob.modified.unwrap_or(SystemTime::UNIX_EPOCH);
     let stamp = modified
         .duration_since(SystemTime::UNIX_EPOCH)
         .map(|d| d.as_nanos())
@@ -93,14 +79,14 @@ pub(crate) fn resolve(portal: &Portal, web_path: &str, segments: &[String]) -> L
     Lookup::Found(FileTarget {
         name: segments.last().cloned().unwrap_or_default(),
         server_relative_url: format!("/{rel}"),
-        len: meta.len(),
+        len: blob.len,
         modified,
         etag: format!(
             "\"{{{}}},1\"",
-            guid_from(&(rel.as_str(), meta.len(), stamp)).to_uppercase()
+            guid_from(&(rel.as_str(), blob.len, stamp)).to_uppercase()
         ),
         unique_id,
-        path: resolved,
+        content: blob.content,
     })
 }
 
@@ -128,18 +114,19 @@ fn attachment(portal: &Portal, web_path: &str, segments: &[String]) -> Option<Lo
     let list = portal.list_by_url_name(&rest[1])?;
     let id = rest[3].parse::<i64>().ok()?;
     let item = list.items.get(&id)?;
-    attachment_target(list, item, &rest[4], web_path)
+    attachment_target(portal, list, item, &rest[4], web_path)
 }
 
 /// The served file for one attachment of an item.
 pub(crate) fn attachment_target(
+    portal: &Portal,
     list: &List,
     item: &Item,
     file_name: &str,
     web_path: &str,
 ) -> Option<Lookup> {
     let att = item.attachment(file_name)?;
-    let Ok(meta) = std::fs::metadata(&att.path) else {
+    let Ok(blob) = portal.tree.file("", &att.stored) else {
         return Some(Lookup::NotFound);
     };
     // The item's Modified is when the attachment last changed, as far as SharePoint tells.
@@ -149,11 +136,10 @@ pub(crate) fn attachment_target(
         .and_then(|v| v.as_str())
         .and_then(|s| s.parse::<jiff::Timestamp>().ok())
         .and_then(|t| SystemTime::try_from(t).ok())
-        .or_else(|| meta.modified().ok())
+        .or(blob.modified)
         .unwrap_or(SystemTime::UNIX_EPOCH);
     let key = (list.id.as_str(), item.id, att.file_name.as_str());
     Some(Lookup::Found(FileTarget {
-        path: att.path.clone(),
         name: att.file_name.clone(),
         server_relative_url: format!(
             "{web_path}/{}/Attachments/{}/{}",
@@ -161,14 +147,15 @@ pub(crate) fn attachment_target(
             item.id,
             att.file_name
         ),
-        len: meta.len(),
+        len: blob.len,
         modified,
         etag: format!(
             "\"{{{}}},{}\"",
-            guid_from(&(key, meta.len())).to_uppercase(),
+            guid_from(&(key, blob.len)).to_uppercase(),
             item.version()
         ),
         unique_id: guid_from(&key),
+        content: blob.content,
     }))
 }
 
@@ -189,34 +176,55 @@ pub(crate) fn guid_from(value: &impl Hash) -> String {
     )
 }
 
-/// `Content-Type` by file extension.
+/// `Content-Type` by file extension, as IIS's MIME map sends it (unknown extensions as
+/// `application/octet-stream`).
 pub(crate) fn content_type(name: &str) -> &'static str {
-    // IIS serves ASP.NET pages as HTML; everything else as the record model names it.
-    if name.to_ascii_lowercase().ends_with(".aspx") {
-        return "text/html";
+    let ext = name
+        .rsplit_once('.')
+        .map(|(_, e)| e.to_ascii_lowercase())
+        .unwrap_or_default();
+    match ext.as_str() {
+        "aspx" | "htm" | "html" => "text/html",
+        "pdf" => "application/pdf",
+        "doc" => "application/msword",
+        "docx" => "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "xls" => "application/vnd.ms-excel",
+        "xlsx" => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "ppt" => "application/vnd.ms-powerpoint",
+        "pptx" => "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+        "jpg" | "jpeg" => "image/jpeg",
+        "png" => "image/png",
+        "gif" => "image/gif",
+        "bmp" => "image/bmp",
+        "webp" => "image/webp",
+        "svg" => "image/svg+xml",
+        "tif" | "tiff" => "image/tiff",
+        "txt" => "text/plain",
+        "csv" => "text/csv",
+        "xml" => "text/xml",
+        "json" => "application/json",
+        "zip" => "application/zip",
+        "rar" => "application/vnd.rar",
+        "7z" => "application/x-7z-compressed",
+        "mp3" => "audio/mpeg",
+        "mp4" => "video/mp4",
+        _ => "application/octet-stream",
     }
-    crate::record::media_type_for(name)
 }
 
 /// Streams a file with `Content-Type`, `Content-Length`, `ETag` and `Last-Modified`.
 pub(crate) async fn respond(target: &FileTarget, content_type: &str) -> Response {
-    let file = match tokio::fs::File::open(&target.path).await {
-        Ok(file) => file,
-        Err(e) => {
-            tracing::warn!(path = %target.path.display(), error = %e, "cannot open sample file");
-            return plain(StatusCode::NOT_FOUND, "404 NOT FOUND");
-        }
+    let body = match &target.content {
+        Content::Memory(bytes) => body::full(Bytes::from_static(bytes)),
+        Content::Disk(path) => match tokio::fs::File::open(path).await {
+            Ok(file) => body::stream(chunks(file)),
+            Err(e) => {
+                tracing::warn!(path = %path.display(), error = %e, "cannot open sample file");
+                return plain(StatusCode::NOT_FOUND, "404 NOT FOUND");
+            }
+        },
     };
-    let stream = futures::stream::try_unfold(file, |mut file| async move {
-        let mut buf = vec![0u8; 64 * 1024];
-        let n = file.read(&mut buf).await?;
-        if n == 0 {
-            return Ok::<_, std::io::Error>(None);
-        }
-        buf.truncate(n);
-        Ok(Some((Bytes::from(buf), file)))
-    });
-    let mut response = Response::new(Body::from_stream(stream));
+    let mut response = body::response(body);
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, header_value(content_type));
     headers.insert(header::CONTENT_LENGTH, HeaderValue::from(target.len));
@@ -227,6 +235,21 @@ pub(crate) async fn respond(target: &FileTarget, content_type: &str) -> Response
     );
     headers.insert(header::ACCEPT_RANGES, HeaderValue::from_static("none"));
     response
+}
+
+/// A file's bytes in chunks of 64 KiB, read as they are sent.
+fn chunks(
+    file: tokio::fs::File,
+) -> impl futures::Stream<Item = Result<Bytes, std::io::Error>> + Send + 'static {
+    futures::stream::try_unfold(file, |mut file| async move {
+        let mut buf = vec![0u8; 64 * 1024];
+        let n = file.read(&mut buf).await?;
+        if n == 0 {
+            return Ok::<_, std::io::Error>(None);
+        }
+        buf.truncate(n);
+        Ok(Some((Bytes::from(buf), file)))
+    })
 }
 
 /// A header value from text; characters a header cannot hold become `?`.
@@ -248,7 +271,7 @@ pub(crate) fn header_value(s: &str) -> HeaderValue {
 
 /// A short plain-text answer.
 pub(crate) fn plain(status: StatusCode, body: &'static str) -> Response {
-    let mut response = Response::new(Body::from(body));
+    let mut response = body::response(body::full(body));
     *response.status_mut() = status;
     response.headers_mut().insert(
         header::CONTENT_TYPE,
@@ -267,7 +290,7 @@ pub(crate) fn html_status(status: StatusCode) -> Response {
     let body = format!(
         "<!DOCTYPE html><html><head><title>{title}</title></head><body><h1>{title}</h1></body></html>"
     );
-    let mut response = Response::new(Body::from(body));
+    let mut response = body::response(body::full(body));
     *response.status_mut() = status;
     response.headers_mut().insert(
         header::CONTENT_TYPE,

@@ -1,0 +1,163 @@
+//! What every request of one running portal shares: the loaded portal, the behaviour
+//! switches ([`PortalOptions`]), the request log, the fault schedule and the view counters.
+//!
+//! It sits below the routes (`api`, `html`, `files`) and the server that dispatches to them,
+//! so each of them can read it without reaching back up.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use hyper::header::HeaderName;
+
+use super::body::Response;
+use super::data::Portal;
+use super::faults::{FaultPlan, Schedule};
+use super::files;
+
+/// How the emulated farm behaves. Build it with `..Default::default()` so that switches added
+/// later keep old code compiling.
+#[derive(Debug, Clone)]
+pub struct PortalOptions {
+    /// `true`: JSON Light is installed (verbose, minimalmetadata and nometadata are served;
+    /// plain `application/json` means minimalmetadata). `false`: SharePoint 2013 before SP1,
+    /// which answers only `application/json;odata=verbose` and rejects the rest with 406.
+    pub json_light: bool,
+    /// Whether `/_api` is open to the client; files are served in every mode.
+    pub api: ApiAccess,
+    /// Items per page when `$top` is absent (SharePoint: 100).
+    pub default_page_size: usize,
+    /// The largest `$top` accepted (SharePoint: 5000); larger values get a 400.
+    pub max_page_size: usize,
+    /// Injected faults (throttling, bursts, cut bodies, …); the default injects none.
+    pub faults: FaultPlan,
+    /// Articles per page of the public news list (`TongQuat.aspx`).
+    pub html_page_size: usize,
+    /// The public news list offers a "next" link on every page, even past the last one.
+    pub html_endless_paging: bool,
+    /// This item's public page is served in windows-1258, declared only in `<meta>`.
+    pub html_windows_1258_item: Option<i64>,
+    /// `Crawl-delay` in robots.txt, in seconds (`None`: no such line).
+    pub html_crawl_delay: Option<f64>,
+}
+
+impl Default for PortalOptions {
+    fn default() -> Self {
+        PortalOptions {
+            json_light: true,
+            api: ApiAccess::Open,
+            default_page_size: 100,
+            max_page_size: 5000,
+            faults: FaultPlan::default(),
+            html_page_size: 10,
+            html_endless_paging: false,
+            html_windows_1258_item: Some(3),
+            html_crawl_delay: Some(0.0),
+        }
+    }
+}
+
+/// How the farm answers `/_api` requests of an anonymous client.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ApiAccess {
+    /// Every request is answered.
+    #[default]
+    Open,
+    /// 401 with `WWW-Authenticate: NTLM` and the body `401 UNAUTHORIZED`.
+    Unauthorized401,
+    /// 403 with `System.UnauthorizedAccessException` ("Access denied. …").
+    Forbidden403,
+}
+
+/// One request the portal answered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestLog {
+    /// The HTTP method (`GET`, `HEAD`, ...).
+    pub method: String,
+    /// The path and query exactly as received (still percent-encoded).
+    pub path_and_query: String,
+    /// The HTTP status of the answer; for a body cut short by an injected fault,
+    /// [`STATUS_RESET`](crate::faults::STATUS_RESET) or
+    /// [`STATUS_TRUNCATED`](crate::faults::STATUS_TRUNCATED) (the wire said 200).
+    pub status: u16,
+}
+
+/// State shared by every request.
+pub(crate) struct Shared {
+    /// The loaded sample.
+    pub portal: Portal,
+    /// The behaviour switches.
+    pub opts: PortalOptions,
+    /// `http://127.0.0.1:PORT`, the value of `{{site}}` in item values.
+    pub origin: String,
+    /// The web's absolute URL without a trailing slash (`origin` for a root site).
+    pub web_url: String,
+    /// The web's server-relative URL without a trailing slash (empty for a root site).
+    pub web_path: String,
+    log: Mutex<Vec<RequestLog>>,
+    counter: AtomicU64,
+    /// Where the fault schedule stands (request numbers, runs of faults).
+    pub schedule: Schedule,
+    /// Views of each public article page, for its "Lượt người xem".
+    pub page_views: PageViews,
+}
+
+impl Shared {
+    /// The state of a portal about to be served.
+    pub fn new(
+        portal: Portal,
+        opts: PortalOptions,
+        origin: String,
+        web_url: String,
+        web_path: String,
+    ) -> Shared {
+        Shared {
+            portal,
+            opts,
+            origin,
+            web_url,
+            web_path,
+            log: Mutex::new(Vec::new()),
+            counter: AtomicU64::new(0),
+            schedule: Schedule::default(),
+            page_views: PageViews::default(),
+        }
+    }
+
+    /// The requests answered so far.
+    pub fn lock_log(&self) -> std::sync::MutexGuard<'_, Vec<RequestLog>> {
+        // A panic elsewhere must not hide the log from the test that wants to read it.
+        self.log.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Adds the headers a SharePoint farm sends on every answer.
+    pub fn stamp(&self, response: &mut Response) {
+        let n = self.counter.fetch_add(1, Ordering::Relaxed) + 1;
+        let guid = format!("5ca1ab1e-a0b1-4c2d-8e3f-{n:012x}");
+        let headers = response.headers_mut();
+        let mut set = |name: &'static str, value: &str| {
+            headers.insert(HeaderName::from_static(name), files::header_value(value));
+        };
+        set("microsoftsharepointteamservices", &self.portal.site.version);
+        set("sprequestguid", &guid);
+        set("request-id", &guid);
+        let health = self.opts.faults.health_score.unwrap_or(0).to_string();
+        set("x-sharepointhealthscore", &health);
+        set("spclientservicerequestduration", "4");
+        set("x-ms-invokeapp", "1; RequireReadOnly");
+    }
+}
+
+/// View counters: how many times each article page was served.
+#[derive(Debug, Default)]
+pub(crate) struct PageViews(Mutex<HashMap<(String, i64), i64>>);
+
+impl PageViews {
+    /// Counts one more view and returns the views served so far.
+    pub fn bump(&self, list: &str, id: i64) -> i64 {
+        let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let n = map.entry((list.to_string(), id)).or_insert(0);
+        *n += 1;
+        *n
+    }
+}
