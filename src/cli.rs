@@ -79,8 +79,9 @@ pub struct CrawlArgs {
     /// Bagging date (YYYY-MM-DD) to pin for reproducible bags; SOURCE_DATE_EPOCH also works.
     #[arg(long, env = "SHARC_BAGGING_DATE")]
     pub bagging_date: Option<String>,
-    /// Archive files from this host too (repeatable); other hosts are never fetched.
-    #[arg(long = "allow-host")]
+    /// Fetch pages and files from this host too: HOST (its default ports) or HOST:PORT
+    /// (repeatable); other hosts and ports are never fetched.
+    #[arg(long = "allow-host", value_name = "HOST[:PORT]")]
     pub allow_hosts: Vec<String>,
 }
 

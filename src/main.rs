@@ -13,6 +13,7 @@ use sharc::app::{
 };
 use sharc::bundle::zip::BundleFormat;
 use sharc::error::{Error, ExitCode};
+use sharc::fetch::AllowedHost;
 use sharc::report::verify::VerifyOutput;
 use sharc::sharepoint::Shape;
 use sharc::source::rest::ShapeChoice;
@@ -192,7 +193,11 @@ fn crawl_config(args: cli::CrawlArgs, quiet: bool) -> Result<CrawlConfig, Error>
     cfg.fail_fast = args.fail_fast;
     cfg.bagging_date = args.bagging_date;
     cfg.source_date_epoch = std::env::var("SOURCE_DATE_EPOCH").ok();
-    cfg.allowed_hosts = args.allow_hosts;
+    cfg.allowed_hosts = args
+        .allow_hosts
+        .iter()
+        .map(|h| AllowedHost::parse(h).map_err(|e| Error::Usage(format!("--allow-host {e}"))))
+        .collect::<Result<_, _>>()?;
     cfg.quiet = quiet;
     Ok(cfg)
 }

@@ -1,5 +1,6 @@
-//! The HTTP client follows redirects on the host it was sent to and never to another one,
-//! so a crawl cannot be led off the portal.
+//! The HTTP client follows redirects within the crawl's scope and never out of it, so a crawl
+//! cannot be led off the portal; a redirect loop fails at once; every hop is a request the
+//! client counts.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -7,7 +8,7 @@ use axum::Router;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::get;
-use sharc::fetch::{Client, FetchOptions};
+use sharc::fetch::{AllowedHost, Client, FetchError, FetchOptions, Refusal, Scope};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -19,8 +20,17 @@ async fn serve(app: Router) -> SocketAddr {
     addr
 }
 
+fn client(site: SocketAddr, allowed: &[AllowedHost]) -> Client {
+    let site = url::Url::parse(&format!("http://{site}/")).unwrap();
+    Client::new(&FetchOptions {
+        scope: Scope::new(&site, allowed),
+        ..Default::default()
+    })
+    .unwrap()
+}
+
 #[tokio::test]
-async fn same_host_redirects_are_followed_and_others_are_not() {
+async fn redirects_in_scope_are_followed_and_others_are_not() {
     let hits = Arc::new(AtomicUsize::new(0));
     let counter = hits.clone();
     // "localhost" is the same machine but another host name: it stands in for a foreign host.
@@ -52,28 +62,87 @@ async fn same_host_redirects_are_followed_and_others_are_not() {
     )
     .await;
 
-    let client = Client::new(&FetchOptions::default()).unwrap();
+    let client = client(portal, &[]);
     let url = |p: &str| url::Url::parse(&format!("http://{portal}{p}")).unwrap();
     let body = client.get(&url("/moved"), "*/*").await.unwrap();
     assert_eq!(body.bytes, b"here");
+    assert_eq!(body.url, url("/here"));
 
     let err = client.get(&url("/away"), "*/*").await.unwrap_err();
-    assert_eq!(err.status(), Some(302));
+    assert!(
+        matches!(
+            &err,
+            FetchError::Refused {
+                redirected_to: Some(_),
+                refusal: Refusal::OffSite { .. },
+                ..
+            }
+        ),
+        "{err:?}"
+    );
     assert!(err.to_string().contains("--allow-host"), "{err}");
     assert_eq!(
         hits.load(Ordering::SeqCst),
         0,
         "the other host was never contacted"
     );
-
-    let allowed = Client::new(&FetchOptions {
-        redirect_hosts: vec!["localhost".into()],
-        ..Default::default()
-    })
-    .unwrap();
+    let stats = client.stats();
     assert_eq!(
-        allowed.get(&url("/away"), "*/*").await.unwrap().bytes,
+        (
+            stats.requests,
+            stats.redirects,
+            stats.refused,
+            stats.retries
+        ),
+        (3, 1, 1, 0),
+        "two requests and a hop sent, one hop refused, nothing retried"
+    );
+
+    // Allowing the host with its port lets the redirect through; the host alone means its
+    // default port, which this is not.
+    let host_only = client_for(portal, "localhost");
+    assert!(host_only.get(&url("/away"), "*/*").await.is_err());
+    let with_port = client_for(portal, &format!("localhost:{}", elsewhere.port()));
+    assert_eq!(
+        with_port.get(&url("/away"), "*/*").await.unwrap().bytes,
         b"elsewhere"
     );
     assert_eq!(hits.load(Ordering::SeqCst), 1);
+}
+
+fn client_for(site: SocketAddr, allowed: &str) -> Client {
+    client(site, &[AllowedHost::parse(allowed).unwrap()])
+}
+
+#[tokio::test]
+async fn a_redirect_loop_fails_at_once_after_one_round() {
+    let hits = Arc::new(AtomicUsize::new(0));
+    let (a, b) = (hits.clone(), hits.clone());
+    let portal = serve(
+        Router::new()
+            .route(
+                "/a",
+                get(move || {
+                    a.fetch_add(1, Ordering::SeqCst);
+                    async { (StatusCode::FOUND, [(header::LOCATION, "/b")]).into_response() }
+                }),
+            )
+            .route(
+                "/b",
+                get(move || {
+                    b.fetch_add(1, Ordering::SeqCst);
+                    async {
+                        (StatusCode::MOVED_PERMANENTLY, [(header::LOCATION, "/a")]).into_response()
+                    }
+                }),
+            ),
+    )
+    .await;
+    let client = client(portal, &[]);
+    let url = url::Url::parse(&format!("http://{portal}/a")).unwrap();
+    let err = client.get(&url, "*/*").await.unwrap_err();
+    assert!(matches!(err, FetchError::Redirect { .. }), "{err:?}");
+    assert!(err.to_string().contains("redirect loop"), "{err}");
+    assert_eq!(hits.load(Ordering::SeqCst), 2, "/a and /b once each");
+    assert_eq!(client.stats().retries, 0);
 }

@@ -11,7 +11,7 @@ use super::Outcome;
 use super::clock::RunClock;
 use crate::bundle::{self, BagWriter, CrawlDescription, PayloadPath};
 use crate::error::Error;
-use crate::fetch::{Client, FetchOptions};
+use crate::fetch::{AllowedHost, Client, FetchOptions, Scope};
 use crate::files::{self, Files};
 use crate::mapping::{ItemContext, MappedItem, Mapping, ResolvedMapping};
 use crate::record;
@@ -53,8 +53,8 @@ pub struct CrawlConfig {
     pub bagging_date: Option<String>,
     /// `SOURCE_DATE_EPOCH`.
     pub source_date_epoch: Option<String>,
-    /// Extra hosts whose files are archived.
-    pub allowed_hosts: Vec<String>,
+    /// Hosts besides the site's own whose pages and files may be fetched (`--allow-host`).
+    pub allowed_hosts: Vec<AllowedHost>,
     /// No progress output.
     pub quiet: bool,
     /// Stop at the first item or file that fails instead of finishing with the rest.
@@ -223,20 +223,16 @@ async fn crawl_html(
     let Some(html) = &setup.mapping.html else {
         return Err(Error::NoHtmlLayout(cfg.mapping.clone()));
     };
-    // Hosts the mapping allows are archived from like those given with --allow-host.
-    let mut cfg = cfg.clone();
-    cfg.allowed_hosts.extend(html.allow_hosts.iter().cloned());
     let opts = HtmlOptions {
         ignore_robots: cfg.ignore_robots,
         max_pages: cfg.max_pages,
-        allowed_hosts: cfg.allowed_hosts.clone(),
         concurrency: cfg.fetch.concurrency,
     };
     let mut source = HtmlSource::new(setup.client.clone(), &cfg.site, html, opts)?;
     if let Some(why) = fallback {
         source = source.with_fallback(why);
     }
-    crawl_with(&cfg, setup, source).await
+    crawl_with(cfg, setup, source).await
 }
 
 async fn crawl_with<S: Source>(
@@ -307,14 +303,7 @@ fn prepare(cfg: &CrawlConfig) -> Result<Setup, Error> {
         return Err(Error::OutputExists(cfg.out.clone()));
     }
     let mut fetch = cfg.fetch.clone();
-    fetch
-        .redirect_hosts
-        .extend(cfg.allowed_hosts.iter().cloned());
-    if let Some(html) = &mapping.html {
-        fetch
-            .redirect_hosts
-            .extend(html.allow_hosts.iter().cloned());
-    }
+    fetch.scope = scope(cfg, &mapping)?;
     let client = Client::new(&fetch)?;
     Ok(Setup {
         mapping,
@@ -323,6 +312,22 @@ fn prepare(cfg: &CrawlConfig) -> Result<Setup, Error> {
         client,
         started,
     })
+}
+
+/// What the crawl may fetch: the site's origin, the hosts `--allow-host` names and those the
+/// mapping's `[html] allow_hosts` names.
+fn scope(cfg: &CrawlConfig, mapping: &Mapping) -> Result<Scope, Error> {
+    let mut allowed = cfg.allowed_hosts.clone();
+    for h in mapping.html.iter().flat_map(|h| h.allow_hosts.iter()) {
+        let host = AllowedHost::parse(h).map_err(|e| {
+            Error::Usage(format!(
+                "{}: [html] allow_hosts: {e}",
+                cfg.mapping.display()
+            ))
+        })?;
+        allowed.push(host);
+    }
+    Ok(Scope::new(&cfg.site, &allowed))
 }
 
 /// The state of a crawl in progress.
@@ -400,14 +405,15 @@ impl Crawl<'_> {
     ) -> Result<Vec<MappedItem>, Error> {
         let file_url = |p: &str| source.file_url(p);
         let (zone, fetched_at) = (self.zone.clone(), self.fetched_at.clone());
-        let allowed_hosts = self.cfg.allowed_hosts.clone();
+        let scope = self.client.scope().clone();
+        let in_scope = |u: &Url| scope.check(u).is_ok();
         let ctx = ItemContext {
             site: source.site(),
             zone: &zone,
             fetched_at: &fetched_at,
             via: source.via(),
             file_url: &file_url,
-            allowed_hosts: &allowed_hosts,
+            in_scope: &in_scope,
         };
         let mut mapped: Vec<MappedItem> = Vec::new();
         for item in items {

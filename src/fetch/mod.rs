@@ -1,20 +1,28 @@
-//! One HTTP client for everything sharc fetches: retries, politeness, streaming downloads.
+//! One HTTP client for everything sharc fetches: scope, politeness, retries, bounds, streaming.
 //!
 //! SharePoint farms throttle with 429/503 and `Retry-After`, drop connections under load and
-//! serve attachments of any size. Every request goes through [`Client`], which bounds
-//! concurrency, retries what is worth retrying (and only that), and streams downloads to
-//! disk while computing their fixity, so no file is ever held in memory or read twice.
+//! serve attachments of any size; a broken or hostile farm points at other hosts, loops its
+//! redirects, compresses a gigabyte into a megabyte or sends one byte every few seconds.
+//! Every request — REST page, HTML page, robots.txt, file — goes through [`Client`], down one
+//! path: the URL and every redirect hop pass the one [`Scope`] before anything is sent, each
+//! hop waits for the [`Pacer`] (`--rate`, a host's crawl delay, the health score) and is
+//! counted, failures are classified once (transient ones retried, permanent ones failed at
+//! once), bodies read into memory are capped, files are asked for without compression and
+//! streamed to disk under `--max-file-size` while their fixity is computed, and every
+//! request has a deadline.
 
 mod pace;
 mod retry;
+pub mod scope;
 
 pub use pace::Pacer;
-pub use retry::RetryPolicy;
+pub use retry::{RetryPolicy, is_transient_status};
+pub use scope::{AllowedHost, Refusal, Scope, redact};
 
 use crate::fixity::{Fixity, FixityHasher};
 use futures::StreamExt;
 use reqwest::StatusCode;
-use reqwest::header::{ACCEPT, CONTENT_LENGTH, HeaderMap};
+use reqwest::header::{ACCEPT, ACCEPT_ENCODING, CONTENT_ENCODING, CONTENT_LENGTH, HeaderMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -26,6 +34,17 @@ use url::Url;
 /// The most bytes of an error response kept in [`FetchError::Status`].
 pub const ERROR_BODY_LIMIT: usize = 64 * 1024;
 
+/// The most bytes of a page (API answer, HTML page, robots.txt) read into memory by default,
+/// counted after decompression: 64 MiB.
+pub const PAGE_LIMIT: u64 = 64 * 1024 * 1024;
+
+/// The largest file downloaded by default (`--max-file-size`): 2 GiB, SharePoint's own limit
+/// on an upload for most of its versions.
+pub const FILE_LIMIT: u64 = 2 * 1024 * 1024 * 1024;
+
+/// Redirects followed at most for one request.
+pub const MAX_REDIRECTS: usize = 10;
+
 /// How the client behaves on the wire.
 #[derive(Debug, Clone)]
 pub struct FetchOptions {
@@ -35,16 +54,22 @@ pub struct FetchOptions {
     pub connect_timeout: Duration,
     /// Time without any byte arriving before a request counts as timed out.
     pub read_timeout: Duration,
+    /// The longest one request (one redirect hop) may take, from sending it to its last
+    /// byte (`--request-timeout`).
+    pub request_timeout: Duration,
     /// Retries and waits.
     pub retry: RetryPolicy,
     /// At most this many requests per second (`None`: no cap).
     pub rate: Option<f64>,
-    /// Hosts a redirect may lead to besides the one first asked (the portal's own host is
-    /// always allowed); a redirect elsewhere is not followed.
-    pub redirect_hosts: Vec<String>,
+    /// What may be fetched; the default scope refuses everything.
+    pub scope: Scope,
+    /// The most bytes of a page read into memory, after decompression.
+    pub max_page: u64,
+    /// The largest file downloaded (`None`: no limit).
+    pub max_file: Option<u64>,
     /// Extra wait before the next request per health-score point from 8 up.
     pub health_step: Duration,
-    /// Extra headers on every request (e.g. `Accept-Language`).
+    /// The `User-Agent` header.
     pub user_agent: String,
 }
 
@@ -54,9 +79,12 @@ impl Default for FetchOptions {
             concurrency: 4,
             connect_timeout: Duration::from_secs(15),
             read_timeout: Duration::from_secs(60),
+            request_timeout: Duration::from_secs(600),
             retry: RetryPolicy::default(),
             rate: None,
-            redirect_hosts: Vec::new(),
+            scope: Scope::default(),
+            max_page: PAGE_LIMIT,
+            max_file: Some(FILE_LIMIT),
             health_step: Duration::from_secs(1),
             user_agent: format!(
                 "sharc/{} (+archiving; SharePoint portal archiver)",
@@ -66,7 +94,7 @@ impl Default for FetchOptions {
     }
 }
 
-/// Why a request failed for good.
+/// Why a request failed for good. URLs in it are printed without user names or passwords.
 #[derive(Debug, thiserror::Error)]
 pub enum FetchError {
     /// The server answered with a status that is not success.
@@ -79,6 +107,44 @@ pub enum FetchError {
         /// The response body, at most [`ERROR_BODY_LIMIT`] bytes, for callers that know the
         /// server's error format.
         body: Vec<u8>,
+    },
+    /// The URL, or a redirect it led to, is out of scope: nothing was sent there.
+    #[error("{url}: {}{refusal}", redirected_to.as_ref().map(|t| format!("redirected to {t}: ")).unwrap_or_default())]
+    Refused {
+        /// The URL requested.
+        url: String,
+        /// Where a redirect pointed, when it was a redirect that was refused.
+        redirected_to: Option<String>,
+        /// Why.
+        refusal: Refusal,
+    },
+    /// Redirects that go round in a circle, go on too long, or point nowhere.
+    #[error("{url}: {message}; not retried")]
+    Redirect {
+        /// The URL requested.
+        url: String,
+        /// What was wrong.
+        message: String,
+    },
+    /// A page larger than sharc reads into memory.
+    #[error(
+        "{url}: the answer is larger than {limit} bytes, the most sharc reads into memory for one page; not read (for a REST items page, a smaller --page-size helps)"
+    )]
+    PageTooLarge {
+        /// The URL requested.
+        url: String,
+        /// The limit, bytes.
+        limit: u64,
+    },
+    /// A file larger than `--max-file-size`.
+    #[error("{url}: the file is larger than --max-file-size ({limit} bytes){}; not archived: raise --max-file-size to archive it", announced.map(|n| format!(": the server announces {n} bytes")).unwrap_or_default())]
+    FileTooLarge {
+        /// The URL requested.
+        url: String,
+        /// The limit, bytes.
+        limit: u64,
+        /// The size the server announced, when it did.
+        announced: Option<u64>,
     },
     /// Connecting, sending or receiving failed.
     #[error("{url}: {message}")]
@@ -131,25 +197,39 @@ impl FetchError {
     }
 }
 
-/// A successful response with its body in memory (API responses only, never files).
+/// A successful response with its body in memory (pages only, never files).
 #[derive(Debug)]
 pub struct Body {
     /// The final URL.
     pub url: Url,
     /// Response headers.
     pub headers: HeaderMap,
-    /// The bytes.
+    /// The bytes, decompressed, at most [`FetchOptions::max_page`].
     pub bytes: Vec<u8>,
 }
 
-/// The HTTP client. Cheap to clone; clones share the connection pool and the limits.
+/// The HTTP client. Cheap to clone; clones share the connections, the scope, the limits,
+/// the pacing and the counters.
 #[derive(Clone)]
 pub struct Client {
-    http: reqwest::Client,
+    /// For pages: decompresses gzip (within the page cap).
+    pages: reqwest::Client,
+    /// For files: no decompression; files are asked for as `identity` and stored as sent.
+    files: reqwest::Client,
+    scope: Arc<Scope>,
     slots: Arc<Semaphore>,
     retry: RetryPolicy,
     pacer: Arc<Pacer>,
     stats: Arc<Stats>,
+    limits: Limits,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Limits {
+    max_page: u64,
+    max_file: Option<u64>,
+    request_timeout: Duration,
+    read_timeout: Duration,
 }
 
 /// Counts of what the client did, for the run report.
@@ -158,94 +238,134 @@ pub struct Stats {
     requests: AtomicU64,
     retries: AtomicU64,
     throttled: AtomicU64,
+    redirects: AtomicU64,
+    refused: AtomicU64,
 }
 
 /// A snapshot of [`Stats`].
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
 pub struct StatsSnapshot {
-    /// HTTP requests sent (attempts, retries included).
+    /// HTTP requests sent: every page, file, robots.txt, redirect hop and retry.
     pub requests: u64,
     /// Attempts that were retried.
     pub retries: u64,
     /// Answers that asked to slow down (429, 503).
     pub throttled: u64,
+    /// Redirects followed.
+    pub redirects: u64,
+    /// URLs and redirects refused by the scope, never requested.
+    pub refused: u64,
+}
+
+/// A transient failure: try again after `wait` (the server's `Retry-After`) or a backoff.
+struct Retry {
+    wait: Option<Duration>,
+    why: String,
 }
 
 /// What one attempt produced.
 enum Attempt<T> {
     Done(T),
-    Retry { wait: Option<Duration>, why: String },
+    Retry(Retry),
+}
+
+/// What is being asked for: a page (decompressed, read into memory) or a file (as sent,
+/// streamed to disk).
+#[derive(Clone, Copy)]
+enum Want<'a> {
+    Page { accept: &'a str },
+    File,
 }
 
 impl Client {
     /// Builds a client.
     pub fn new(opts: &FetchOptions) -> Result<Self, FetchError> {
-        let http = reqwest::Client::builder()
-            .user_agent(opts.user_agent.clone())
-            .connect_timeout(opts.connect_timeout)
-            .read_timeout(opts.read_timeout)
-            .redirect(redirect_policy(opts.redirect_hosts.clone()))
-            .build()
-            .map_err(|e| FetchError::Setup(e.to_string()))?;
+        let builder = || {
+            reqwest::Client::builder()
+                .user_agent(opts.user_agent.clone())
+                .connect_timeout(opts.connect_timeout)
+                .read_timeout(opts.read_timeout)
+                .timeout(opts.request_timeout)
+                // Redirects are followed by `send`, one hop at a time, each in scope.
+                .redirect(reqwest::redirect::Policy::none())
+        };
+        let setup = |e: reqwest::Error| FetchError::Setup(e.to_string());
         Ok(Self {
-            http,
+            pages: builder().gzip(true).build().map_err(setup)?,
+            files: builder().gzip(false).build().map_err(setup)?,
+            scope: Arc::new(opts.scope.clone()),
             slots: Arc::new(Semaphore::new(opts.concurrency.max(1))),
             retry: opts.retry.clone(),
             pacer: Arc::new(Pacer::new(opts.rate, opts.health_step)),
             stats: Arc::new(Stats::default()),
+            limits: Limits {
+                max_page: opts.max_page,
+                max_file: opts.max_file,
+                request_timeout: opts.request_timeout,
+                read_timeout: opts.read_timeout,
+            },
         })
+    }
+
+    /// What this client may fetch.
+    pub fn scope(&self) -> &Scope {
+        &self.scope
+    }
+
+    /// Requests to `url`'s host start at least `delay` apart from now on (a host's
+    /// robots.txt `Crawl-delay`).
+    pub fn set_crawl_delay(&self, url: &Url, delay: Duration) {
+        self.pacer.set_host_delay(url, delay);
     }
 
     /// What the client has done so far.
     pub fn stats(&self) -> StatsSnapshot {
+        let n = |c: &AtomicU64| c.load(Ordering::Relaxed);
         StatsSnapshot {
-            requests: self.stats.requests.load(Ordering::Relaxed),
-            retries: self.stats.retries.load(Ordering::Relaxed),
-            throttled: self.stats.throttled.load(Ordering::Relaxed),
+            requests: n(&self.stats.requests),
+            retries: n(&self.stats.retries),
+            throttled: n(&self.stats.throttled),
+            redirects: n(&self.stats.redirects),
+            refused: n(&self.stats.refused),
         }
     }
 
-    /// Waits for a request slot's turn and counts the request.
-    async fn before_request(&self) {
-        self.pacer.wait().await;
-        self.stats.requests.fetch_add(1, Ordering::Relaxed);
-    }
-
-    /// GETs `url` with `Accept: accept` and returns the body (for API responses).
+    /// GETs the page at `url` with `Accept: accept` and returns its body, decompressed, at
+    /// most [`FetchOptions::max_page`] bytes.
     pub async fn get(&self, url: &Url, accept: &str) -> Result<Body, FetchError> {
+        let max = self.limits.max_page;
+        let too_large = || FetchError::PageTooLarge {
+            url: redact(url),
+            limit: max,
+        };
         self.with_retries(url, || async {
             let _slot = self.slots.acquire().await;
-            let resp = match self
-                .http
-                .get(url.clone())
-                .header(ACCEPT, accept)
-                .send()
-                .await
-            {
-                Ok(r) => r,
-                Err(e) => return Ok(network_attempt(url, &e)),
+            let resp = match self.attempt(url, Want::Page { accept }).await? {
+                Attempt::Done(r) => r,
+                Attempt::Retry(r) => return Ok(Attempt::Retry(r)),
             };
-            if let Some(a) = self.retryable_status(&resp) {
-                return Ok(a);
-            }
-            let status = resp.status();
             let final_url = resp.url().clone();
             let headers = resp.headers().clone();
             let expected = content_length(&headers);
-            let bytes = match resp.bytes().await {
-                Ok(b) => b.to_vec(),
-                Err(e) => return Ok(network_attempt(url, &e)),
-            };
+            if expected.is_some_and(|n| n > max) {
+                return Err(too_large());
+            }
+            let mut bytes = Vec::with_capacity(expected.unwrap_or(0) as usize);
+            let mut stream = resp.bytes_stream();
+            while let Some(chunk) = stream.next().await {
+                let chunk = match chunk {
+                    Ok(c) => c,
+                    Err(e) => return Ok(Attempt::Retry(self.network_retry(&e))),
+                };
+                if (bytes.len() + chunk.len()) as u64 > max {
+                    return Err(too_large());
+                }
+                bytes.extend_from_slice(&chunk);
+            }
             if let Some(expected) = expected
                 && bytes.len() as u64 != expected
             {
-                return Ok(Attempt::Retry {
-                    wait: None,
-                    why: format!("body truncated: {} of {expected} bytes", bytes.len()),
-                });
-            }
-            if !status.is_success() {
-                return Err(status_error(url, status, bytes));
+                return Ok(Attempt::Retry(truncated(bytes.len() as u64, expected)));
             }
             Ok(Attempt::Done(Body {
                 url: final_url,
@@ -256,27 +376,33 @@ impl Client {
         .await
     }
 
-    /// Streams `url` into `dest`, computing fixity on the way. The bytes go to `dest` with a
-    /// `.part` suffix first and are renamed into place only when complete and as long as
-    /// announced; a failed attempt leaves nothing at `dest`.
+    /// Streams the file at `url` into `dest`, computing fixity on the way. The file is asked
+    /// for without compression (`Accept-Encoding: identity`); a server that compresses it
+    /// anyway has its bytes stored as sent. The bytes go to `dest` with a `.part` suffix
+    /// first and are renamed into place only when complete, as long as announced and within
+    /// [`FetchOptions::max_file`]; a failed attempt leaves nothing at `dest`.
     pub async fn download(&self, url: &Url, dest: &Path) -> Result<Fixity, FetchError> {
         let part = part_path(dest);
+        let too_large = |announced| FetchError::FileTooLarge {
+            url: redact(url),
+            limit: self.limits.max_file.unwrap_or(u64::MAX),
+            announced,
+        };
         let result = self
             .with_retries(url, || async {
                 let _slot = self.slots.acquire().await;
-                self.before_request().await;
-                let resp = match self.http.get(url.clone()).send().await {
-                    Ok(r) => r,
-                    Err(e) => return Ok(network_attempt(url, &e)),
+                let resp = match self.attempt(url, Want::File).await? {
+                    Attempt::Done(r) => r,
+                    Attempt::Retry(r) => return Ok(Attempt::Retry(r)),
                 };
-                if let Some(a) = self.retryable_status(&resp) {
-                    return Ok(a);
-                }
-                let status = resp.status();
-                if !status.is_success() {
-                    return Err(status_error(url, status, bounded_body(resp).await));
-                }
                 let expected = content_length(resp.headers());
+                let max = self.limits.max_file;
+                if let (Some(max), Some(n)) = (max, expected)
+                    && n > max
+                {
+                    return Err(too_large(Some(n)));
+                }
+                note_encoding(url, resp.headers());
                 let io = |source| FetchError::Io {
                     path: part.clone(),
                     source,
@@ -287,8 +413,11 @@ impl Client {
                 while let Some(chunk) = stream.next().await {
                     let chunk = match chunk {
                         Ok(c) => c,
-                        Err(e) => return Ok(network_attempt(url, &e)),
+                        Err(e) => return Ok(Attempt::Retry(self.network_retry(&e))),
                     };
+                    if max.is_some_and(|max| hasher.size() + chunk.len() as u64 > max) {
+                        return Err(too_large(None));
+                    }
                     hasher.update(&chunk);
                     file.write_all(&chunk).await.map_err(io)?;
                 }
@@ -296,10 +425,7 @@ impl Client {
                 if let Some(expected) = expected
                     && hasher.size() != expected
                 {
-                    return Ok(Attempt::Retry {
-                        wait: None,
-                        why: format!("body truncated: {} of {expected} bytes", hasher.size()),
-                    });
+                    return Ok(Attempt::Retry(truncated(hasher.size(), expected)));
                 }
                 Ok(Attempt::Done(hasher.finish()))
             })
@@ -321,20 +447,119 @@ impl Client {
         }
     }
 
-    fn retryable_status<T>(&self, resp: &reqwest::Response) -> Option<Attempt<T>> {
-        self.pacer.observe(resp.headers());
+    /// One attempt at `url`: sends it and follows its redirects, every hop checked against
+    /// the scope, paced and counted. Returns a success response, a transient failure to
+    /// retry, or a permanent error.
+    async fn attempt(
+        &self,
+        url: &Url,
+        want: Want<'_>,
+    ) -> Result<Attempt<reqwest::Response>, FetchError> {
+        self.scope
+            .check(url)
+            .map_err(|refusal| self.refused(url, None, refusal))?;
+        let mut current = url.clone();
+        let mut visited = vec![url.clone()];
+        loop {
+            self.pacer.wait(&current).await;
+            self.stats.requests.fetch_add(1, Ordering::Relaxed);
+            let request = match want {
+                Want::Page { accept } => self.pages.get(current.clone()).header(ACCEPT, accept),
+                Want::File => self
+                    .files
+                    .get(current.clone())
+                    .header(ACCEPT_ENCODING, "identity"),
+            };
+            let resp = match request.send().await {
+                Ok(r) => r,
+                Err(e) => return Ok(Attempt::Retry(self.network_retry(&e))),
+            };
+            self.pacer.observe(resp.headers());
+            let next = match redirect_target(&current, &resp) {
+                None => return self.answer(url, resp).await,
+                Some(Err(message)) => {
+                    return Err(FetchError::Redirect {
+                        url: redact(url),
+                        message,
+                    });
+                }
+                Some(Ok(next)) => next,
+            };
+            if visited.contains(&next) {
+                return Err(FetchError::Redirect {
+                    url: redact(url),
+                    message: format!(
+                        "a redirect loop: {} leads back to {}",
+                        redact(&current),
+                        redact(&next)
+                    ),
+                });
+            }
+            if visited.len() > MAX_REDIRECTS {
+                return Err(FetchError::Redirect {
+                    url: redact(url),
+                    message: format!("more than {MAX_REDIRECTS} redirects"),
+                });
+            }
+            self.scope
+                .check_redirect(&current, &next)
+                .map_err(|refusal| self.refused(url, Some(&next), refusal))?;
+            self.stats.redirects.fetch_add(1, Ordering::Relaxed);
+            visited.push(next.clone());
+            current = next;
+        }
+    }
+
+    /// A final (not redirecting) response: success, a transient failure, or a permanent one.
+    async fn answer(
+        &self,
+        url: &Url,
+        resp: reqwest::Response,
+    ) -> Result<Attempt<reqwest::Response>, FetchError> {
         let status = resp.status();
         if matches!(status.as_u16(), 429 | 503) {
             self.stats.throttled.fetch_add(1, Ordering::Relaxed);
         }
-        if !matches!(status.as_u16(), 429 | 503 | 504 | 408 | 502) {
-            return None;
+        if is_transient_status(status.as_u16()) {
+            return Ok(Attempt::Retry(Retry {
+                wait: retry::retry_after(resp.headers()),
+                why: format!("HTTP {status}"),
+            }));
         }
-        let wait = retry::retry_after(resp.headers());
-        Some(Attempt::Retry {
-            wait,
-            why: format!("HTTP {status}"),
-        })
+        if !status.is_success() {
+            return Err(status_error(url, status, error_body(resp).await));
+        }
+        Ok(Attempt::Done(resp))
+    }
+
+    fn refused(&self, url: &Url, redirected_to: Option<&Url>, refusal: Refusal) -> FetchError {
+        self.stats.refused.fetch_add(1, Ordering::Relaxed);
+        let e = FetchError::Refused {
+            url: redact(url),
+            redirected_to: redirected_to.map(redact),
+            refusal,
+        };
+        tracing::debug!("{e}");
+        e
+    }
+
+    /// A failure below HTTP, in words; always worth another attempt.
+    fn network_retry(&self, e: &reqwest::Error) -> Retry {
+        let mut why = if e.is_timeout() {
+            format!(
+                "timed out (a request may take {}s in all, --request-timeout, and wait {}s for a byte)",
+                self.limits.request_timeout.as_secs(),
+                self.limits.read_timeout.as_secs()
+            )
+        } else {
+            e.to_string()
+        };
+        let mut src = std::error::Error::source(e);
+        while let Some(s) = src {
+            why = format!("{why}: {s}");
+            src = s.source();
+        }
+        Retry { wait: None, why }
     }
 
     async fn with_retries<T, F, Fut>(&self, url: &Url, mut attempt: F) -> Result<T, FetchError>
@@ -348,11 +573,11 @@ impl Client {
             n += 1;
             match attempt().await? {
                 Attempt::Done(v) => return Ok(v),
-                Attempt::Retry { wait, why } => {
+                Attempt::Retry(Retry { wait, why }) => {
                     let delay = self.retry.delay(n, wait);
                     if n >= self.retry.max_attempts {
                         return Err(FetchError::GaveUp {
-                            url: url.to_string(),
+                            url: redact(url),
                             attempts: n,
                             last: why,
                         });
@@ -362,7 +587,7 @@ impl Client {
                             .map(|w| format!(" (the server asked for {}s more)", w.as_secs()))
                             .unwrap_or_default();
                         return Err(FetchError::GaveUp {
-                            url: url.to_string(),
+                            url: redact(url),
                             attempts: n,
                             last: format!(
                                 "{why}; waited {}s in all{asked}, and --max-wait allows {}s: raise --max-wait or try again later",
@@ -372,7 +597,7 @@ impl Client {
                         });
                     }
                     self.stats.retries.fetch_add(1, Ordering::Relaxed);
-                    tracing::debug!(%url, attempt = n, ?delay, %why, "retrying");
+                    tracing::debug!(url = %redact(url), attempt = n, ?delay, %why, "retrying");
                     tokio::time::sleep(delay).await;
                     waited += delay;
                 }
@@ -381,50 +606,56 @@ impl Client {
     }
 }
 
-/// Follows at most 10 redirects, and only to the host first asked or an allowed one: a crawl
-/// never wanders off the portal because a server said so.
-fn redirect_policy(allowed: Vec<String>) -> reqwest::redirect::Policy {
-    reqwest::redirect::Policy::custom(move |attempt| {
-        let first_host = attempt
-            .previous()
-            .first()
-            .and_then(|u| u.host_str())
-            .map(str::to_string);
-        let to = attempt.url().host_str().unwrap_or("");
-        if attempt.previous().len() > 10 {
-            attempt.error("more than 10 redirects")
-        } else if first_host
-            .as_deref()
-            .is_some_and(|h| h.eq_ignore_ascii_case(to))
-            || allowed.iter().any(|a| a.eq_ignore_ascii_case(to))
-        {
-            attempt.follow()
-        } else {
-            tracing::warn!(to = %attempt.url(), "not following a redirect to another host");
-            attempt.stop()
-        }
-    })
+/// Where a redirect response points: `None` when it is not a redirect to follow (not 301,
+/// 302, 303, 307 or 308, or without `Location`), an error when `Location` is not a URL.
+fn redirect_target(current: &Url, resp: &reqwest::Response) -> Option<Result<Url, String>> {
+    if !matches!(resp.status().as_u16(), 301 | 302 | 303 | 307 | 308) {
+        return None;
+    }
+    let location = resp.headers().get(reqwest::header::LOCATION)?;
+    let target = location
+        .to_str()
+        .ok()
+        .and_then(|l| current.join(l.trim()).ok());
+    Some(target.ok_or_else(|| {
+        format!(
+            "HTTP {}: its Location `{}` is not a URL",
+            resp.status().as_u16(),
+            String::from_utf8_lossy(location.as_bytes())
+        )
+    }))
 }
 
 fn content_length(headers: &HeaderMap) -> Option<u64> {
     headers.get(CONTENT_LENGTH)?.to_str().ok()?.parse().ok()
 }
 
-fn network_attempt<T>(url: &Url, e: &reqwest::Error) -> Attempt<T> {
-    let _ = url;
-    let mut why = e.to_string();
-    let mut src = std::error::Error::source(e);
-    while let Some(s) = src {
-        why = format!("{why}: {s}");
-        src = s.source();
+fn truncated(got: u64, expected: u64) -> Retry {
+    Retry {
+        wait: None,
+        why: format!("body truncated: {got} of {expected} bytes"),
     }
-    Attempt::Retry { wait: None, why }
+}
+
+/// Says so when a file asked for as `identity` came compressed: it is stored as sent.
+fn note_encoding(url: &Url, headers: &HeaderMap) {
+    let encoding = headers
+        .get(CONTENT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|e| !e.is_empty() && !e.eq_ignore_ascii_case("identity"));
+    if let Some(e) = encoding {
+        tracing::warn!(
+            "{}: served with Content-Encoding: {e} although asked for identity; stored as sent, still encoded",
+            redact(url)
+        );
+    }
 }
 
 fn status_error(url: &Url, status: StatusCode, mut body: Vec<u8>) -> FetchError {
     body.truncate(ERROR_BODY_LIMIT);
     FetchError::Status {
-        url: url.to_string(),
+        url: redact(url),
         status: status.as_u16(),
         body,
     }
@@ -436,15 +667,13 @@ pub fn status_hint(status: u16) -> Option<&'static str> {
         401 => Some("authentication required: this identity may not read it"),
         403 => Some("access denied: this identity may not read it"),
         404 => Some("not found"),
-        300..=399 => Some(
-            "a redirect to another host, not followed: allow the host with --allow-host if it belongs to the portal",
-        ),
+        300..=399 => Some("a redirect sharc cannot follow: no Location to go to"),
         _ => None,
     }
 }
 
 /// At most [`ERROR_BODY_LIMIT`] bytes of an error response; the rest is never read.
-async fn bounded_body(resp: reqwest::Response) -> Vec<u8> {
+async fn error_body(resp: reqwest::Response) -> Vec<u8> {
     let mut body = Vec::new();
     let mut stream = resp.bytes_stream();
     while let Some(Ok(chunk)) = stream.next().await {

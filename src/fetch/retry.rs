@@ -1,5 +1,10 @@
 //! When to try again and how long to wait.
 //!
+//! Failures are classified once, here and in the client: throttling and passing trouble
+//! (429, 503, 502, 504, 408, dropped connections, truncated bodies, timeouts) are
+//! *transient* and retried; everything else — other 4xx and 5xx answers, redirect loops,
+//! URLs out of scope, bodies over their bound — is *permanent* and fails at once.
+//!
 //! SharePoint says how long to wait in `Retry-After` (seconds or an HTTP date) on 429 and
 //! 503; without it, waits grow exponentially with jitter so that many clients do not retry
 //! in lockstep. Waits are capped, and so is the total, so an endless throttle ends in a
@@ -51,6 +56,13 @@ impl RetryPolicy {
     }
 }
 
+/// Whether an answer with this HTTP status is worth asking again: throttling (429, 503), a
+/// gateway that failed or timed out (502, 504), a request the server timed out (408). Any
+/// other status that is not success is permanent.
+pub fn is_transient_status(status: u16) -> bool {
+    matches!(status, 408 | 429 | 502 | 503 | 504)
+}
+
 /// Parses `Retry-After` as delta-seconds or an HTTP date.
 pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     let v = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
@@ -93,6 +105,16 @@ mod tests {
             d <= Duration::from_secs(30) && d >= Duration::from_secs(28),
             "{d:?}"
         );
+    }
+
+    #[test]
+    fn throttling_and_gateway_trouble_are_transient_other_failures_permanent() {
+        for s in [408, 429, 502, 503, 504] {
+            assert!(is_transient_status(s), "{s}");
+        }
+        for s in [300, 304, 400, 401, 403, 404, 410, 451, 500, 501, 505] {
+            assert!(!is_transient_status(s), "{s}");
+        }
     }
 
     #[test]

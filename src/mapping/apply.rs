@@ -29,8 +29,9 @@ pub struct ItemContext<'a> {
     pub via: Via,
     /// Builds the absolute URL of a server-relative path as SharePoint reports it (decoded).
     pub file_url: &'a dyn Fn(&str) -> Option<Url>,
-    /// Hosts whose files are archived besides the site's own.
-    pub allowed_hosts: &'a [String],
+    /// Whether a URL is in the crawl's scope (the site's origin and the hosts allowed
+    /// besides); references out of it are recorded but never fetched.
+    pub in_scope: &'a dyn Fn(&Url) -> bool,
 }
 
 /// A record and the files to fetch for it.
@@ -314,19 +315,11 @@ impl ResolvedMapping {
         Body { html, text, images }
     }
 
-    /// The absolute URL and decoded path of `reference` when it is on the site (or an
-    /// allowed host); `None` for off-site references, which are never fetched.
+    /// The absolute URL and decoded path of `reference` when it is in the crawl's scope;
+    /// `None` for references out of it, which are never fetched.
     fn same_site(&self, reference: &str, ctx: &ItemContext<'_>) -> Option<(Url, String)> {
         let abs = ctx.site.join(reference.trim()).ok()?;
-        if !matches!(abs.scheme(), "http" | "https") {
-            return None;
-        }
-        let same = abs.host_str() == ctx.site.host_str()
-            && abs.port_or_known_default() == ctx.site.port_or_known_default();
-        let allowed = abs
-            .host_str()
-            .is_some_and(|h| ctx.allowed_hosts.iter().any(|a| a.eq_ignore_ascii_case(h)));
-        if !same && !allowed {
+        if !(ctx.in_scope)(&abs) {
             return None;
         }
         let path = percent_encoding::percent_decode_str(abs.path())

@@ -80,7 +80,7 @@ fn refused(r: &Refused) -> String {
 fn failure(f: &ItemFailure) -> Failure {
     let code = match &f.kind {
         ItemFailureKind::Fetch(_) => FailureCode::ItemFetchFailed,
-        ItemFailureKind::OffSite { .. } => FailureCode::ItemOffSite,
+        ItemFailureKind::OffSite(_) => FailureCode::ItemOffSite,
         ItemFailureKind::Extract(_) => FailureCode::ItemExtractionFailed,
     };
     Failure {
@@ -105,7 +105,7 @@ pub fn note(n: &Note) -> String {
     match n {
         Note::RobotsIgnored => "robots.txt was not read (--ignore-robots)".into(),
         Note::CrawlDelay(d) => format!(
-            "robots.txt asks for {} ms between requests; pages were fetched one at a time",
+            "robots.txt asks for {} ms between requests; every request to the portal was spaced by it",
             d.as_millis()
         ),
         Note::BadNextTemplate(t) => format!("next_template gives a bad URL: `{t}`"),

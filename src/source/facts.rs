@@ -91,7 +91,8 @@ pub enum Refusal {
 pub enum Note {
     /// robots.txt was not read (`--ignore-robots`).
     RobotsIgnored,
-    /// robots.txt asks for a delay between requests; pages were fetched one at a time.
+    /// robots.txt asks for a delay between requests; every request to the portal was
+    /// spaced by it.
     CrawlDelay(Duration),
     /// The next-page template gives a URL that does not parse.
     BadNextTemplate(String),
@@ -137,14 +138,10 @@ pub enum ItemFailureKind {
     /// Its page could not be fetched.
     #[error("{}", super::explain(.0))]
     Fetch(FetchError),
-    /// Its page redirected off the portal.
-    #[error("{from} redirected to {to}, which is not on the portal: not archived")]
-    OffSite {
-        /// The article URL.
-        from: String,
-        /// Where it redirected.
-        to: String,
-    },
+    /// Its page redirected out of the crawl's scope (off the portal, or to plain http): the
+    /// redirect was not followed.
+    #[error("{0}; not archived")]
+    OffSite(FetchError),
     /// A value on its page could not be read.
     #[error(transparent)]
     Extract(ExtractError),

@@ -7,11 +7,13 @@
 //! the REST source, keyed by the field names the mapping's `[fields]` already uses, so the
 //! mapping, the records and the bag are the same whichever way the items came.
 //!
-//! Manners: only the portal's own host (and the hosts the mapping or `--allow-host` allow) is
-//! fetched; robots.txt is obeyed and its `Crawl-delay` honoured unless `--ignore-robots`; no
-//! page is fetched twice; list pages are bounded by the list rules and `--max-pages`, so a
-//! calendar or an endless "next" link cannot keep the crawl going; requests go through the
-//! same [`Client`] (retries, concurrency) as everything else.
+//! Manners: only links in the crawl's scope (the client's [`Scope`](crate::fetch::Scope): the
+//! portal's own origin and the hosts the mapping or `--allow-host` allow) are followed, the
+//! others noted; robots.txt is obeyed and its `Crawl-delay` handed to the client, which spaces
+//! every request to the portal by it, unless `--ignore-robots`; no page is fetched twice; list
+//! pages are bounded by the list rules and `--max-pages`, so a calendar or an endless "next"
+//! link cannot keep the crawl going; requests go through the same [`Client`] (pacing,
+//! retries, bounds) as everything else.
 //!
 //! Items the public pages do not show (drafts, pending, unpublished) cannot be read this
 //! way; the crawl report says which item ids were missing from the list.
@@ -30,13 +32,12 @@ use super::facts::{
 use super::{
     ContentTypeInfo, FieldDef, ItemQuery, ListInfo, ListSchema, RawItem, SourceError, Via,
 };
-use crate::fetch::{Body, Client, FetchError};
+use crate::fetch::{Body, Client, FetchError, redact};
 use extract::{Page, Rules};
 use futures::StreamExt;
 use robots::Robots;
 use serde_json::Value;
 use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
-use std::time::{Duration, Instant};
 use url::Url;
 
 /// What `Accept` says when asking for a page.
@@ -49,9 +50,7 @@ pub struct HtmlOptions {
     pub ignore_robots: bool,
     /// List pages read at most, over all start pages.
     pub max_pages: usize,
-    /// Hosts besides the portal's own whose pages and files may be fetched.
-    pub allowed_hosts: Vec<String>,
-    /// Article pages fetched at once when robots.txt asks for no delay.
+    /// Article pages asked for at once (the client still spaces them by any crawl delay).
     pub concurrency: usize,
 }
 
@@ -60,7 +59,6 @@ impl Default for HtmlOptions {
         Self {
             ignore_robots: false,
             max_pages: 1000,
-            allowed_hosts: Vec::new(),
             concurrency: 4,
         }
     }
@@ -88,7 +86,6 @@ pub struct HtmlSource {
     seen: BTreeSet<i64>,
     /// Decoded server-relative path of each attachment → its URL as the page gave it.
     files: HashMap<String, Url>,
-    last_request: Option<Instant>,
     notes: Vec<Note>,
     failures: Vec<ItemFailure>,
     refused_robots: BTreeSet<String>,
@@ -104,7 +101,7 @@ impl HtmlSource {
         client: Client,
         site: &Url,
         layout: &Layout,
-        mut opts: HtmlOptions,
+        opts: HtmlOptions,
     ) -> Result<Self, SourceError> {
         let mut site = site.clone();
         if !site.path().ends_with('/') {
@@ -119,8 +116,6 @@ impl HtmlSource {
                     .map_err(|_| SourceError::BadUrl(format!("{site}{s}")))
             })
             .collect::<Result<VecDeque<_>, _>>()?;
-        opts.allowed_hosts
-            .extend(layout.allow_hosts.iter().cloned());
         let missing: Vec<&str> = layout
             .properties
             .iter()
@@ -148,7 +143,6 @@ impl HtmlSource {
             fetched: HashSet::new(),
             seen: BTreeSet::new(),
             files: HashMap::new(),
-            last_request: None,
             notes: Vec::new(),
             failures: Vec::new(),
             refused_robots: BTreeSet::new(),
@@ -164,46 +158,18 @@ impl HtmlSource {
         self
     }
 
-    /// Whether `url` is on the portal's host or an allowed one. `http` and `https` links to
-    /// the portal's host both count (portals mix them); an explicit other port does not.
-    fn host_ok(site: &Url, allowed: &[String], url: &Url) -> bool {
-        if !matches!(url.scheme(), "http" | "https") {
-            return false;
-        }
-        let same = url.host_str() == site.host_str() && url.port() == site.port();
-        same || url
-            .host_str()
-            .is_some_and(|h| allowed.iter().any(|a| a.eq_ignore_ascii_case(h)))
-    }
-
+    /// Whether `url` is in the crawl's scope.
     fn on_site(&self, url: &Url) -> bool {
-        Self::host_ok(&self.site, &self.opts.allowed_hosts, url)
+        self.client.scope().check(url).is_ok()
     }
 
     fn robots_allow(&self, url: &Url) -> bool {
         self.robots.as_ref().is_none_or(|r| r.allowed(url))
     }
 
-    /// Waits out `Crawl-delay` since the previous request.
-    async fn pause(&mut self) {
-        if let (Some(delay), Some(last)) = (self.delay(), self.last_request) {
-            let due = last + delay;
-            let now = Instant::now();
-            if due > now {
-                tokio::time::sleep(due - now).await;
-            }
-        }
-        self.last_request = Some(Instant::now());
-    }
-
-    fn delay(&self) -> Option<Duration> {
-        self.robots.as_ref().and_then(|r| r.delay)
-    }
-
-    /// GETs one page, once, politely.
+    /// GETs one page, once.
     async fn get(&mut self, url: &Url) -> Result<Body, FetchError> {
         self.fetched.insert(url.to_string());
-        self.pause().await;
         self.client.get(url, ACCEPT_HTML).await
     }
 
@@ -348,7 +314,7 @@ impl HtmlSource {
                     Ok(item) => items.push(item),
                     Err(kind) => self.fail(id, kind),
                 },
-                Err(e) => self.fail(id, ItemFailureKind::Fetch(e)),
+                Err(e) => self.fail(id, article_failure(e)),
             }
         }
         Ok(items)
@@ -360,7 +326,7 @@ impl HtmlSource {
         let mut out: Vec<(i64, Url)> = Vec::new();
         for url in candidates {
             if !self.on_site(&url) {
-                self.refused_off_site.insert(url.to_string());
+                self.refused_off_site.insert(redact(&url));
                 continue;
             }
             if let Some(p) = &self.layout.link_pattern
@@ -413,7 +379,7 @@ impl HtmlSource {
             return;
         }
         if !self.on_site(&next) {
-            self.refused_off_site.insert(next.to_string());
+            self.refused_off_site.insert(redact(&next));
             return;
         }
         if !self.robots_allow(&next) {
@@ -423,22 +389,14 @@ impl HtmlSource {
         self.next_list = Some((next, n.saturating_add(1)));
     }
 
-    /// Fetches article pages: concurrently when robots.txt asks for no delay, one by one with
-    /// the delay otherwise. Results come back in the order asked.
+    /// Fetches article pages, a few at once (the client spaces them by any crawl delay).
+    /// Results come back in the order asked.
     async fn fetch_articles(&mut self, articles: &[(i64, Url)]) -> Vec<Result<Body, FetchError>> {
         for (id, url) in articles {
             self.seen.insert(*id);
             self.fetched.insert(url.to_string());
         }
         self.article_pages += articles.len();
-        if self.delay().is_some() {
-            let mut out = Vec::with_capacity(articles.len());
-            for (_, url) in articles {
-                self.pause().await;
-                out.push(self.client.get(url, ACCEPT_HTML).await);
-            }
-            return out;
-        }
         let client = self.client.clone();
         futures::stream::iter(articles.iter().map(|(_, u)| u.clone()))
             .map(|u| {
@@ -452,16 +410,9 @@ impl HtmlSource {
 
     /// Turns an article page into a raw item.
     fn item(&mut self, id: i64, url: &Url, body: &Body) -> Result<RawItem, ItemFailureKind> {
-        if !self.on_site(&body.url) {
-            return Err(ItemFailureKind::OffSite {
-                from: url.to_string(),
-                to: body.url.to_string(),
-            });
-        }
         let text = self.decode(body);
-        let site = self.site.clone();
-        let allowed = self.opts.allowed_hosts.clone();
-        let host_ok = move |u: &Url| Self::host_ok(&site, &allowed, u);
+        let scope = self.client.scope().clone();
+        let host_ok = move |u: &Url| scope.check(u).is_ok();
         let x = {
             let page = Page::parse(&text, &body.url);
             extract::extract(
@@ -484,7 +435,7 @@ impl HtmlSource {
             }
         }
         for u in x.off_site {
-            self.refused_off_site.insert(u.to_string());
+            self.refused_off_site.insert(redact(&u));
         }
         let mut attachments = Vec::with_capacity(x.attachments.len());
         for (a, u) in x.attachments {
@@ -567,6 +518,18 @@ impl HtmlSource {
     }
 }
 
+/// Why an article page could not be read: a redirect out of scope is the item leaving the
+/// portal; anything else a failed fetch.
+fn article_failure(e: FetchError) -> ItemFailureKind {
+    match e {
+        e @ FetchError::Refused {
+            redirected_to: Some(_),
+            ..
+        } => ItemFailureKind::OffSite(e),
+        e => ItemFailureKind::Fetch(e),
+    }
+}
+
 /// The list as `layout` describes it: one field per property, typed as the layout says,
 /// the layout's content type taken as given (pages do not show content type ids).
 pub fn schema_of(layout: &Layout, list_id: String) -> ListSchema {
@@ -632,6 +595,7 @@ impl super::Source for HtmlSource {
             Robots::fetch(&self.client, &self.site).await?
         };
         if let Some(d) = robots.delay {
+            self.client.set_crawl_delay(&self.site, d);
             self.notes.push(Note::CrawlDelay(d));
         }
         self.robots = Some(robots);
@@ -701,20 +665,5 @@ mod tests {
         assert_eq!(source().schema().list.id, id);
         let facts = super::super::Source::facts(&mut first);
         assert!(facts.notes.contains(&Note::DerivedListId(id)), "{facts:?}");
-    }
-
-    #[test]
-    fn hosts_http_and_https_alike_other_ports_and_hosts_not() {
-        let site = Url::parse("http://stp.longan.gov.vn/").unwrap();
-        let allowed = vec!["media.longan.gov.vn".to_string()];
-        let ok = |u: &str| HtmlSource::host_ok(&site, &allowed, &Url::parse(u).unwrap());
-        assert!(ok(
-            "https://stp.longan.gov.vn/Lists/TinTucSuKien/DispForm.aspx?ID=1"
-        ));
-        assert!(ok("http://STP.longan.gov.vn:80/x"));
-        assert!(ok("https://media.longan.gov.vn/a.pdf"));
-        assert!(!ok("http://stp.longan.gov.vn:8080/x"));
-        assert!(!ok("https://baolongan.vn/x"));
-        assert!(!ok("ftp://stp.longan.gov.vn/x"));
     }
 }
