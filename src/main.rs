@@ -79,6 +79,9 @@ fn run(cli: Cli) -> Result<ExitCode, Stop> {
             for f in &summary.report.failures {
                 eprintln!("failed: {f}");
             }
+            for r in &summary.report.refused {
+                eprintln!("refused: {r}");
+            }
             println!("{}", summary.line());
             Ok(summary.outcome.exit_code())
         }

@@ -4,7 +4,7 @@
 
 use sharc::bundle::FindingCode;
 use sharc::record::check::RecordProblemCode;
-use sharc::report::{FailureCode, SkipCode};
+use sharc::report::{FailureCode, RefusedCode, SkipCode};
 
 /// The README's "Failure and finding codes" section.
 fn readme_section() -> String {
@@ -26,6 +26,9 @@ fn every_code() -> Vec<(&'static str, String)> {
         all.push((c.as_str(), json(serde_json::to_value(c).unwrap())));
     }
     for c in SkipCode::ALL {
+        all.push((c.as_str(), json(serde_json::to_value(c).unwrap())));
+    }
+    for c in RefusedCode::ALL {
         all.push((c.as_str(), json(serde_json::to_value(c).unwrap())));
     }
     for c in RecordProblemCode::ALL {

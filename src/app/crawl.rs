@@ -11,11 +11,11 @@ use super::Outcome;
 use super::clock::RunClock;
 use crate::bundle::{self, BagWriter, CrawlDescription, PayloadPath};
 use crate::error::Error;
-use crate::fetch::{AllowedHost, Client, FetchOptions, Scope};
+use crate::fetch::{AllowedHost, Client, FetchError, FetchOptions, Scope};
 use crate::files::{self, Files};
 use crate::mapping::{ItemContext, MappedItem, Mapping, ResolvedMapping};
 use crate::record;
-use crate::report::{CrawlReport, Failure, FailureCode, Progress, SkipCode, Skipped};
+use crate::report::{CrawlReport, Failure, FailureCode, Progress, RefusedUrl, SkipCode, Skipped};
 use crate::sharepoint::Shape;
 use crate::source::facts::Fallback;
 use crate::source::html::{HtmlOptions, HtmlSource};
@@ -446,29 +446,55 @@ impl Crawl<'_> {
 
     /// Reports a failure, or with `--fail-fast` stops the crawl at it.
     fn fail(&mut self, f: Failure) -> Result<(), Error> {
-        if self.cfg.fail_fast {
-            return Err(Error::FailFast {
-                failure: f.to_string(),
-                staging: self.writer.staging_dir().to_path_buf(),
-            });
-        }
+        self.stop_if_fail_fast(&f)?;
         self.progress.note(&format!("failed: {f}"));
         self.report.failures.push(f);
         Ok(())
     }
 
-    /// Fills in the record's files and writes it; a missing file makes the item a failure.
+    /// Reports a URL refused, or with `--fail-fast` stops the crawl at it.
+    fn refuse(&mut self, r: RefusedUrl) -> Result<(), Error> {
+        self.stop_if_fail_fast(&r)?;
+        self.progress.note(&format!("refused: {r}"));
+        self.report.refused.push(r);
+        Ok(())
+    }
+
+    fn stop_if_fail_fast(&self, what: &dyn std::fmt::Display) -> Result<(), Error> {
+        if self.cfg.fail_fast {
+            return Err(Error::FailFast {
+                failure: what.to_string(),
+                staging: self.writer.staging_dir().to_path_buf(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Fills in the record's files and writes it; a missing file (failed, or refused by the
+    /// scope) makes the item a failure.
     fn write_record(&mut self, m: MappedItem) -> Result<(), Error> {
         let MappedItem { mut record, wanted } = m;
         let item_id = record.source.item_id;
         let failures = self.files.attach(&mut record, &wanted);
         for f in &failures {
-            self.fail(Failure {
-                code: FailureCode::FileFetchFailed,
-                item_id: Some(item_id),
-                url: Some(f.url.clone()),
-                error: crate::source::explain(&f.error),
-            })?;
+            match f.error.as_ref() {
+                FetchError::Refused {
+                    url,
+                    redirected_to,
+                    refusal,
+                } => self.refuse(RefusedUrl::file(
+                    item_id,
+                    url,
+                    redirected_to.as_deref(),
+                    refusal,
+                ))?,
+                e => self.fail(Failure {
+                    code: FailureCode::FileFetchFailed,
+                    item_id: Some(item_id),
+                    url: Some(f.url.clone()),
+                    error: crate::source::explain(e),
+                })?,
+            }
         }
         // A record with a missing file is not journaled as done: a resumed run retries it.
         files::store_record(&mut self.writer, &record, failures.is_empty())?;
@@ -505,7 +531,7 @@ impl Crawl<'_> {
             .iter()
             .filter(|f| f.url.is_none())
             .count() as u64;
-        self.report.complete = self.report.failures.is_empty();
+        self.report.complete = !self.report.is_partial();
     }
 
     /// The payload files besides records and files: the record schema, the path map and
@@ -545,7 +571,7 @@ impl Crawl<'_> {
             contact_email: bag.contact_email.clone(),
             source_url: self.cfg.site.to_string(),
             bagging_date: date.parse().ok(),
-            failures: self.report.failures.len(),
+            failures: self.report.failures.len() + self.report.refused.len(),
             run_stats: self.run_stats(started),
         }
     }

@@ -2,12 +2,14 @@
 //!
 //! On a terminal the crawl shows a progress bar; under cron (no terminal) it prints plain
 //! lines instead, so logs stay readable. The machine-readable [`CrawlReport`] goes into the
-//! bag as `data/crawl-report.json` and lists every failure with its cause; what sources
-//! noticed arrives as facts and is put into words here ([`words`]).
+//! bag as `data/crawl-report.json` and lists every failure with its cause and every URL
+//! refused by the crawl's scope or paging bounds; what sources noticed arrives as facts and
+//! is put into words here ([`words`]).
 
 pub mod verify;
 pub mod words;
 
+use crate::fetch::Refusal;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Serialize;
 use std::io::IsTerminal;
@@ -96,6 +98,9 @@ pub struct CrawlReport {
     pub skipped: Vec<Skipped>,
     /// Items and files that failed, with the cause.
     pub failures: Vec<Failure>,
+    /// URLs never fetched because they were out of scope, or paging would have looped or
+    /// passed its bound: the bag may lack what they held.
+    pub refused: Vec<RefusedUrl>,
 }
 
 /// Counts of a crawl.
@@ -135,11 +140,16 @@ impl Counts {
 }
 
 impl CrawlReport {
-    /// The one line a finished crawl prints: items, files, bytes, failures, time, the bag.
+    /// The one line a finished crawl prints: items, files, bytes, failures, refused URLs,
+    /// time, the bag.
     pub fn summary_line(&self, elapsed: Duration, bag: &std::path::Path) -> String {
         let c = &self.counts;
+        let refused = match self.refused.len() {
+            0 => String::new(),
+            n => format!(", {n} refused"),
+        };
         format!(
-            "{} items, {} files, {}, {} failures, {:.1}s -> {}",
+            "{} items, {} files, {}, {} failures{refused}, {:.1}s -> {}",
             c.items_archived,
             c.files,
             crate::bundle::human_size(c.file_bytes),
@@ -147,6 +157,11 @@ impl CrawlReport {
             elapsed.as_secs_f64(),
             bag.display()
         )
+    }
+
+    /// Whether anything failed or was refused: the bag is then partial.
+    pub fn is_partial(&self) -> bool {
+        !self.failures.is_empty() || !self.refused.is_empty()
     }
 }
 
@@ -262,5 +277,96 @@ impl std::fmt::Display for Failure {
             write!(f, "{u}: ")?;
         }
         write!(f, "{}", self.error)
+    }
+}
+
+/// A URL never fetched, and why.
+#[derive(Debug, Clone, Serialize)]
+pub struct RefusedUrl {
+    /// Why, as a stable code.
+    pub code: RefusedCode,
+    /// The URL as given (without user name or password).
+    pub url: String,
+    /// The item that wanted it, when one did.
+    pub item_id: Option<i64>,
+    /// Why, in words.
+    pub reason: String,
+}
+
+impl RefusedUrl {
+    /// An item's file the client refused: `url` itself, or where it redirected
+    /// (`redirected_to`).
+    pub fn file(item_id: i64, url: &str, redirected_to: Option<&str>, refusal: &Refusal) -> Self {
+        let reason = match redirected_to {
+            Some(to) => format!("redirected to {to}: {refusal}"),
+            None => refusal.to_string(),
+        };
+        Self {
+            code: RefusedCode::of(refusal),
+            url: url.to_string(),
+            item_id: Some(item_id),
+            reason,
+        }
+    }
+}
+
+impl std::fmt::Display for RefusedUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if let Some(id) = self.item_id {
+            write!(f, "item {id}: ")?;
+        }
+        write!(f, "{}: {}", self.url, self.reason)
+    }
+}
+
+/// Why a URL was refused. The kebab-case names are stable: scripts may rely on them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RefusedCode {
+    /// Not on the portal's origin nor on an allowed host (another host, or another port).
+    OffSite,
+    /// Not `http` or `https`.
+    BadScheme,
+    /// Plain `http` from a portal read over `https`, or a redirect from `https` to `http`.
+    Downgrade,
+    /// The URL carries a user name or password.
+    Userinfo,
+    /// A next link back to a page already read: paging stopped there.
+    RepeatedNextLink,
+    /// The page bound was reached: paging stopped there.
+    PageLimit,
+}
+
+impl RefusedCode {
+    /// Every code, in declaration order.
+    pub const ALL: [RefusedCode; 6] = [
+        Self::OffSite,
+        Self::BadScheme,
+        Self::Downgrade,
+        Self::Userinfo,
+        Self::RepeatedNextLink,
+        Self::PageLimit,
+    ];
+
+    /// The stable name, such as `off-site`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::OffSite => "off-site",
+            Self::BadScheme => "bad-scheme",
+            Self::Downgrade => "downgrade",
+            Self::Userinfo => "userinfo",
+            Self::RepeatedNextLink => "repeated-next-link",
+            Self::PageLimit => "page-limit",
+        }
+    }
+
+    /// The code of a scope refusal.
+    pub fn of(refusal: &Refusal) -> Self {
+        match refusal {
+            Refusal::OffSite { .. } => Self::OffSite,
+            Refusal::BadScheme { .. } => Self::BadScheme,
+            Refusal::Downgrade => Self::Downgrade,
+            Refusal::Userinfo => Self::Userinfo,
+        }
     }
 }

@@ -4,17 +4,19 @@
 //! `data/crawl-report.json` (and in the log) is written here, so wording changes in one
 //! place and a source never formats prose.
 
-use super::{CrawlReport, Failure, FailureCode, SkipCode, Skipped};
+use super::{CrawlReport, Failure, FailureCode, RefusedCode, RefusedUrl, SkipCode, Skipped};
 use crate::source::facts::{
-    Fallback, ItemFailure, ItemFailureKind, Note, Refusal, Refused, SourceFacts,
+    Fallback, ItemFailure, ItemFailureKind, Note, Refusal, Refused, RefusedRequest, RequestRefusal,
+    SourceFacts,
 };
 
 /// How many refused URLs a report note lists before it only counts.
 const LISTED_URLS: usize = 10;
 
 impl CrawlReport {
-    /// Adds what a source learnt besides items: notes, items it could not see (skipped) and
-    /// items it could not read (failures).
+    /// Adds what a source learnt besides items: notes, items it could not see (skipped),
+    /// requests for the list it did not make (refused) and items it could not read
+    /// (failures).
     pub fn add_source_facts(&mut self, facts: SourceFacts) {
         if let Some(f) = &facts.fallback {
             self.notes.push(fallback(f));
@@ -54,7 +56,41 @@ impl CrawlReport {
             }
             self.notes.push(words);
         }
+        for r in &facts.refused_requests {
+            let entry = refused_request(r);
+            tracing::warn!("{entry}");
+            self.refused.push(entry);
+        }
         self.failures.extend(facts.failures.iter().map(failure));
+    }
+}
+
+/// A request for the list a source did not make, with its code and reason.
+fn refused_request(r: &RefusedRequest) -> RefusedUrl {
+    let (code, reason) = match &r.why {
+        RequestRefusal::Scope(s) => (
+            RefusedCode::of(s),
+            format!("a next link of the list, not followed: {s}; the list may go on there"),
+        ),
+        RequestRefusal::RepeatedNextLink => (
+            RefusedCode::RepeatedNextLink,
+            "a next link back to a page of the list already read: paging stopped here, as following it would loop".to_string(),
+        ),
+        RequestRefusal::PageBound { bound, item_count } => (
+            RefusedCode::PageLimit,
+            format!(
+                "paging stopped after {bound} pages{}, so that a farm cannot page on forever; the list may go on here",
+                item_count
+                    .map(|n| format!(" (twice what the {n} items the list reports need, plus ten)"))
+                    .unwrap_or_default()
+            ),
+        ),
+    };
+    RefusedUrl {
+        code,
+        url: r.url.clone(),
+        item_id: None,
+        reason,
     }
 }
 

@@ -5,7 +5,7 @@
 //! a page layout never matched — and items it could not read at all. It hands them over once,
 //! after the last page, as a [`SourceFacts`]; it never writes sentences into the report.
 
-use crate::fetch::FetchError;
+use crate::fetch::{FetchError, Refusal as ScopeRefusal};
 use std::collections::BTreeSet;
 use std::time::Duration;
 
@@ -25,6 +25,9 @@ pub struct SourceFacts {
     pub silent_rules: Vec<SilentRule>,
     /// Links found but never fetched, by reason.
     pub refused: Vec<Refused>,
+    /// Requests for the list itself the source did not make — a next link out of scope,
+    /// back to a page already read, or past the page bound — so the list may be incomplete.
+    pub refused_requests: Vec<RefusedRequest>,
     /// Other things noticed, in the order they were.
     pub notes: Vec<Note>,
     /// Items the source saw but could not read.
@@ -84,6 +87,31 @@ pub enum Refusal {
     Robots,
     /// It is not on the portal's host (nor an allowed one).
     OffSite,
+}
+
+/// A request for the list that a source did not make.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefusedRequest {
+    /// The URL, without user name or password.
+    pub url: String,
+    /// Why.
+    pub why: RequestRefusal,
+}
+
+/// Why a source did not make a request for the list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RequestRefusal {
+    /// The URL is out of the crawl's scope.
+    Scope(ScopeRefusal),
+    /// A next link to a page already read: followed, the list would loop.
+    RepeatedNextLink,
+    /// The page bound was reached with a next link still to follow.
+    PageBound {
+        /// Pages read, the bound.
+        bound: usize,
+        /// The items the list says it holds, when it says.
+        item_count: Option<u64>,
+    },
 }
 
 /// Something a source noticed that is not an item.

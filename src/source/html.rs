@@ -642,6 +642,7 @@ impl super::Source for HtmlSource {
             unseen_items: self.unseen_items(),
             silent_rules: self.silent_rules(),
             refused,
+            refused_requests: Vec::new(),
             notes: std::mem::take(&mut self.notes),
             failures: std::mem::take(&mut self.failures),
         }

@@ -3,19 +3,30 @@
 //! Reads a list by title: `/fields` to learn every field's entity property name, then
 //! `/items` with `$expand=AttachmentFiles` and the lookups and users the mapping asks for,
 //! following `__next` / `odata.nextLink` verbatim until it is absent — never `$skip`, which
-//! SharePoint ignores for list items. The JSON shape is negotiated once: the smallest
+//! SharePoint ignores for list items. A next link is followed only when it is in the crawl's
+//! scope, leads to a page not read yet, and the page bound (twice the pages the list's
+//! `ItemCount` needs, plus ten) is not reached; otherwise paging stops and the source says
+//! why in its facts. The JSON shape is negotiated once: the smallest
 //! (`nometadata`) first, falling back to `verbose` when a SharePoint 2013 farm without JSON
 //! Light rejects it.
 
+use super::facts::{RefusedRequest, RequestRefusal};
 use super::{
     ContentTypeInfo, FieldDef, ItemQuery, ListInfo, ListSchema, RawAttachment, RawItem,
-    SourceError, Via,
+    SourceError, SourceFacts, Via,
 };
-use crate::fetch::{Client, FetchError};
+use crate::fetch::{Client, FetchError, redact};
 use crate::sharepoint::odata::{self, Entity, Shape};
 use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
 use serde_json::Value;
+use std::collections::HashSet;
 use url::Url;
+
+/// Item pages read at most when the list does not say how many items it holds.
+pub const PAGE_BOUND_UNKNOWN: usize = 100_000;
+
+/// Item pages read at most, whatever the list says it holds.
+pub const PAGE_BOUND_MAX: usize = 1_000_000;
 
 /// Characters percent-encoded in a path segment built from a decoded server-relative URL.
 const PATH_SEGMENT: &AsciiSet = &CONTROLS
@@ -52,6 +63,12 @@ pub struct RestSource {
     list_id: Option<String>,
     next: Option<Url>,
     started: bool,
+    /// Items the list says it holds.
+    item_count: Option<u64>,
+    /// Item pages read (their URLs).
+    pages_read: HashSet<String>,
+    /// Next links not followed.
+    refused: Vec<RefusedRequest>,
 }
 
 impl RestSource {
@@ -74,6 +91,9 @@ impl RestSource {
             list_id: None,
             next: None,
             started: false,
+            item_count: None,
+            pages_read: HashSet::new(),
+            refused: Vec::new(),
         }
     }
 
@@ -169,6 +189,7 @@ impl RestSource {
             return Err(protocol(&list_url, "the list has no Id"));
         }
         self.list_id = Some(info.id.clone());
+        self.item_count = info.item_count;
         let base = format!("_api/web/lists(guid'{}')", info.id);
         let fields_url = self.api(&format!("{base}/fields"))?;
         let fields = self
@@ -203,13 +224,10 @@ impl RestSource {
                 None => return Ok(None),
             }
         };
+        self.pages_read.insert(url.to_string());
         let page = self.get_page(&url).await?;
         self.next = match page.next {
-            Some(n) => Some(
-                Url::parse(&n)
-                    .or_else(|_| self.site.join(&n))
-                    .map_err(|_| protocol(&url, format!("bad next link `{n}`")))?,
-            ),
+            Some(n) => self.next_link(&url, &n, query)?,
             None => None,
         };
         page.entities
@@ -217,6 +235,38 @@ impl RestSource {
             .map(|e| item_from(e, &url))
             .collect::<Result<Vec<_>, _>>()
             .map(Some)
+    }
+
+    /// The next page to read after `page`, whose next link is `link`: `None` when the link
+    /// is out of scope, leads to a page already read, or the page bound is reached (each
+    /// noted for the facts).
+    fn next_link(
+        &mut self,
+        page: &Url,
+        link: &str,
+        query: &ItemQuery,
+    ) -> Result<Option<Url>, SourceError> {
+        let next = Url::parse(link)
+            .or_else(|_| page.join(link))
+            .map_err(|_| protocol(page, format!("bad next link `{link}`")))?;
+        let bound = page_bound(self.item_count, query.page_size);
+        let why = if let Err(r) = self.client.scope().check(&next) {
+            RequestRefusal::Scope(r)
+        } else if self.pages_read.contains(next.as_str()) {
+            RequestRefusal::RepeatedNextLink
+        } else if self.pages_read.len() >= bound {
+            RequestRefusal::PageBound {
+                bound,
+                item_count: self.item_count,
+            }
+        } else {
+            return Ok(Some(next));
+        };
+        self.refused.push(RefusedRequest {
+            url: redact(&next),
+            why,
+        });
+        Ok(None)
     }
 
     fn first_items_url(&self, query: &ItemQuery) -> Result<Url, SourceError> {
@@ -276,6 +326,27 @@ impl super::Source for RestSource {
 
     fn file_url(&self, server_relative: &str) -> Option<Url> {
         self.absolute_file_url(server_relative).ok()
+    }
+
+    fn facts(&mut self) -> SourceFacts {
+        SourceFacts {
+            refused_requests: std::mem::take(&mut self.refused),
+            ..SourceFacts::default()
+        }
+    }
+}
+
+/// Item pages read at most: twice the pages the list's `ItemCount` needs at `page_size`
+/// items a page, plus ten (items added while the crawl runs, servers that page smaller);
+/// [`PAGE_BOUND_UNKNOWN`] when the list does not say, never more than [`PAGE_BOUND_MAX`].
+pub fn page_bound(item_count: Option<u64>, page_size: usize) -> usize {
+    let top = page_size.clamp(1, 5000) as u64;
+    match item_count {
+        Some(n) => {
+            let pages = n.div_ceil(top).saturating_mul(2).saturating_add(10);
+            usize::try_from(pages).map_or(PAGE_BOUND_MAX, |p| p.min(PAGE_BOUND_MAX))
+        }
+        None => PAGE_BOUND_UNKNOWN,
     }
 }
 
@@ -366,6 +437,15 @@ fn item_from(e: Entity, page_url: &Url) -> Result<RawItem, SourceError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_page_bound_follows_the_item_count() {
+        assert_eq!(page_bound(Some(0), 100), 10);
+        assert_eq!(page_bound(Some(250), 100), 16);
+        assert_eq!(page_bound(Some(7), 2), 18);
+        assert_eq!(page_bound(None, 100), PAGE_BOUND_UNKNOWN);
+        assert_eq!(page_bound(Some(u64::MAX), 1), PAGE_BOUND_MAX);
+    }
 
     #[test]
     fn file_urls_keep_utf8_and_encode_awkward_characters() {
