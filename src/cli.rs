@@ -63,13 +63,21 @@ pub struct CrawlArgs {
     /// Items per page ($top), 1–5000.
     #[arg(long, default_value_t = 100)]
     pub page_size: usize,
-    /// Requests in flight at once.
+    /// Requests in flight at once (at least 1).
     #[arg(long, default_value_t = 4)]
     pub concurrency: usize,
     /// Longest a request may spend waiting on throttling and retries, in seconds; past it
     /// the request fails cleanly instead of waiting on.
     #[arg(long, default_value_t = 900)]
     pub max_wait: u64,
+    /// Longest one request may take from sending it to its last byte, in seconds (a slow
+    /// answer past it is retried like a dropped connection, within --max-wait).
+    #[arg(long, default_value_t = 600)]
+    pub request_timeout: u64,
+    /// Largest file archived, in bytes; a larger attachment or image is not downloaded and
+    /// is listed as failed.
+    #[arg(long, default_value_t = sharc::fetch::FILE_LIMIT)]
+    pub max_file_size: u64,
     /// At most this many requests per second (default: no cap beyond --concurrency).
     #[arg(long)]
     pub rate: Option<f64>,

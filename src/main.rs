@@ -182,9 +182,21 @@ fn crawl_config(args: cli::CrawlArgs, quiet: bool) -> Result<CrawlConfig, Error>
         )));
     }
     cfg.page_size = args.page_size;
-    cfg.fetch.concurrency = args.concurrency.max(1);
+    if args.concurrency == 0 {
+        return Err(Error::Usage(
+            "--concurrency 0 would send nothing: give at least 1 request in flight".into(),
+        ));
+    }
+    cfg.fetch.concurrency = args.concurrency;
     cfg.fetch.retry.max_total_wait = Duration::from_secs(args.max_wait);
     cfg.fetch.retry.max_delay = Duration::from_secs(args.max_wait.min(300));
+    if args.request_timeout == 0 {
+        return Err(Error::Usage(
+            "--request-timeout 0 leaves no time for any request: give seconds, e.g. 600".into(),
+        ));
+    }
+    cfg.fetch.request_timeout = Duration::from_secs(args.request_timeout);
+    cfg.fetch.max_file = Some(args.max_file_size);
     if let Some(rate) = args.rate
         && !(rate > 0.0 && rate.is_finite())
     {

@@ -115,16 +115,26 @@ pub enum SourceKind {
     Html,
 }
 
-/// Parses a site URL, adding the trailing slash that joins need.
+/// Parses a site URL, adding the trailing slash that joins need. A URL with a user name or
+/// password is refused: sharc does not send passwords, least of all over plain HTTP, and
+/// never prints or stores them.
 pub fn parse_site_url(site: &str) -> Result<Url, Error> {
     let mut u = Url::parse(site).map_err(|e| {
         Error::Usage(format!(
-            "site URL `{site}`: {e}; give it with its scheme, e.g. https://stp.longan.gov.vn/"
+            "site URL `{}`: {e}; give it with its scheme, e.g. https://stp.longan.gov.vn/",
+            redact_userinfo(site)
         ))
     })?;
     if !matches!(u.scheme(), "http" | "https") {
         return Err(Error::Usage(format!(
-            "site URL `{site}`: only http and https are supported"
+            "site URL `{}`: only http and https are supported",
+            crate::fetch::redact(&u)
+        )));
+    }
+    if !u.username().is_empty() || u.password().is_some() {
+        return Err(Error::Usage(format!(
+            "site URL `{}` carries a user name or password: sharc does not send passwords over plain HTTP, and takes none in URLs; signing in (authentication options) is not supported yet, so crawl what anonymous readers see: give the URL without `user:password@`",
+            crate::fetch::redact(&u)
         )));
     }
     if !u.path().ends_with('/') {
@@ -134,6 +144,19 @@ pub fn parse_site_url(site: &str) -> Result<Url, Error> {
     u.set_query(None);
     u.set_fragment(None);
     Ok(u)
+}
+
+/// `site` with anything between `://` and an `@` in its authority blanked, for a URL too
+/// broken to parse.
+fn redact_userinfo(site: &str) -> String {
+    let Some((scheme, rest)) = site.split_once("://") else {
+        return site.to_string();
+    };
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..end].rfind('@') {
+        Some(at) => format!("{scheme}://…@{}", &rest[at + 1..]),
+        None => site.to_string(),
+    }
 }
 
 /// What to tell the user when Ctrl-C stopped a crawl: how to resume it.

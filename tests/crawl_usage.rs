@@ -1,0 +1,77 @@
+//! Crawl options that cannot work are refused before anything is fetched, with exit 2 and a
+//! message naming the option; a site URL with a password in it is refused without printing
+//! the password.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use assert_cmd::Command;
+use std::net::TcpListener;
+use std::path::Path;
+
+/// `sharc crawl <site> … <extra>` against a port nobody answers on, and its stderr.
+fn crawl_err(site: &str, extra: &[&str]) -> (Option<i32>, String) {
+    let tmp = tempfile::tempdir().unwrap();
+    let mapping = Path::new(env!("CARGO_MANIFEST_DIR")).join("mappings/tin-tuc-mo-rong.toml");
+    let out = Command::cargo_bin("sharc")
+        .unwrap()
+        .arg("crawl")
+        .arg(site)
+        .arg("--mapping")
+        .arg(mapping)
+        .arg("--out")
+        .arg(tmp.path().join("bag"))
+        .args(extra)
+        .output()
+        .unwrap();
+    assert!(
+        std::fs::read_dir(tmp.path()).unwrap().next().is_none(),
+        "nothing written"
+    );
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// A site URL on a port that was free a moment ago: any request to it would fail.
+fn dead_site() -> String {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    format!("http://{}/", l.local_addr().unwrap())
+}
+
+#[test]
+fn options_that_cannot_work_are_usage_errors_naming_the_option() {
+    let site = dead_site();
+    for (args, names) in [
+        (&["--concurrency", "0"][..], "--concurrency"),
+        (&["--rate", "0"][..], "--rate"),
+        (&["--request-timeout", "0"][..], "--request-timeout"),
+        (
+            &["--allow-host", "https://media.longan.gov.vn/"][..],
+            "--allow-host",
+        ),
+        (
+            &["--allow-host", "media.longan.gov.vn:http"][..],
+            "--allow-host",
+        ),
+    ] {
+        let (code, err) = crawl_err(&site, args);
+        assert_eq!(code, Some(2), "{args:?}: {err}");
+        assert!(err.contains(names), "{args:?}: {err}");
+    }
+}
+
+#[test]
+fn a_site_url_with_a_password_is_refused_without_printing_it() {
+    for scheme in ["http", "https"] {
+        let site = dead_site().replace("http://", &format!("{scheme}://alice:s3cr3t@"));
+        let (code, err) = crawl_err(&site, &[]);
+        assert_eq!(code, Some(2), "{site}: {err}");
+        assert!(!err.contains("s3cr3t") && !err.contains("alice"), "{err}");
+        assert!(err.contains("authentication"), "{err}");
+    }
+    // A URL too broken to parse is not printed with its password either.
+    let (code, err) = crawl_err("http://alice:s3cr3t@127.0.0.1:99999/", &[]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(!err.contains("s3cr3t"), "{err}");
+}
