@@ -5,8 +5,11 @@
 //! bag as `data/crawl-report.json` and lists every failure with its cause; what sources
 //! noticed arrives as facts and is put into words here ([`words`]).
 
+pub mod terminal;
 pub mod verify;
 pub mod words;
+
+pub use terminal::safe;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Serialize;
@@ -58,8 +61,9 @@ impl Progress {
 
     /// A message above the bar (or a log line).
     pub fn note(&self, line: &str) {
+        let line = safe(line);
         match &self.bar {
-            Some(b) => b.println(line),
+            Some(b) => b.println(line.as_ref()),
             None => tracing::info!("{line}"),
         }
     }
