@@ -30,7 +30,7 @@ pub use names::{NameAllocator, PayloadPath, is_portable_segment, portable_segmen
 pub use paths::PathPlanner;
 pub use reader::{BagEntry, BagReader, DirReader, EntryKind};
 pub use report::{Digests, Finding, FindingCode, VerifyReport};
-pub use verify::{verify_bag, verify_reader};
+pub use verify::{MAX_TAG_FILE_BYTES, verify_bag, verify_reader};
 pub use writer::{BagWriter, FinishedBag, PayloadSink, staging_path};
 pub use zip_reader::ZipReader;
 
