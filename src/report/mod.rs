@@ -154,13 +154,16 @@ impl CrawlReport {
     }
 }
 
-/// An item not archived on purpose.
+/// An item not archived on purpose, or a run of consecutive ones.
 #[derive(Debug, Clone, Serialize)]
 pub struct Skipped {
     /// Why, as a stable code.
     pub code: SkipCode,
-    /// The item ID.
+    /// The item ID (the first of the run).
     pub item_id: i64,
+    /// The last item ID of a run of consecutive ones skipped alike; absent for one item.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_item_id: Option<i64>,
     /// Why, in words.
     pub reason: String,
 }
@@ -168,13 +171,20 @@ pub struct Skipped {
 impl Skipped {
     /// An item skipped for `code`, with the reason in words.
     pub fn new(code: SkipCode, item_id: i64) -> Self {
+        Self::run(code, item_id..=item_id)
+    }
+
+    /// The items `ids`, consecutive, skipped for `code`: one entry however many they are.
+    pub fn run(code: SkipCode, ids: std::ops::RangeInclusive<i64>) -> Self {
         let reason = match code {
             SkipCode::OtherContentType => "another content type",
             SkipCode::NotPublic => "not on the public list pages (not public, or deleted)",
         };
+        let (first, last) = (*ids.start(), *ids.end());
         Self {
             code,
-            item_id,
+            item_id: first,
+            last_item_id: (last != first).then_some(last),
             reason: reason.into(),
         }
     }

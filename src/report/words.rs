@@ -35,10 +35,11 @@ impl CrawlReport {
                 stop.limit
             );
         }
-        for &item_id in &facts.unseen_items {
-            self.counts.items_skipped += 1;
+        for run in &facts.unseen_items {
+            let n = run.end().abs_diff(*run.start()).saturating_add(1);
+            self.counts.items_skipped = self.counts.items_skipped.saturating_add(n);
             self.skipped
-                .push(Skipped::new(SkipCode::NotPublic, item_id));
+                .push(Skipped::run(SkipCode::NotPublic, run.clone()));
         }
         for rule in &facts.silent_rules {
             self.notes.push(format!(

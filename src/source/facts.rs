@@ -7,6 +7,7 @@
 
 use crate::fetch::FetchError;
 use std::collections::BTreeSet;
+use std::ops::RangeInclusive;
 use std::time::Duration;
 
 /// Everything a source hands over after the last page.
@@ -19,8 +20,8 @@ pub struct SourceFacts {
     /// Where the list went on when the page limit stopped it.
     pub stopped_at_limit: Option<PageLimit>,
     /// Item ids below the highest one seen that the list never showed (nor failed): items
-    /// the public cannot see, or deleted ones.
-    pub unseen_items: Vec<i64>,
+    /// the public cannot see, or deleted ones. Runs of consecutive ids, lowest first.
+    pub unseen_items: Vec<RangeInclusive<i64>>,
     /// Rules that found no value on any article page that was read.
     pub silent_rules: Vec<SilentRule>,
     /// Links found but never fetched, by reason.
