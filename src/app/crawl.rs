@@ -15,12 +15,12 @@ use crate::fetch::{Client, FetchOptions};
 use crate::files::{self, Files};
 use crate::mapping::{ItemContext, MappedItem, Mapping, ResolvedMapping};
 use crate::record;
-use crate::report::{CrawlReport, Failure, FailureCode, Progress, SkipCode, Skipped};
+use crate::report::{CrawlReport, Failure, FailureCode, Progress, SkipCode, Skipped, words};
 use crate::sharepoint::Shape;
 use crate::source::facts::Fallback;
 use crate::source::html::{HtmlOptions, HtmlSource};
 use crate::source::rest::{RestSource, ShapeChoice};
-use crate::source::{RawItem, Source, SourceError};
+use crate::source::{IdSet, RawItem, Source, SourceError};
 use crate::text::dates::PortalZone;
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -268,6 +268,7 @@ async fn crawl_with<S: Source>(
         client,
         writer,
         done: BTreeSet::new(),
+        ids: IdSet::new(),
         report: CrawlReport {
             sharc_version: env!("CARGO_PKG_VERSION").into(),
             site: cfg.site.to_string(),
@@ -336,6 +337,8 @@ struct Crawl<'a> {
     files: Files,
     /// Items whose complete record is already in the bag (from an interrupted run).
     done: BTreeSet<i64>,
+    /// Item ids met so far in this run, to tell a duplicate.
+    ids: IdSet,
     report: CrawlReport,
     progress: Progress,
 }
@@ -412,7 +415,11 @@ impl Crawl<'_> {
         let mut mapped: Vec<MappedItem> = Vec::new();
         for item in items {
             self.report.counts.items_seen += 1;
-            if !resolved.wants(item) {
+            if item.id <= 0 {
+                self.fail(words::bad_id(item.id))?;
+            } else if !self.ids.insert(item.id) {
+                self.fail(words::duplicate_id(item.id))?;
+            } else if !resolved.wants(item) {
                 self.report.counts.items_skipped += 1;
                 self.report
                     .skipped

@@ -215,16 +215,26 @@ pub enum FailureCode {
     ItemExtractionFailed,
     /// An attachment or image could not be downloaded; the record lacks that file.
     FileFetchFailed,
+    /// An entry of a list page has no item id, or one that is not a whole number; it has no
+    /// record.
+    ItemWithoutId,
+    /// The item's id is zero or negative, which no SharePoint item has; it has no record.
+    ItemBadId,
+    /// The list gave this item id a second time; the first was archived, this one was not.
+    ItemDuplicateId,
 }
 
 impl FailureCode {
     /// Every code, in declaration order.
-    pub const ALL: [FailureCode; 5] = [
+    pub const ALL: [FailureCode; 8] = [
         Self::ItemMappingFailed,
         Self::ItemFetchFailed,
         Self::ItemOffSite,
         Self::ItemExtractionFailed,
         Self::FileFetchFailed,
+        Self::ItemWithoutId,
+        Self::ItemBadId,
+        Self::ItemDuplicateId,
     ];
 
     /// The stable name, such as `file-fetch-failed`.
@@ -235,6 +245,9 @@ impl FailureCode {
             Self::ItemOffSite => "item-off-site",
             Self::ItemExtractionFailed => "item-extraction-failed",
             Self::FileFetchFailed => "file-fetch-failed",
+            Self::ItemWithoutId => "item-without-id",
+            Self::ItemBadId => "item-bad-id",
+            Self::ItemDuplicateId => "item-duplicate-id",
         }
     }
 }

@@ -6,7 +6,7 @@
 
 use super::{CrawlReport, Failure, FailureCode, SkipCode, Skipped};
 use crate::source::facts::{
-    Fallback, ItemFailure, ItemFailureKind, Note, Refusal, Refused, SourceFacts,
+    Fallback, ItemFailure, ItemFailureKind, MalformedItem, Note, Refusal, Refused, SourceFacts,
 };
 
 /// How many refused URLs a report note lists before it only counts.
@@ -56,6 +56,54 @@ impl CrawlReport {
             self.notes.push(words);
         }
         self.failures.extend(facts.failures.iter().map(failure));
+        self.counts.items_seen += facts.malformed.len() as u64;
+        self.failures.extend(facts.malformed.iter().map(malformed));
+    }
+}
+
+/// An item whose id is zero or negative, as a failure: it has no record.
+pub fn bad_id(item_id: i64) -> Failure {
+    Failure {
+        code: FailureCode::ItemBadId,
+        item_id: Some(item_id),
+        url: None,
+        error: format!(
+            "item id {item_id} is not one SharePoint gives (item ids count up from 1); the item was not archived: check it on the portal"
+        ),
+    }
+}
+
+/// The second item with an id already met, as a failure: the first is archived.
+pub fn duplicate_id(item_id: i64) -> Failure {
+    Failure {
+        code: FailureCode::ItemDuplicateId,
+        item_id: Some(item_id),
+        url: None,
+        error: format!(
+            "the list gave item {item_id} a second time; the first was archived and this one was not: compare the two on the portal"
+        ),
+    }
+}
+
+/// A list entry without a usable id, as a failure.
+fn malformed(m: &MalformedItem) -> Failure {
+    let what = match &m.id {
+        Some(id) => format!("has the id {id}, which is not a whole number"),
+        None => "has no Id".to_string(),
+    };
+    let title = m
+        .title
+        .as_deref()
+        .map(|t| format!(" (titled \"{t}\")"))
+        .unwrap_or_default();
+    Failure {
+        code: FailureCode::ItemWithoutId,
+        item_id: None,
+        url: None,
+        error: format!(
+            "entry {} of the list page {}{title} {what}; it was not archived, the rest of the list was",
+            m.position, m.page
+        ),
     }
 }
 

@@ -30,6 +30,23 @@ pub struct SourceFacts {
     pub notes: Vec<Note>,
     /// Items the source saw but could not read.
     pub failures: Vec<ItemFailure>,
+    /// Entries of a list page that are not items sharc can name: no id, or an id that is
+    /// not a whole number.
+    pub malformed: Vec<MalformedItem>,
+}
+
+/// An entry of a list page without a usable item id: it cannot be archived (records and
+/// resumes are keyed by the id), and it does not stop the crawl.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MalformedItem {
+    /// The page it was on.
+    pub page: String,
+    /// Its place on the page, from 1.
+    pub position: usize,
+    /// The id as the page gave it (JSON), when it gave one.
+    pub id: Option<String>,
+    /// Its title, when it has one, to help find it on the portal.
+    pub title: Option<String>,
 }
 
 /// Why the REST API was not used.

@@ -684,6 +684,7 @@ impl super::Source for HtmlSource {
             refused,
             notes: std::mem::take(&mut self.notes),
             failures: std::mem::take(&mut self.failures),
+            malformed: Vec::new(),
         }
     }
 }

@@ -7,9 +7,10 @@
 //! (`nometadata`) first, falling back to `verbose` when a SharePoint 2013 farm without JSON
 //! Light rejects it.
 
+use super::facts::MalformedItem;
 use super::{
     ContentTypeInfo, FieldDef, ItemQuery, ListInfo, ListSchema, RawAttachment, RawItem,
-    SourceError, Via,
+    SourceError, SourceFacts, Via,
 };
 use crate::fetch::{Client, FetchError};
 use crate::sharepoint::odata::{self, Entity, Shape};
@@ -52,6 +53,8 @@ pub struct RestSource {
     list_id: Option<String>,
     next: Option<Url>,
     started: bool,
+    /// Entries of the pages read that had no usable id.
+    malformed: Vec<MalformedItem>,
 }
 
 impl RestSource {
@@ -74,6 +77,7 @@ impl RestSource {
             list_id: None,
             next: None,
             started: false,
+            malformed: Vec::new(),
         }
     }
 
@@ -212,11 +216,14 @@ impl RestSource {
             ),
             None => None,
         };
-        page.entities
-            .into_iter()
-            .map(|e| item_from(e, &url))
-            .collect::<Result<Vec<_>, _>>()
-            .map(Some)
+        let mut items = Vec::with_capacity(page.entities.len());
+        for (i, e) in page.entities.into_iter().enumerate() {
+            match item_from(e) {
+                Ok(item) => items.push(item),
+                Err(props) => self.malformed.push(malformed(&props, &url, i + 1)),
+            }
+        }
+        Ok(Some(items))
     }
 
     fn first_items_url(&self, query: &ItemQuery) -> Result<Url, SourceError> {
@@ -277,6 +284,13 @@ impl super::Source for RestSource {
     fn file_url(&self, server_relative: &str) -> Option<Url> {
         self.absolute_file_url(server_relative).ok()
     }
+
+    fn facts(&mut self) -> SourceFacts {
+        SourceFacts {
+            malformed: std::mem::take(&mut self.malformed),
+            ..SourceFacts::default()
+        }
+    }
 }
 
 fn closed_or(e: FetchError, url: &Url) -> SourceError {
@@ -335,13 +349,12 @@ fn content_type_from(e: &Entity) -> ContentTypeInfo {
     }
 }
 
-fn item_from(e: Entity, page_url: &Url) -> Result<RawItem, SourceError> {
+/// The raw item of an entity; its properties back when it has no whole-number id.
+fn item_from(e: Entity) -> Result<RawItem, serde_json::Map<String, Value>> {
     let mut props = e.props;
-    let id = props
-        .get("Id")
-        .or_else(|| props.get("ID"))
-        .and_then(Value::as_i64)
-        .ok_or_else(|| protocol(page_url, "an item has no Id"))?;
+    let Some(id) = id_of(&props).and_then(Value::as_i64) else {
+        return Err(props);
+    };
     let attachments = match props.remove("AttachmentFiles") {
         Some(Value::Array(files)) => files
             .iter()
@@ -363,6 +376,21 @@ fn item_from(e: Entity, page_url: &Url) -> Result<RawItem, SourceError> {
     })
 }
 
+/// The item id property, `Id` or `ID`.
+fn id_of(props: &serde_json::Map<String, Value>) -> Option<&Value> {
+    props.get("Id").or_else(|| props.get("ID"))
+}
+
+/// What to say about the `position`th entry of `page`, which has no usable id.
+fn malformed(props: &serde_json::Map<String, Value>, page: &Url, position: usize) -> MalformedItem {
+    MalformedItem {
+        page: page.to_string(),
+        position,
+        id: id_of(props).filter(|v| !v.is_null()).map(Value::to_string),
+        title: str_prop(props, "Title").filter(|t| !t.trim().is_empty()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -379,5 +407,42 @@ mod tests {
             u.as_str(),
             "http://127.0.0.1:8080/sites/stp/Lists/TinTuc/Attachments/5/K%E1%BA%BF%20ho%E1%BA%A1ch%20%233%20100%25%20'm%E1%BB%9Bi'.docx"
         );
+    }
+
+    #[test]
+    fn entries_without_a_whole_number_id_are_set_aside_with_what_finds_them() {
+        let entity = |props: Value| Entity {
+            props: props.as_object().cloned().unwrap(),
+            etag: None,
+            type_name: None,
+            uri: None,
+        };
+        let page = Url::parse("http://127.0.0.1/_api/web/lists(guid'x')/items").unwrap();
+        assert_eq!(
+            item_from(entity(serde_json::json!({"ID": 4}))).unwrap().id,
+            4
+        );
+        for (props, id) in [
+            (serde_json::json!({"Title": "Tin"}), None),
+            (serde_json::json!({"Id": null, "Title": " "}), None),
+            (
+                serde_json::json!({"Id": "7", "Title": "Tin"}),
+                Some("\"7\""),
+            ),
+            (serde_json::json!({"Id": 1.5}), Some("1.5")),
+        ] {
+            let title = props["Title"].as_str().filter(|t| !t.trim().is_empty());
+            let rest = item_from(entity(props.clone())).unwrap_err();
+            assert_eq!(
+                malformed(&rest, &page, 3),
+                MalformedItem {
+                    page: page.to_string(),
+                    position: 3,
+                    id: id.map(str::to_string),
+                    title: title.map(str::to_string),
+                },
+                "{props}"
+            );
+        }
     }
 }
