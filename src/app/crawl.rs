@@ -12,7 +12,7 @@ use super::clock::RunClock;
 use crate::bundle::{self, BagWriter, CrawlDescription, PayloadPath};
 use crate::error::Error;
 use crate::fetch::{Client, FetchOptions};
-use crate::files::{self, Files};
+use crate::files::{self, FileError, Files};
 use crate::mapping::{ItemContext, MappedItem, Mapping, ResolvedMapping};
 use crate::record;
 use crate::report::{CrawlReport, Failure, FailureCode, Progress, SkipCode, Skipped, words};
@@ -264,7 +264,7 @@ async fn crawl_with<S: Source>(
         fetched_at: clock.stamp(&zone),
         zone,
         clock,
-        files: Files::new(client.clone(), cfg.fetch.concurrency),
+        files: Files::new(client.clone(), cfg.fetch.concurrency, &cfg.site),
         client,
         writer,
         done: BTreeSet::new(),
@@ -464,11 +464,15 @@ impl Crawl<'_> {
         let item_id = record.source.item_id;
         let failures = self.files.attach(&mut record, &wanted);
         for f in &failures {
+            let (code, error) = match &*f.error {
+                FileError::Fetch(e) => (FailureCode::FileFetchFailed, crate::source::explain(e)),
+                e @ FileError::Unnamable { .. } => (FailureCode::FileUnnamable, e.to_string()),
+            };
             self.fail(Failure {
-                code: FailureCode::FileFetchFailed,
+                code,
                 item_id: Some(item_id),
                 url: Some(f.url.clone()),
-                error: crate::source::explain(&f.error),
+                error,
             })?;
         }
         // A record with a missing file is not journaled as done: a resumed run retries it.

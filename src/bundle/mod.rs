@@ -27,7 +27,7 @@ mod zip_reader;
 pub use crawl_bag::CrawlDescription;
 pub use info::{BagInfo, human_size};
 pub use names::{NameAllocator, PayloadPath, is_portable_segment, portable_segment};
-pub use paths::PathPlanner;
+pub use paths::{MAX_PAYLOAD_PATH, Origin, PathPlanner};
 pub use reader::{BagEntry, BagReader, DirReader, EntryKind};
 pub use report::{Digests, Finding, FindingCode, VerifyReport};
 pub use verify::{MAX_TAG_FILE_BYTES, verify_bag, verify_reader};

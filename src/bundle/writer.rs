@@ -23,6 +23,9 @@ const BAGIT_TXT: &str = "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\
 /// Suffix of the staging directory's name, next to the output directory.
 const STAGING_SUFFIX: &str = ".sharc-partial";
 
+/// The directory in staging that downloads are written to before they join the payload.
+const TEMP_DIR: &str = "tmp";
+
 /// Builds one bag in a staging directory and moves it into place when finished.
 ///
 /// The staging directory is `<parent>/<name>.sharc-partial/` for an output `<parent>/<name>`.
@@ -36,22 +39,27 @@ pub struct BagWriter {
     payload: BTreeMap<PayloadPath, Fixity>,
     clashes: ClashIndex,
     journal: Journal,
+    /// Temporary files handed out so far.
+    temps: u64,
 }
 
-/// What fills a package's payload: a place to stream a file to, and a way to add it — or a
-/// small file's bytes — with its fixity, journaled under the caller's key for a resume.
+/// What fills a package's payload: a place to stream a download to, and a way to add it —
+/// or a small file's bytes — with its fixity, journaled under the caller's key for a resume.
 ///
 /// The bag writer is one; another package format (an OCFL object, say) can be another, and
 /// whatever fetches files and writes records works with either.
 pub trait PayloadSink {
-    /// Where the file for `path` is streamed to before [`add_file_keyed`](Self::add_file_keyed).
-    fn data_path(&self, path: &PayloadPath) -> Result<PathBuf>;
+    /// A fresh temporary file path for one download: in staging but outside the payload,
+    /// returned by no other call, so no two downloads ever write the same file.
+    fn temp_file(&mut self) -> Result<PathBuf>;
 
-    /// Adds a file already written to [`data_path`](Self::data_path), with the fixity
-    /// computed while writing it, journaled under `key` (`&()` for none).
-    fn add_file_keyed(
+    /// Moves the file written at `from` (a [`temp_file`](Self::temp_file)) into the payload
+    /// as `path`, with the fixity computed while writing it, journaled under `key` (`&()`
+    /// for none).
+    fn move_file_keyed(
         &mut self,
         path: &PayloadPath,
+        from: &Path,
         fixity: Fixity,
         key: &impl Serialize,
     ) -> Result<()>;
@@ -66,17 +74,18 @@ pub trait PayloadSink {
 }
 
 impl PayloadSink for BagWriter {
-    fn data_path(&self, path: &PayloadPath) -> Result<PathBuf> {
-        BagWriter::data_path(self, path)
+    fn temp_file(&mut self) -> Result<PathBuf> {
+        BagWriter::temp_file(self)
     }
 
-    fn add_file_keyed(
+    fn move_file_keyed(
         &mut self,
         path: &PayloadPath,
+        from: &Path,
         fixity: Fixity,
         key: &impl Serialize,
     ) -> Result<()> {
-        BagWriter::add_file_keyed(self, path, fixity, key)
+        BagWriter::move_file_keyed(self, path, from, fixity, key)
     }
 
     fn add_bytes_keyed(
@@ -119,6 +128,7 @@ impl BagWriter {
     }
 
     fn fresh(out: &Path, staging: PathBuf) -> Result<Self> {
+        remove_entry(&staging.join(TEMP_DIR))?;
         let data = staging.join("data");
         fs::create_dir_all(&data).map_err(io_err("create directory", &data))?;
         let journal_path = staging.join(JOURNAL_NAME);
@@ -130,6 +140,7 @@ impl BagWriter {
             payload: BTreeMap::new(),
             clashes: ClashIndex::default(),
             journal,
+            temps: 0,
         })
     }
 
@@ -274,6 +285,30 @@ impl BagWriter {
         self.add_file_keyed(path, fixity, &())
     }
 
+    /// A fresh temporary file path for one download, in `tmp/` inside staging: outside the
+    /// payload, never handed out twice, cleared when a run starts or resumes.
+    pub fn temp_file(&mut self) -> Result<PathBuf> {
+        let dir = self.staging.join(TEMP_DIR);
+        fs::create_dir_all(&dir).map_err(io_err("create directory", &dir))?;
+        self.temps += 1;
+        Ok(dir.join(format!("{}.download", self.temps)))
+    }
+
+    /// Moves `from`, a file written to a [`temp_file`](Self::temp_file), into the payload as
+    /// `path` and adds it as [`add_file_keyed`](Self::add_file_keyed) does.
+    pub fn move_file_keyed(
+        &mut self,
+        path: &PayloadPath,
+        from: &Path,
+        fixity: Fixity,
+        key: &impl Serialize,
+    ) -> Result<()> {
+        self.check_new(path)?;
+        let file = self.data_path(path)?;
+        fs::rename(from, &file).map_err(io_err("move a download to", &file))?;
+        self.add_file_keyed(path, fixity, key)
+    }
+
     /// [`add_file`](Self::add_file), journaled under `key` for a later
     /// [`resume`](Self::resume). Adding a path again replaces it.
     pub fn add_file_keyed(
@@ -328,6 +363,7 @@ impl BagWriter {
     /// Writes the tag files, syncs the bag and renames it to the output path.
     pub fn finish(self, info: BagInfo) -> Result<FinishedBag> {
         info.validate()?;
+        remove_entry(&self.staging.join(TEMP_DIR))?;
         let journal_path = self.staging.join(JOURNAL_NAME);
         fs::remove_file(&journal_path).map_err(io_err("remove journal", &journal_path))?;
         let oxum = self.payload_oxum();
@@ -455,6 +491,18 @@ fn clear_stale_staging(staging: &Path) -> Result<()> {
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
         Err(e) => Err(io_err("inspect", staging)(e)),
     }
+}
+
+/// Removes whatever is at `path` — a directory tree, a file, a symbolic link (never what it
+/// points to) — if anything is.
+fn remove_entry(path: &Path) -> Result<()> {
+    let removed = match fs::symlink_metadata(path) {
+        Ok(meta) if meta.is_dir() => fs::remove_dir_all(path),
+        Ok(_) => fs::remove_file(path),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(e),
+    };
+    removed.map_err(io_err("remove", path))
 }
 
 /// The directory containing `path`, `.` for a bare name.
@@ -606,6 +654,33 @@ mod tests {
         assert!(matches!(missing, Err(BundleError::Io { .. })));
         let finished = writer.finish(BagInfo::default())?;
         assert_eq!(finished.payload_oxum, (8, 1));
+        Ok(())
+    }
+
+    #[test]
+    fn each_download_gets_its_own_temporary_file_outside_the_payload() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        let out = dir.path().join("bag");
+        let mut writer = BagWriter::create(&out)?;
+        let (a, b) = (writer.temp_file()?, writer.temp_file()?);
+        assert_ne!(a, b);
+        for t in [&a, &b] {
+            assert!(
+                !t.starts_with(writer.staging_dir().join("data")),
+                "{}",
+                t.display()
+            );
+        }
+        fs::write(&a, b"%PDF")?;
+        writer.move_file_keyed(&p("files/a.pdf")?, &a, fixity::of_bytes(b"%PDF"), &())?;
+        assert!(!a.exists());
+        fs::write(&b, b"never added")?;
+        let finished = writer.finish(BagInfo::default())?;
+        assert_eq!(finished.payload_oxum, (4, 1));
+        assert!(
+            !out.join(TEMP_DIR).exists(),
+            "no temporary file reaches the bag"
+        );
         Ok(())
     }
 

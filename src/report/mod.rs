@@ -222,11 +222,14 @@ pub enum FailureCode {
     ItemBadId,
     /// The list gave this item id a second time; the first was archived, this one was not.
     ItemDuplicateId,
+    /// The file system refused the payload name an attachment or image was given; the
+    /// record lacks that file.
+    FileUnnamable,
 }
 
 impl FailureCode {
     /// Every code, in declaration order.
-    pub const ALL: [FailureCode; 8] = [
+    pub const ALL: [FailureCode; 9] = [
         Self::ItemMappingFailed,
         Self::ItemFetchFailed,
         Self::ItemOffSite,
@@ -235,6 +238,7 @@ impl FailureCode {
         Self::ItemWithoutId,
         Self::ItemBadId,
         Self::ItemDuplicateId,
+        Self::FileUnnamable,
     ];
 
     /// The stable name, such as `file-fetch-failed`.
@@ -248,6 +252,7 @@ impl FailureCode {
             Self::ItemWithoutId => "item-without-id",
             Self::ItemBadId => "item-bad-id",
             Self::ItemDuplicateId => "item-duplicate-id",
+            Self::FileUnnamable => "file-unnamable",
         }
     }
 }
