@@ -1,18 +1,20 @@
 //! `sharc crawl`: a list, read through a source, mapped to records, into a bag.
 //!
-//! The phases, each a function below: `prepare` (mapping, clock, client), choosing the
-//! source (REST when it answers, the public HTML pages when the API is closed), binding the
-//! mapping to the list's fields (every naming error surfaces here, before anything is
-//! downloaded), resuming what an interrupted run left, the page loop (`archive_page`: map
-//! items, fetch their files concurrently with fixity computed on the way, write records),
-//! and `finish` (schema, path map, crawl report, bag-info, rename into place).
+//! The phases, each a function below: `prepare` (mapping, clock, client, and the lock on the
+//! output, so a second run into the same `--out` stops before it fetches anything), choosing
+//! the source (REST when it answers, the public HTML pages when the API is closed), binding
+//! the mapping to the list's fields (every naming error surfaces here, before anything is
+//! downloaded), resuming what an interrupted run of the same crawl left (another crawl's is
+//! refused), the page loop (`archive_page`: map items, fetch their files concurrently with
+//! fixity computed on the way, write records), and `finish` (schema, path map, crawl report,
+//! bag-info, rename into place).
 
 use super::Outcome;
 use super::clock::RunClock;
-use crate::bundle::{self, BagWriter, CrawlDescription, PayloadPath};
+use crate::bundle::{self, BagWriter, CrawlDescription, PayloadPath, Staging};
 use crate::error::Error;
 use crate::fetch::{Client, FetchOptions};
-use crate::files::{self, FileError, Files};
+use crate::files::{self, FileError, Files, RunIdentity};
 use crate::mapping::{ItemContext, MappedItem, Mapping, ResolvedMapping};
 use crate::record;
 use crate::report::{CrawlReport, Failure, FailureCode, Progress, SkipCode, Skipped, words};
@@ -171,6 +173,10 @@ impl CrawlSummary {
 /// What every crawl starts from, whichever source it reads.
 struct Setup {
     mapping: Mapping,
+    /// The mapping file's text, whose hash is part of the run's identity.
+    mapping_text: String,
+    /// The staging directory, locked for this run.
+    staging: Staging,
     zone: PortalZone,
     clock: RunClock,
     client: Client,
@@ -246,6 +252,8 @@ async fn crawl_with<S: Source>(
 ) -> Result<CrawlSummary, Error> {
     let Setup {
         mapping,
+        mapping_text,
+        staging,
         zone,
         clock,
         client,
@@ -255,10 +263,10 @@ async fn crawl_with<S: Source>(
     let progress = Progress::new(cfg.quiet);
     let schema = source.describe().await?;
     let resolved = ResolvedMapping::new(mapping, &schema)?;
-    if cfg.format == bundle::zip::BundleFormat::Zip {
-        bundle::zip::clear_stale_work_dir(&cfg.out)?;
-    }
-    let (writer, kept) = BagWriter::resume(&cfg.bag_dir())?;
+    // Resume only what this crawl left: the same site, list and mapping.
+    let identity = RunIdentity::new(&cfg.site, &resolved.schema.list.id, &mapping_text);
+    identity.check(staging.dir(), staging.header(), staging.has_files())?;
+    let (writer, kept) = staging.resume(&identity.header())?;
     let mut crawl = Crawl {
         cfg,
         fetched_at: clock.stamp(&zone),
@@ -294,10 +302,11 @@ async fn crawl_with<S: Source>(
 
 fn prepare(cfg: &CrawlConfig) -> Result<Setup, Error> {
     let started = Instant::now();
-    let mapping = match &cfg.mapping_text {
-        Some(text) => Mapping::parse(text, &cfg.mapping)?,
-        None => Mapping::load(&cfg.mapping)?,
+    let mapping_text = match &cfg.mapping_text {
+        Some(text) => text.clone(),
+        None => Mapping::read(&cfg.mapping)?,
     };
+    let mapping = Mapping::parse(&mapping_text, &cfg.mapping)?;
     let zone = mapping.zone.clone();
     let clock = RunClock::from_options(
         cfg.bagging_date.as_deref(),
@@ -307,6 +316,11 @@ fn prepare(cfg: &CrawlConfig) -> Result<Setup, Error> {
     if cfg.out.exists() {
         return Err(Error::OutputExists(cfg.out.clone()));
     }
+    // The output is this run's before anything is fetched: a second run stops here.
+    if cfg.format == bundle::zip::BundleFormat::Zip {
+        bundle::zip::clear_stale_work_dir(&cfg.out)?;
+    }
+    let staging = BagWriter::lock(&cfg.bag_dir())?;
     let mut fetch = cfg.fetch.clone();
     fetch
         .redirect_hosts
@@ -319,6 +333,8 @@ fn prepare(cfg: &CrawlConfig) -> Result<Setup, Error> {
     let client = Client::new(&fetch)?;
     Ok(Setup {
         mapping,
+        mapping_text,
+        staging,
         zone,
         clock,
         client,
@@ -565,11 +581,13 @@ impl Crawl<'_> {
         self.write_payload_extras()?;
         let info = self.describe(mapping, resolved, started).bag_info();
         let zip_date = info.bagging_date.unwrap_or_default();
-        let mut finished = self.writer.finish(info)?;
+        // The lock is kept while the bag is zipped, so no other run clears it meanwhile.
+        let (mut finished, lock) = self.writer.finish_locked(info)?;
         if self.cfg.format == bundle::zip::BundleFormat::Zip {
             bundle::zip::replace_dir_with_zip(&finished.path, &self.cfg.out, zip_date)?;
             finished.path = self.cfg.out.clone();
         }
+        lock.release();
         let outcome = if self.report.complete {
             Outcome::Success
         } else {

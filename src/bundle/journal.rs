@@ -7,6 +7,9 @@
 //! even by SIGKILL — leaves a journal whose every complete line names a complete file, so the
 //! next run can keep those files and fetch only the rest. The journal never reaches the
 //! finished bag.
+//!
+//! Its first line is a header, also opaque JSON, saying which run the staged bag belongs to
+//! (a crawl journals its site, list and mapping), so a run can refuse to resume another's.
 
 use crate::fixity::Fixity;
 use serde::{Deserialize, Serialize};
@@ -30,6 +33,21 @@ pub struct JournalEntry {
     pub key: serde_json::Value,
 }
 
+/// The journal's first line: whose staged bag this is.
+#[derive(Debug, Serialize, Deserialize)]
+struct HeaderLine {
+    header: serde_json::Value,
+}
+
+/// What a journal holds.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct JournalContents {
+    /// The header, when the journal has one.
+    pub header: Option<serde_json::Value>,
+    /// Every complete entry, in order.
+    pub entries: Vec<JournalEntry>,
+}
+
 /// An open journal, appended to as files are added.
 #[derive(Debug)]
 pub struct Journal {
@@ -43,27 +61,48 @@ impl Journal {
         Ok(Self { file })
     }
 
+    /// Starts a new journal at `path` (replacing any) with `header` as its first line.
+    pub fn start(path: &Path, header: &serde_json::Value) -> io::Result<Self> {
+        match std::fs::remove_file(path) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+            _ => {}
+        }
+        let mut journal = Self::open(path)?;
+        journal.line(&HeaderLine {
+            header: header.clone(),
+        })?;
+        Ok(journal)
+    }
+
     /// Appends one entry and syncs it.
     pub fn append(&mut self, entry: &JournalEntry) -> io::Result<()> {
-        let mut line = serde_json::to_vec(entry).map_err(io::Error::other)?;
+        self.line(entry)
+    }
+
+    fn line(&mut self, value: &impl Serialize) -> io::Result<()> {
+        let mut line = serde_json::to_vec(value).map_err(io::Error::other)?;
         line.push(b'\n');
         self.file.write_all(&line)?;
         self.file.sync_data()
     }
 }
 
-/// Reads every complete entry of the journal at `path`, in order. A torn last line (a run
-/// killed while appending) is ignored.
-pub fn read(path: &Path) -> io::Result<Vec<JournalEntry>> {
+/// Reads the header and every complete entry of the journal at `path`, in order. A torn
+/// last line (a run killed while appending) is ignored.
+pub fn read(path: &Path) -> io::Result<JournalContents> {
     let reader = BufReader::new(File::open(path)?);
-    let mut entries = Vec::new();
-    for line in reader.split(b'\n') {
+    let mut contents = JournalContents::default();
+    for (i, line) in reader.split(b'\n').enumerate() {
         let line = line?;
         if let Ok(entry) = serde_json::from_slice::<JournalEntry>(&line) {
-            entries.push(entry);
+            contents.entries.push(entry);
+        } else if i == 0
+            && let Ok(h) = serde_json::from_slice::<HeaderLine>(&line)
+        {
+            contents.header = Some(h.header);
         }
     }
-    Ok(entries)
+    Ok(contents)
 }
 
 #[cfg(test)]
@@ -91,7 +130,24 @@ mod tests {
         drop(j);
         let mut f = OpenOptions::new().append(true).open(&path)?;
         f.write_all(b"{\"path\":\"files/b.p")?;
-        assert_eq!(read(&path)?, vec![a, b]);
+        assert_eq!(
+            read(&path)?,
+            JournalContents {
+                header: None,
+                entries: vec![a.clone(), b.clone()]
+            }
+        );
+        // A new journal starts with its header, whatever was there.
+        let header = serde_json::json!({"site": "http://127.0.0.1/"});
+        let mut j = Journal::start(&path, &header)?;
+        j.append(&b)?;
+        assert_eq!(
+            read(&path)?,
+            JournalContents {
+                header: Some(header),
+                entries: vec![b]
+            }
+        );
         Ok(())
     }
 }

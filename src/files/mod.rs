@@ -16,7 +16,7 @@
 mod download;
 mod journal;
 
-pub use journal::{JournalKey, record_path};
+pub use journal::{JournalKey, OtherCrawl, RunIdentity, record_path};
 
 use crate::bundle::{BundleError, Origin, PathPlanner, PayloadPath, PayloadSink};
 use crate::fetch::{Client, FetchError};
