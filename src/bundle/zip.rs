@@ -458,4 +458,34 @@ mod tests {
         assert_eq!(record.unix_mode(), Some(0o100644));
         Ok(())
     }
+
+    #[test]
+    fn a_bag_still_being_zipped_is_neither_cleared_nor_given_its_lock() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        let out = dir.path().join("stp.zip");
+        let mut writer = BagWriter::create(&work_dir(&out))?;
+        writer.add_bytes(&PayloadPath::new("a.txt")?, b"a")?;
+        let (finished, lock) = writer.finish_locked(BagInfo::default())?;
+        // Another run meanwhile: the bag directory is not stale, it is being zipped.
+        assert!(matches!(
+            clear_stale_work_dir(&out),
+            Err(BundleError::Locked { .. })
+        ));
+        assert!(finished.path.join("bagit.txt").exists());
+        replace_dir_with_zip(&finished.path, &out, jiff::civil::Date::new(2025, 7, 1)?)?;
+        lock.release();
+        let mut archive = zip::ZipArchive::new(File::open(&out)?)?;
+        assert!(
+            archive.by_name(&format!("stp/{LOCK_NAME}")).is_err(),
+            "the lock is not zipped"
+        );
+        // One left by a run that died before zipping is cleared.
+        let mut writer = BagWriter::create(&work_dir(&dir.path().join("x.zip")))?;
+        writer.add_bytes(&PayloadPath::new("a.txt")?, b"a")?;
+        let (finished, lock) = writer.finish_locked(BagInfo::default())?;
+        drop(lock);
+        clear_stale_work_dir(&dir.path().join("x.zip"))?;
+        assert!(!finished.path.exists());
+        Ok(())
+    }
 }
