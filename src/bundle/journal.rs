@@ -61,30 +61,42 @@ impl Journal {
         Ok(Self { file })
     }
 
-    /// Starts a new journal at `path` (replacing any) with `header` as its first line.
-    pub fn start(path: &Path, header: &serde_json::Value) -> io::Result<Self> {
-        match std::fs::remove_file(path) {
-            Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
-            _ => {}
-        }
-        let mut journal = Self::open(path)?;
-        journal.line(&HeaderLine {
+    /// Replaces the journal at `path` with one of `header` and `entries`, in one step: the
+    /// new journal is written beside it and renamed over it, so a run killed meanwhile
+    /// leaves the old journal or the new one, never half of either. Open for appending.
+    pub fn rewrite(
+        path: &Path,
+        header: &serde_json::Value,
+        entries: &[JournalEntry],
+    ) -> io::Result<Self> {
+        let mut next = path.as_os_str().to_os_string();
+        next.push(".new");
+        let next = std::path::PathBuf::from(next);
+        let mut text = line(&HeaderLine {
             header: header.clone(),
         })?;
-        Ok(journal)
+        for e in entries {
+            text.extend(line(e)?);
+        }
+        let mut file = File::create(&next)?;
+        file.write_all(&text)?;
+        file.sync_all()?;
+        std::fs::rename(&next, path)?;
+        Self::open(path)
     }
 
     /// Appends one entry and syncs it.
     pub fn append(&mut self, entry: &JournalEntry) -> io::Result<()> {
-        self.line(entry)
-    }
-
-    fn line(&mut self, value: &impl Serialize) -> io::Result<()> {
-        let mut line = serde_json::to_vec(value).map_err(io::Error::other)?;
-        line.push(b'\n');
-        self.file.write_all(&line)?;
+        self.file.write_all(&line(entry)?)?;
         self.file.sync_data()
     }
+}
+
+/// `value` as one journal line.
+fn line(value: &impl Serialize) -> io::Result<Vec<u8>> {
+    let mut line = serde_json::to_vec(value).map_err(io::Error::other)?;
+    line.push(b'\n');
+    Ok(line)
 }
 
 /// Reads the header and every complete entry of the journal at `path`, in order. A torn
@@ -137,15 +149,15 @@ mod tests {
                 entries: vec![a.clone(), b.clone()]
             }
         );
-        // A new journal starts with its header, whatever was there.
+        // A rewritten journal starts with its header, whatever was there.
         let header = serde_json::json!({"site": "http://127.0.0.1/"});
-        let mut j = Journal::start(&path, &header)?;
+        let mut j = Journal::rewrite(&path, &header, std::slice::from_ref(&a))?;
         j.append(&b)?;
         assert_eq!(
             read(&path)?,
             JournalContents {
                 header: Some(header),
-                entries: vec![b]
+                entries: vec![a, b]
             }
         );
         Ok(())

@@ -228,7 +228,7 @@ impl BagWriter {
         let lock = Some(StagingLock::acquire(&dir)?);
         let journal_path = dir.join(JOURNAL_NAME);
         let journal = match fs::symlink_metadata(&journal_path) {
-            Ok(m) if !m.is_file() => {
+            Ok(m) if m.file_type().is_symlink() => {
                 return Err(BundleError::StagingSymlink { path: journal_path });
             }
             Ok(_) => {
@@ -281,11 +281,8 @@ impl BagWriter {
         let data = dir.join("data");
         fs::create_dir_all(&data).map_err(io_err("create directory", &data))?;
         let journal_path = dir.join(JOURNAL_NAME);
-        let write = |e| io_err("write journal", &journal_path)(e);
-        let mut journal = Journal::start(&journal_path, header).map_err(write)?;
-        for e in kept {
-            journal.append(e).map_err(write)?;
-        }
+        let journal = Journal::rewrite(&journal_path, header, kept)
+            .map_err(io_err("write journal", &journal_path))?;
         Ok(Self {
             out,
             staging: dir,
