@@ -53,6 +53,9 @@ pub enum Error {
     /// The files step could not add to the bag.
     #[error(transparent)]
     Files(#[from] crate::files::FilesError),
+    /// `--out` holds the unfinished bag of another crawl.
+    #[error(transparent)]
+    OtherCrawl(#[from] crate::files::OtherCrawl),
     /// The record schema built into sharc cannot be used.
     #[error(transparent)]
     Schema(#[from] crate::record::schema::SchemaError),
@@ -85,6 +88,7 @@ impl Error {
             Error::Usage(_)
             | Error::Mapping(_)
             | Error::OutputExists(_)
+            | Error::OtherCrawl(_)
             | Error::NoHtmlLayout(_) => ExitCode::Usage,
             Error::Source(SourceError::ListNotFound { .. } | SourceError::BadUrl(_)) => {
                 ExitCode::Usage

@@ -14,6 +14,7 @@ use sharc::app::{
 use sharc::bundle::zip::BundleFormat;
 use sharc::error::{Error, ExitCode};
 use sharc::fetch::AllowedHost;
+use sharc::report::safe;
 use sharc::report::verify::VerifyOutput;
 use sharc::sharepoint::Shape;
 use sharc::source::rest::ShapeChoice;
@@ -27,7 +28,7 @@ fn main() -> std::process::ExitCode {
     let code = match run(cli) {
         Ok(code) => code,
         Err(stop) => {
-            eprintln!("{stop}");
+            eprintln!("{}", safe(&stop.to_string()));
             stop.exit_code()
         }
     };
@@ -77,12 +78,12 @@ fn run(cli: Cli) -> Result<ExitCode, Stop> {
             let summary = block_on(app::crawl::run(&cfg))
                 .map_err(|e| on_interrupt(e, || app::crawl::interrupted(&cfg)))?;
             for f in &summary.report.failures {
-                eprintln!("failed: {f}");
+                eprintln!("failed: {}", safe(&f.to_string()));
             }
             for r in &summary.report.refused {
-                eprintln!("refused: {r}");
+                eprintln!("refused: {}", safe(&r.to_string()));
             }
-            println!("{}", summary.line());
+            println!("{}", safe(&summary.line()));
             Ok(summary.outcome.exit_code())
         }
         Command::Verify(args) => {

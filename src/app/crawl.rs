@@ -1,26 +1,30 @@
 //! `sharc crawl`: a list, read through a source, mapped to records, into a bag.
 //!
-//! The phases, each a function below: `prepare` (mapping, clock, client), choosing the
-//! source (REST when it answers, the public HTML pages when the API is closed), binding the
-//! mapping to the list's fields (every naming error surfaces here, before anything is
-//! downloaded), resuming what an interrupted run left, the page loop (`archive_page`: map
-//! items, fetch their files concurrently with fixity computed on the way, write records),
-//! and `finish` (schema, path map, crawl report, bag-info, rename into place).
+//! The phases, each a function below: `prepare` (mapping, clock, client, and the lock on the
+//! output, so a second run into the same `--out` stops before it fetches anything), choosing
+//! the source (REST when it answers, the public HTML pages when the API is closed), binding
+//! the mapping to the list's fields (every naming error surfaces here, before anything is
+//! downloaded), resuming what an interrupted run of the same crawl left (another crawl's is
+//! refused), the page loop (`archive_page`: map items, fetch their files concurrently with
+//! fixity computed on the way, write records), and `finish` (schema, path map, crawl report,
+//! bag-info, rename into place).
 
 use super::Outcome;
 use super::clock::RunClock;
-use crate::bundle::{self, BagWriter, CrawlDescription, PayloadPath};
+use crate::bundle::{self, BagWriter, CrawlDescription, PayloadPath, Staging};
 use crate::error::Error;
 use crate::fetch::{AllowedHost, Client, FetchError, FetchOptions, Scope};
-use crate::files::{self, Files};
+use crate::files::{self, FileError, Files, RunIdentity};
 use crate::mapping::{ItemContext, MappedItem, Mapping, ResolvedMapping};
 use crate::record;
-use crate::report::{CrawlReport, Failure, FailureCode, Progress, RefusedUrl, SkipCode, Skipped};
+use crate::report::{
+    CrawlReport, Failure, FailureCode, Progress, RefusedUrl, SkipCode, Skipped, words,
+};
 use crate::sharepoint::Shape;
 use crate::source::facts::Fallback;
 use crate::source::html::{HtmlOptions, HtmlSource};
 use crate::source::rest::{RestSource, ShapeChoice};
-use crate::source::{RawItem, Source, SourceError};
+use crate::source::{IdSet, RawItem, Source, SourceError};
 use crate::text::dates::PortalZone;
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -194,6 +198,10 @@ impl CrawlSummary {
 /// What every crawl starts from, whichever source it reads.
 struct Setup {
     mapping: Mapping,
+    /// The mapping file's text, whose hash is part of the run's identity.
+    mapping_text: String,
+    /// The staging directory, locked for this run.
+    staging: Staging,
     zone: PortalZone,
     clock: RunClock,
     client: Client,
@@ -265,6 +273,8 @@ async fn crawl_with<S: Source>(
 ) -> Result<CrawlSummary, Error> {
     let Setup {
         mapping,
+        mapping_text,
+        staging,
         zone,
         clock,
         client,
@@ -274,19 +284,20 @@ async fn crawl_with<S: Source>(
     let progress = Progress::new(cfg.quiet);
     let schema = source.describe().await?;
     let resolved = ResolvedMapping::new(mapping, &schema)?;
-    if cfg.format == bundle::zip::BundleFormat::Zip {
-        bundle::zip::clear_stale_work_dir(&cfg.out)?;
-    }
-    let (writer, kept) = BagWriter::resume(&cfg.bag_dir())?;
+    // Resume only what this crawl left: the same site, list and mapping.
+    let identity = RunIdentity::new(&cfg.site, &resolved.schema.list.id, &mapping_text);
+    identity.check(staging.dir(), staging.header(), staging.has_files())?;
+    let (writer, kept) = staging.resume(&identity.header())?;
     let mut crawl = Crawl {
         cfg,
         fetched_at: clock.stamp(&zone),
         zone,
         clock,
-        files: Files::new(client.clone(), cfg.fetch.concurrency),
+        files: Files::new(client.clone(), cfg.fetch.concurrency, &cfg.site),
         client,
         writer,
         done: BTreeSet::new(),
+        ids: IdSet::new(),
         report: CrawlReport {
             sharc_version: env!("CARGO_PKG_VERSION").into(),
             site: cfg.site.to_string(),
@@ -312,10 +323,11 @@ async fn crawl_with<S: Source>(
 
 fn prepare(cfg: &CrawlConfig) -> Result<Setup, Error> {
     let started = Instant::now();
-    let mapping = match &cfg.mapping_text {
-        Some(text) => Mapping::parse(text, &cfg.mapping)?,
-        None => Mapping::load(&cfg.mapping)?,
+    let mapping_text = match &cfg.mapping_text {
+        Some(text) => text.clone(),
+        None => Mapping::read(&cfg.mapping)?,
     };
+    let mapping = Mapping::parse(&mapping_text, &cfg.mapping)?;
     let zone = mapping.zone.clone();
     let clock = RunClock::from_options(
         cfg.bagging_date.as_deref(),
@@ -325,11 +337,18 @@ fn prepare(cfg: &CrawlConfig) -> Result<Setup, Error> {
     if cfg.out.exists() {
         return Err(Error::OutputExists(cfg.out.clone()));
     }
+    // The output is this run's before anything is fetched: a second run stops here.
+    if cfg.format == bundle::zip::BundleFormat::Zip {
+        bundle::zip::clear_stale_work_dir(&cfg.out)?;
+    }
+    let staging = BagWriter::lock(&cfg.bag_dir())?;
     let mut fetch = cfg.fetch.clone();
     fetch.scope = scope(cfg, &mapping)?;
     let client = Client::new(&fetch)?;
     Ok(Setup {
         mapping,
+        mapping_text,
+        staging,
         zone,
         clock,
         client,
@@ -364,6 +383,8 @@ struct Crawl<'a> {
     files: Files,
     /// Items whose complete record is already in the bag (from an interrupted run).
     done: BTreeSet<i64>,
+    /// Item ids met so far in this run, to tell a duplicate.
+    ids: IdSet,
     report: CrawlReport,
     progress: Progress,
 }
@@ -441,7 +462,11 @@ impl Crawl<'_> {
         let mut mapped: Vec<MappedItem> = Vec::new();
         for item in items {
             self.report.counts.items_seen += 1;
-            if !resolved.wants(item) {
+            if item.id <= 0 {
+                self.fail(words::bad_id(item.id))?;
+            } else if !self.ids.insert(item.id) {
+                self.fail(words::duplicate_id(item.id))?;
+            } else if !resolved.wants(item) {
                 self.report.counts.items_skipped += 1;
                 self.report
                     .skipped
@@ -500,22 +525,28 @@ impl Crawl<'_> {
         let item_id = record.source.item_id;
         let failures = self.files.attach(&mut record, &wanted);
         for f in &failures {
-            match f.error.as_ref() {
-                FetchError::Refused {
+            match &*f.error {
+                FileError::Fetch(FetchError::Refused {
                     url,
                     redirected_to,
                     refusal,
-                } => self.refuse(RefusedUrl::file(
+                }) => self.refuse(RefusedUrl::file(
                     item_id,
                     url,
                     redirected_to.as_deref(),
                     refusal,
                 ))?,
-                e => self.fail(Failure {
+                FileError::Fetch(e) => self.fail(Failure {
                     code: FailureCode::FileFetchFailed,
                     item_id: Some(item_id),
                     url: Some(f.url.clone()),
                     error: crate::source::explain(e),
+                })?,
+                e @ FileError::Unnamable { .. } => self.fail(Failure {
+                    code: FailureCode::FileUnnamable,
+                    item_id: Some(item_id),
+                    url: Some(f.url.clone()),
+                    error: e.to_string(),
                 })?,
             }
         }
@@ -609,11 +640,13 @@ impl Crawl<'_> {
         self.write_payload_extras()?;
         let info = self.describe(mapping, resolved, started).bag_info();
         let zip_date = info.bagging_date.unwrap_or_default();
-        let mut finished = self.writer.finish(info)?;
+        // The lock is kept while the bag is zipped, so no other run clears it meanwhile.
+        let (mut finished, lock) = self.writer.finish_locked(info)?;
         if self.cfg.format == bundle::zip::BundleFormat::Zip {
             bundle::zip::replace_dir_with_zip(&finished.path, &self.cfg.out, zip_date)?;
             finished.path = self.cfg.out.clone();
         }
+        lock.release();
         let outcome = if self.report.complete {
             Outcome::Success
         } else {

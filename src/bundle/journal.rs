@@ -7,6 +7,9 @@
 //! even by SIGKILL — leaves a journal whose every complete line names a complete file, so the
 //! next run can keep those files and fetch only the rest. The journal never reaches the
 //! finished bag.
+//!
+//! Its first line is a header, also opaque JSON, saying which run the staged bag belongs to
+//! (a crawl journals its site, list and mapping), so a run can refuse to resume another's.
 
 use crate::fixity::Fixity;
 use serde::{Deserialize, Serialize};
@@ -30,6 +33,21 @@ pub struct JournalEntry {
     pub key: serde_json::Value,
 }
 
+/// The journal's first line: whose staged bag this is.
+#[derive(Debug, Serialize, Deserialize)]
+struct HeaderLine {
+    header: serde_json::Value,
+}
+
+/// What a journal holds.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct JournalContents {
+    /// The header, when the journal has one.
+    pub header: Option<serde_json::Value>,
+    /// Every complete entry, in order.
+    pub entries: Vec<JournalEntry>,
+}
+
 /// An open journal, appended to as files are added.
 #[derive(Debug)]
 pub struct Journal {
@@ -43,27 +61,60 @@ impl Journal {
         Ok(Self { file })
     }
 
+    /// Replaces the journal at `path` with one of `header` and `entries`, in one step: the
+    /// new journal is written beside it and renamed over it, so a run killed meanwhile
+    /// leaves the old journal or the new one, never half of either. Open for appending.
+    pub fn rewrite(
+        path: &Path,
+        header: &serde_json::Value,
+        entries: &[JournalEntry],
+    ) -> io::Result<Self> {
+        let mut next = path.as_os_str().to_os_string();
+        next.push(".new");
+        let next = std::path::PathBuf::from(next);
+        let mut text = line(&HeaderLine {
+            header: header.clone(),
+        })?;
+        for e in entries {
+            text.extend(line(e)?);
+        }
+        let mut file = File::create(&next)?;
+        file.write_all(&text)?;
+        file.sync_all()?;
+        std::fs::rename(&next, path)?;
+        Self::open(path)
+    }
+
     /// Appends one entry and syncs it.
     pub fn append(&mut self, entry: &JournalEntry) -> io::Result<()> {
-        let mut line = serde_json::to_vec(entry).map_err(io::Error::other)?;
-        line.push(b'\n');
-        self.file.write_all(&line)?;
+        self.file.write_all(&line(entry)?)?;
         self.file.sync_data()
     }
 }
 
-/// Reads every complete entry of the journal at `path`, in order. A torn last line (a run
-/// killed while appending) is ignored.
-pub fn read(path: &Path) -> io::Result<Vec<JournalEntry>> {
+/// `value` as one journal line.
+fn line(value: &impl Serialize) -> io::Result<Vec<u8>> {
+    let mut line = serde_json::to_vec(value).map_err(io::Error::other)?;
+    line.push(b'\n');
+    Ok(line)
+}
+
+/// Reads the header and every complete entry of the journal at `path`, in order. A torn
+/// last line (a run killed while appending) is ignored.
+pub fn read(path: &Path) -> io::Result<JournalContents> {
     let reader = BufReader::new(File::open(path)?);
-    let mut entries = Vec::new();
-    for line in reader.split(b'\n') {
+    let mut contents = JournalContents::default();
+    for (i, line) in reader.split(b'\n').enumerate() {
         let line = line?;
         if let Ok(entry) = serde_json::from_slice::<JournalEntry>(&line) {
-            entries.push(entry);
+            contents.entries.push(entry);
+        } else if i == 0
+            && let Ok(h) = serde_json::from_slice::<HeaderLine>(&line)
+        {
+            contents.header = Some(h.header);
         }
     }
-    Ok(entries)
+    Ok(contents)
 }
 
 #[cfg(test)]
@@ -91,7 +142,24 @@ mod tests {
         drop(j);
         let mut f = OpenOptions::new().append(true).open(&path)?;
         f.write_all(b"{\"path\":\"files/b.p")?;
-        assert_eq!(read(&path)?, vec![a, b]);
+        assert_eq!(
+            read(&path)?,
+            JournalContents {
+                header: None,
+                entries: vec![a.clone(), b.clone()]
+            }
+        );
+        // A rewritten journal starts with its header, whatever was there.
+        let header = serde_json::json!({"site": "http://127.0.0.1/"});
+        let mut j = Journal::rewrite(&path, &header, std::slice::from_ref(&a))?;
+        j.append(&b)?;
+        assert_eq!(
+            read(&path)?,
+            JournalContents {
+                header: Some(header),
+                entries: vec![a, b]
+            }
+        );
         Ok(())
     }
 }

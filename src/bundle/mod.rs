@@ -13,6 +13,7 @@ pub mod crawl_bag;
 mod digest;
 mod info;
 pub mod journal;
+pub mod lock;
 mod manifest;
 pub mod names;
 mod paths;
@@ -26,12 +27,13 @@ mod zip_reader;
 
 pub use crawl_bag::CrawlDescription;
 pub use info::{BagInfo, human_size};
+pub use lock::StagingLock;
 pub use names::{NameAllocator, PayloadPath, is_portable_segment, portable_segment};
-pub use paths::PathPlanner;
+pub use paths::{MAX_PAYLOAD_PATH, Origin, PathPlanner};
 pub use reader::{BagEntry, BagReader, DirReader, EntryKind};
 pub use report::{Digests, Finding, FindingCode, VerifyReport};
-pub use verify::{verify_bag, verify_reader};
-pub use writer::{BagWriter, FinishedBag, PayloadSink, staging_path};
+pub use verify::{MAX_TAG_FILE_BYTES, verify_bag, verify_reader};
+pub use writer::{BagWriter, FinishedBag, PayloadSink, Staging, staging_path};
 pub use zip_reader::ZipReader;
 
 use std::io;
@@ -62,6 +64,30 @@ pub enum BundleError {
     )]
     StagingNotDir {
         /// The `<name>.sharc-partial` path.
+        path: PathBuf,
+    },
+
+    /// Another run holds the lock of the staging directory: it is writing the same output.
+    #[error(
+        "another sharc run{} is writing this output: it holds the lock {}; wait for it to finish or stop it, or give this run another --out",
+        pid.map(|p| format!(" (process {p})")).unwrap_or_default(),
+        lock.display()
+    )]
+    Locked {
+        /// The lock file.
+        lock: PathBuf,
+        /// The process id written in it, when there is one.
+        pid: Option<u32>,
+    },
+
+    /// A symbolic link where sharc keeps its own files: it would lead writes and deletions
+    /// outside the staging directory, so it is not followed.
+    #[error(
+        "{} is a symbolic link; sharc does not follow links in its staging directory, so that it never writes or deletes files elsewhere: remove the link (or the whole staging directory, to start afresh) and run again",
+        path.display()
+    )]
+    StagingSymlink {
+        /// The link.
         path: PathBuf,
     },
 

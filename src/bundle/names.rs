@@ -196,16 +196,27 @@ impl NameAllocator {
 
     /// A portable name for `original` inside `dir` that no earlier call returned for `dir`.
     pub fn allocate(&mut self, dir: &str, original: &str) -> String {
-        let base = portable_segment(original);
-        let taken = self.taken.entry(dir.to_lowercase()).or_default();
-        let mut candidate = base.clone();
-        let mut counter = 2u64;
-        while taken.contains(&candidate.to_ascii_lowercase()) {
-            candidate = with_counter(&base, counter);
-            counter += 1;
+        let name = self.first_free(dir, &portable_segment(original), &[]);
+        self.reserve(dir, &name);
+        name
+    }
+
+    /// The first of `base`, then `alternatives`, then `base` with `-2`, `-3`, ... before its
+    /// extension, that is free in `dir`. Nothing is taken: [`reserve`](Self::reserve) the
+    /// name chosen.
+    pub fn first_free(&self, dir: &str, base: &str, alternatives: &[String]) -> String {
+        let taken = self.taken.get(&dir.to_lowercase());
+        let free = |name: &str| taken.is_none_or(|t| !t.contains(&name.to_lowercase()));
+        if let Some(name) = std::iter::once(base)
+            .chain(alternatives.iter().map(String::as_str))
+            .find(|n| free(n))
+        {
+            return name.to_string();
         }
-        taken.insert(candidate.to_ascii_lowercase());
-        candidate
+        (2u64..)
+            .map(|counter| with_suffix(base, &counter.to_string()))
+            .find(|n| free(n))
+            .unwrap_or_else(|| base.to_string())
     }
 
     /// Marks a fixed name (such as `metadata`) as taken in `dir`; false if it already was.
@@ -217,13 +228,21 @@ impl NameAllocator {
     }
 }
 
-/// `base` with `-<counter>` before its extension, still within [`MAX_SEGMENT_BYTES`].
-fn with_counter(base: &str, counter: u64) -> String {
-    let suffix = format!("-{counter}");
+/// The portable name `base` with `-<suffix>` before its extension (`anh.jpg`, `id-1` →
+/// `anh-id-1.jpg`), the stem shortened so the whole stays within [`MAX_SEGMENT_BYTES`].
+/// `suffix` must be portable itself.
+pub fn with_suffix(base: &str, suffix: &str) -> String {
+    with_suffix_within(base, suffix, MAX_SEGMENT_BYTES)
+}
+
+/// [`with_suffix`], the whole within `max` bytes (the suffix and extension kept whole).
+pub fn with_suffix_within(base: &str, suffix: &str, max: usize) -> String {
+    let suffix = format!("-{suffix}");
     let (stem, ext) = split_extension(base);
     let ext_len = ext.map_or(0, |e| e.len() + 1);
-    let room = MAX_SEGMENT_BYTES.saturating_sub(suffix.len() + ext_len);
+    let room = max.saturating_sub(suffix.len() + ext_len);
     let stem = trim_edges(&stem[..stem.len().min(room)]);
+    let stem = if stem.is_empty() { FALLBACK_NAME } else { stem };
     match ext {
         Some(ext) => format!("{stem}{suffix}.{ext}"),
         None => format!("{stem}{suffix}"),

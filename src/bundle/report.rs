@@ -86,11 +86,14 @@ pub enum FindingCode {
     /// A zip's local headers disagree with its central directory, or hide entries it does
     /// not list.
     ZipHeaderMismatch,
+    /// A tag file (`bag-info.txt`, a manifest, a tag manifest, `fetch.txt`) is larger than
+    /// [`MAX_TAG_FILE_BYTES`](super::MAX_TAG_FILE_BYTES); it is not read.
+    TagFileTooLarge,
 }
 
 impl FindingCode {
     /// Every code, in declaration order.
-    pub const ALL: [FindingCode; 35] = [
+    pub const ALL: [FindingCode; 36] = [
         Self::BadBagitTxt,
         Self::UnsupportedEncoding,
         Self::MissingPayloadDir,
@@ -126,6 +129,7 @@ impl FindingCode {
         Self::ZipTopDirName,
         Self::ZipPortability,
         Self::ZipHeaderMismatch,
+        Self::TagFileTooLarge,
     ];
 
     /// The stable kebab-case name, such as `checksum-mismatch`.
@@ -166,6 +170,7 @@ impl FindingCode {
             Self::ZipTopDirName => "zip-top-dir-name",
             Self::ZipPortability => "zip-portability",
             Self::ZipHeaderMismatch => "zip-header-mismatch",
+            Self::TagFileTooLarge => "tag-file-too-large",
         }
     }
 }

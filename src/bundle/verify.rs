@@ -12,9 +12,13 @@
 //! listed twice in different case or normalization, files an operating system leaves behind.
 //! Bags older than BagIt 1.0 are read by their own rules: literal manifest paths, each
 //! payload file in at least one manifest, tag files in the encoding `bagit.txt` declares.
+//!
+//! A bag under verification is as untrusted as a server: tag files are read into memory, so
+//! one larger than [`MAX_TAG_FILE_BYTES`] (a zip entry that inflates to gigabytes, say) is a
+//! finding and is never read; payload files are only ever streamed.
 
 use super::digest::{self, MultiHasher};
-use super::info::{parse_bag_info, parse_oxum};
+use super::info::{human_size, parse_bag_info, parse_oxum};
 use super::manifest::{self, PathEncoding, escape_reason, split_lines};
 use super::reader::{BagEntry, BagReader, DirReader, EntryKind};
 use super::report::{Digests, Finding, FindingCode, VerifyReport};
@@ -24,6 +28,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;
 use std::path::Path;
 use unicode_normalization::UnicodeNormalization;
+
+/// The largest tag file the verifier reads: 32 MiB, a manifest of some 150,000 files.
+pub const MAX_TAG_FILE_BYTES: u64 = 32 * 1024 * 1024;
 
 /// Byte order mark, forbidden at the start of UTF-8 tag files.
 const BOM: &[u8] = b"\xEF\xBB\xBF";
@@ -193,6 +200,8 @@ struct Verifier {
     by_folded: BTreeMap<String, Vec<String>>,
     /// Tag files already read, kept to hash them without reading again.
     read_cache: BTreeMap<String, Vec<u8>>,
+    /// Tag files too large to read (reported once, never hashed).
+    oversized: BTreeSet<String>,
     /// The bag declares a BagIt version before 1.0: each payload file needs to be in one
     /// manifest only, and manifest paths are not percent-encoded.
     pre_1_0: bool,
@@ -212,6 +221,7 @@ impl Verifier {
             by_nfc: BTreeMap::new(),
             by_folded: BTreeMap::new(),
             read_cache: BTreeMap::new(),
+            oversized: BTreeSet::new(),
             pre_1_0: false,
             encoding: TagEncoding::Utf8,
             payload_manifests: Vec::new(),
@@ -305,14 +315,23 @@ impl Verifier {
         if let Some(bytes) = self.read_cache.get(name) {
             return Some(bytes.clone());
         }
-        if !self.files.contains_key(name) {
+        let listed = *self.files.get(name)?;
+        if self.oversized.contains(name) {
+            return None;
+        }
+        if listed > MAX_TAG_FILE_BYTES {
+            self.too_large(name, listed);
             return None;
         }
         let mut bytes = Vec::new();
         let read = reader
             .open(name)
-            .and_then(|mut r| r.read_to_end(&mut bytes));
+            .and_then(|r| r.take(MAX_TAG_FILE_BYTES + 1).read_to_end(&mut bytes));
         match read {
+            Ok(n) if n as u64 > MAX_TAG_FILE_BYTES => {
+                self.too_large(name, n as u64);
+                None
+            }
             Ok(_) => {
                 self.read_cache.insert(name.to_string(), bytes.clone());
                 Some(bytes)
@@ -326,6 +345,20 @@ impl Verifier {
                 None
             }
         }
+    }
+
+    /// Reports a tag file too large to read; it is neither read nor hashed.
+    fn too_large(&mut self, name: &str, size: u64) {
+        self.oversized.insert(name.to_string());
+        self.finding(Finding::at(
+            FindingCode::TagFileTooLarge,
+            name,
+            format!(
+                "is {}, more than a tag file may be ({}); it was not read. A tag file this large is not one a bag tool wrote: check where the bag came from",
+                if size > MAX_TAG_FILE_BYTES { format!("over {size} bytes") } else { format!("{size} bytes") },
+                human_size(MAX_TAG_FILE_BYTES)
+            ),
+        ));
     }
 
     /// Reads a tag file as UTF-8 text, reporting a BOM and invalid UTF-8.
@@ -816,6 +849,9 @@ impl Verifier {
             }
         }
         for (path, checks) in expected {
+            if self.oversized.contains(&path) {
+                continue;
+            }
             let algorithms = checks.iter().map(|(_, algorithm, _)| algorithm.as_str());
             let hasher = MultiHasher::new(algorithms);
             let digests = match self.digests_of(reader, &path, hasher) {
@@ -1047,6 +1083,25 @@ mod tests {
 
     fn codes(findings: &[Finding]) -> Vec<FindingCode> {
         findings.iter().map(|f| f.code).collect()
+    }
+
+    #[test]
+    fn a_tag_file_too_large_is_a_finding_and_never_read_or_hashed() -> TestResult {
+        let (_dir, bag) = sample_bag()?;
+        let huge = vec![b'a'; MAX_TAG_FILE_BYTES as usize + 1];
+        fs::write(bag.join("bag-info.txt"), &huge)?;
+        let report = verify_bag(&bag)?;
+        let found: Vec<(FindingCode, Option<&str>)> = report
+            .findings
+            .iter()
+            .map(|f| (f.code, f.path.as_deref()))
+            .collect();
+        assert_eq!(
+            found,
+            [(FindingCode::TagFileTooLarge, Some("bag-info.txt"))],
+            "no checksum finding: an oversized tag file is not hashed either"
+        );
+        Ok(())
     }
 
     #[test]

@@ -3,10 +3,12 @@
 //! Payload files go into `<parent>/<name>.sharc-partial/data/` as they arrive. Only
 //! [`BagWriter::finish`] writes the tag files, syncs everything and renames the staging
 //! directory to the output path, so a directory at the output path is always a complete bag
-//! and an interrupted run leaves nothing there.
+//! and an interrupted run leaves nothing there. One run at a time owns the staging
+//! directory ([`super::lock`]); what it finds there it walks without following links.
 
 use super::info::{BagInfo, human_size};
-use super::journal::{self, JOURNAL_NAME, Journal, JournalEntry};
+use super::journal::{self, JOURNAL_NAME, Journal, JournalContents, JournalEntry};
+use super::lock::{LOCK_NAME, StagingLock};
 use super::manifest;
 use super::names::PayloadPath;
 use super::{BundleError, Result, io_err};
@@ -23,12 +25,16 @@ const BAGIT_TXT: &str = "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\
 /// Suffix of the staging directory's name, next to the output directory.
 const STAGING_SUFFIX: &str = ".sharc-partial";
 
+/// The directory in staging that downloads are written to before they join the payload.
+const TEMP_DIR: &str = "tmp";
+
 /// Builds one bag in a staging directory and moves it into place when finished.
 ///
 /// The staging directory is `<parent>/<name>.sharc-partial/` for an output `<parent>/<name>`.
 /// Dropping the writer without calling [`finish`](Self::finish) leaves it there, with a
 /// journal of every file it holds: [`resume`](Self::resume) picks it up again, while
-/// [`create`](Self::create) clears it (and logs a warning).
+/// [`create`](Self::create) clears it (and logs a warning). While it exists it holds the
+/// staging directory's lock ([`StagingLock`]): no other run can write there.
 #[derive(Debug)]
 pub struct BagWriter {
     out: PathBuf,
@@ -36,22 +42,29 @@ pub struct BagWriter {
     payload: BTreeMap<PayloadPath, Fixity>,
     clashes: ClashIndex,
     journal: Journal,
+    /// Temporary files handed out so far.
+    temps: u64,
+    /// This run's hold on the staging directory.
+    lock: StagingLock,
 }
 
-/// What fills a package's payload: a place to stream a file to, and a way to add it — or a
-/// small file's bytes — with its fixity, journaled under the caller's key for a resume.
+/// What fills a package's payload: a place to stream a download to, and a way to add it —
+/// or a small file's bytes — with its fixity, journaled under the caller's key for a resume.
 ///
 /// The bag writer is one; another package format (an OCFL object, say) can be another, and
 /// whatever fetches files and writes records works with either.
 pub trait PayloadSink {
-    /// Where the file for `path` is streamed to before [`add_file_keyed`](Self::add_file_keyed).
-    fn data_path(&self, path: &PayloadPath) -> Result<PathBuf>;
+    /// A fresh temporary file path for one download: in staging but outside the payload,
+    /// returned by no other call, so no two downloads ever write the same file.
+    fn temp_file(&mut self) -> Result<PathBuf>;
 
-    /// Adds a file already written to [`data_path`](Self::data_path), with the fixity
-    /// computed while writing it, journaled under `key` (`&()` for none).
-    fn add_file_keyed(
+    /// Moves the file written at `from` (a [`temp_file`](Self::temp_file)) into the payload
+    /// as `path`, with the fixity computed while writing it, journaled under `key` (`&()`
+    /// for none).
+    fn move_file_keyed(
         &mut self,
         path: &PayloadPath,
+        from: &Path,
         fixity: Fixity,
         key: &impl Serialize,
     ) -> Result<()>;
@@ -66,17 +79,18 @@ pub trait PayloadSink {
 }
 
 impl PayloadSink for BagWriter {
-    fn data_path(&self, path: &PayloadPath) -> Result<PathBuf> {
-        BagWriter::data_path(self, path)
+    fn temp_file(&mut self) -> Result<PathBuf> {
+        BagWriter::temp_file(self)
     }
 
-    fn add_file_keyed(
+    fn move_file_keyed(
         &mut self,
         path: &PayloadPath,
+        from: &Path,
         fixity: Fixity,
         key: &impl Serialize,
     ) -> Result<()> {
-        BagWriter::add_file_keyed(self, path, fixity, key)
+        BagWriter::move_file_keyed(self, path, from, fixity, key)
     }
 
     fn add_bytes_keyed(
@@ -102,131 +116,182 @@ pub struct FinishedBag {
     pub payload: BTreeMap<PayloadPath, Fixity>,
 }
 
-impl BagWriter {
-    /// Starts a bag that will appear at `out` when finished.
-    ///
-    /// Fails if `out` exists. A stale `<name>.sharc-partial` directory from a run that did
-    /// not finish is removed first.
-    pub fn create(out: &Path) -> Result<Self> {
-        if fs::symlink_metadata(out).is_ok() {
-            return Err(BundleError::OutputExists {
-                path: out.to_path_buf(),
-            });
+/// The staging directory of one output, locked for this run: what an earlier run left there
+/// is known ([`header`](Self::header)) but not touched until the run decides to start
+/// afresh ([`fresh`](Self::fresh)) or continue it ([`resume`](Self::resume)).
+///
+/// Dropped unused, it lets the lock go, and removes the directory if locking created it.
+#[derive(Debug)]
+pub struct Staging {
+    out: PathBuf,
+    dir: PathBuf,
+    /// Held until the staging is opened for writing (or dropped).
+    lock: Option<StagingLock>,
+    /// Whether the directory was made by this run's locking.
+    created: bool,
+    /// The journal an earlier run left, if it left one.
+    journal: Option<JournalContents>,
+}
+
+impl Drop for Staging {
+    fn drop(&mut self) {
+        if let Some(lock) = self.lock.take()
+            && self.created
+        {
+            lock.release();
+            // Only an empty directory is removed: nothing of anyone's can go.
+            let _ = fs::remove_dir(&self.dir);
         }
-        let staging = staging_path(out)?;
-        clear_stale_staging(&staging)?;
-        Self::fresh(out, staging)
+    }
+}
+
+impl Staging {
+    /// The staging directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
     }
 
-    fn fresh(out: &Path, staging: PathBuf) -> Result<Self> {
-        let data = staging.join("data");
-        fs::create_dir_all(&data).map_err(io_err("create directory", &data))?;
-        let journal_path = staging.join(JOURNAL_NAME);
-        let journal =
-            Journal::open(&journal_path).map_err(io_err("open journal", &journal_path))?;
-        Ok(Self {
-            out: out.to_path_buf(),
-            staging,
-            payload: BTreeMap::new(),
-            clashes: ClashIndex::default(),
-            journal,
-        })
+    /// The header the earlier run journaled: whose bag this is.
+    pub fn header(&self) -> Option<&serde_json::Value> {
+        self.journal.as_ref()?.header.as_ref()
     }
 
-    /// Continues the bag an earlier run left in staging, keeping every journaled file whose
-    /// bytes still match its recorded fixity and removing everything else (partial
-    /// downloads, files written after the last journal line). Returns the kept entries, last
-    /// entry per path, in journal order; an empty list when there was nothing to resume.
-    ///
-    /// Fails if `out` exists, like [`create`](Self::create).
-    pub fn resume(out: &Path) -> Result<(Self, Vec<JournalEntry>)> {
-        if fs::symlink_metadata(out).is_ok() {
-            return Err(BundleError::OutputExists {
-                path: out.to_path_buf(),
-            });
-        }
-        let staging = staging_path(out)?;
-        let journal_path = staging.join(JOURNAL_NAME);
-        let entries = match journal::read(&journal_path) {
-            Ok(e) => e,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                clear_stale_staging(&staging)?;
-                return Ok((Self::fresh(out, staging)?, Vec::new()));
-            }
-            Err(e) => return Err(io_err("read journal", &journal_path)(e)),
+    /// Whether the earlier run journaled any file.
+    pub fn has_files(&self) -> bool {
+        self.journal.as_ref().is_some_and(|j| !j.entries.is_empty())
+    }
+
+    /// Starts the bag afresh: whatever an earlier run left is removed (with a warning), and
+    /// the journal starts with `header`.
+    pub fn fresh(self, header: &serde_json::Value) -> Result<BagWriter> {
+        clear_except_lock(&self.dir)?;
+        BagWriter::open(self, header, BTreeMap::new(), ClashIndex::default(), &[])
+    }
+
+    /// Continues the bag an earlier run left, keeping every journaled file whose bytes still
+    /// match its recorded fixity and removing everything else (partial downloads, files
+    /// written after the last journal line); the journal is rewritten with `header` and what
+    /// was kept. Returns the kept entries, last entry per path, in journal order; an empty
+    /// list when there was nothing to resume. Symbolic links are never followed: one at
+    /// `data/` is refused, one below it is removed (the link, not what it points to).
+    pub fn resume(mut self, header: &serde_json::Value) -> Result<(BagWriter, Vec<JournalEntry>)> {
+        let Some(contents) = self.journal.take() else {
+            return Ok((self.fresh(header)?, Vec::new()));
         };
-        let mut writer = Self::fresh(out, staging)?;
+        let data = self.dir.join("data");
+        real_dir(&data)?;
         let mut last: BTreeMap<String, JournalEntry> = BTreeMap::new();
         let mut order: Vec<String> = Vec::new();
-        for e in entries {
+        for e in contents.entries {
             if !last.contains_key(&e.path) {
                 order.push(e.path.clone());
             }
             last.insert(e.path.clone(), e);
         }
-        let mut kept = Vec::new();
+        let (mut payload, mut clashes, mut kept) =
+            (BTreeMap::new(), ClashIndex::default(), Vec::new());
         for path in order {
             let Some(entry) = last.remove(&path) else {
                 continue;
             };
-            let Ok(payload) = PayloadPath::new(&entry.path) else {
+            let Ok(p) = PayloadPath::new(&entry.path) else {
                 continue;
             };
-            let file = writer.data_path(&payload)?;
-            let intact = File::open(&file)
-                .and_then(fixity::of_reader)
-                .is_ok_and(|actual| actual == entry.fixity);
-            if intact && writer.clashes.check(&payload).is_ok() {
-                writer.register(&payload, entry.fixity.clone());
+            let intact = plain_file(&data, &p)
+                .and_then(|f| File::open(f).ok())
+                .and_then(|f| fixity::of_reader(f).ok())
+                .is_some_and(|actual| actual == entry.fixity);
+            if intact && clashes.check(&p).is_ok() {
+                clashes.insert(&p);
+                payload.insert(p, entry.fixity.clone());
                 kept.push(entry);
             }
         }
-        writer.remove_unjournaled()?;
-        // Rewrite the journal compactly so it only names what was kept.
-        let journal_path = writer.staging.join(JOURNAL_NAME);
-        fs::remove_file(&journal_path).map_err(io_err("rewrite journal", &journal_path))?;
-        writer.journal =
-            Journal::open(&journal_path).map_err(io_err("open journal", &journal_path))?;
-        for e in &kept {
-            writer
-                .journal
-                .append(e)
-                .map_err(io_err("write journal", &journal_path))?;
-        }
+        remove_unjournaled(&data, &payload)?;
+        let writer = BagWriter::open(self, header, payload, clashes, &kept)?;
         Ok((writer, kept))
     }
+}
 
-    /// Deletes files under `data/` that no kept journal entry names.
-    fn remove_unjournaled(&self) -> Result<()> {
-        let data = self.staging.join("data");
-        let mut stack = vec![data.clone()];
-        while let Some(dir) = stack.pop() {
-            let entries = fs::read_dir(&dir).map_err(io_err("list", &dir))?;
-            for entry in entries {
-                let entry = entry.map_err(io_err("list", &dir))?;
-                let path = entry.path();
-                if entry
-                    .file_type()
-                    .map_err(io_err("inspect", &path))?
-                    .is_dir()
-                {
-                    stack.push(path);
-                    continue;
-                }
-                let rel = path
-                    .strip_prefix(&data)
-                    .ok()
-                    .and_then(|r| r.to_str())
-                    .map(|r| r.replace(std::path::MAIN_SEPARATOR, "/"));
-                let known = rel
-                    .and_then(|r| PayloadPath::new(&r).ok())
-                    .is_some_and(|p| self.payload.contains_key(&p));
-                if !known {
-                    fs::remove_file(&path).map_err(io_err("remove unfinished file", &path))?;
-                }
-            }
+impl BagWriter {
+    /// Locks the staging directory of a bag that will appear at `out`, for this run: see
+    /// [`Staging`]. Fails if `out` exists, if another run holds the lock
+    /// ([`BundleError::Locked`]), or if the staging directory is a symbolic link.
+    pub fn lock(out: &Path) -> Result<Staging> {
+        if fs::symlink_metadata(out).is_ok() {
+            return Err(BundleError::OutputExists {
+                path: out.to_path_buf(),
+            });
         }
-        Ok(())
+        let dir = staging_path(out)?;
+        let created = fs::symlink_metadata(&dir).is_err();
+        let lock = Some(StagingLock::acquire(&dir)?);
+        let journal_path = dir.join(JOURNAL_NAME);
+        let journal = match fs::symlink_metadata(&journal_path) {
+            Ok(m) if m.file_type().is_symlink() => {
+                return Err(BundleError::StagingSymlink { path: journal_path });
+            }
+            Ok(_) => {
+                Some(journal::read(&journal_path).map_err(io_err("read journal", &journal_path))?)
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => None,
+            Err(e) => return Err(io_err("inspect", &journal_path)(e)),
+        };
+        Ok(Staging {
+            out: out.to_path_buf(),
+            dir,
+            lock,
+            created,
+            journal,
+        })
+    }
+
+    /// Starts a bag that will appear at `out` when finished.
+    ///
+    /// Fails if `out` exists or another run is writing it. A stale `<name>.sharc-partial`
+    /// directory from a run that did not finish is cleared first.
+    pub fn create(out: &Path) -> Result<Self> {
+        Self::lock(out)?.fresh(&serde_json::Value::Null)
+    }
+
+    /// Continues the bag an earlier run left in staging ([`Staging::resume`]), whoever's it
+    /// is; a crawl checks [`Staging::header`] first.
+    ///
+    /// Fails if `out` exists or another run is writing it, like [`create`](Self::create).
+    pub fn resume(out: &Path) -> Result<(Self, Vec<JournalEntry>)> {
+        Self::lock(out)?.resume(&serde_json::Value::Null)
+    }
+
+    /// The writer for `staging`, holding `payload` already: a fresh `data/` and `tmp/`, and
+    /// a journal of `header` and `kept`.
+    fn open(
+        mut staging: Staging,
+        header: &serde_json::Value,
+        payload: BTreeMap<PayloadPath, Fixity>,
+        clashes: ClashIndex,
+        kept: &[JournalEntry],
+    ) -> Result<Self> {
+        let (out, dir) = (staging.out.clone(), staging.dir.clone());
+        let lock = staging.lock.take().ok_or_else(|| BundleError::Io {
+            action: "lock",
+            path: dir.clone(),
+            source: io::Error::other("the staging directory is no longer locked"),
+        })?;
+        remove_entry(&dir.join(TEMP_DIR))?;
+        let data = dir.join("data");
+        fs::create_dir_all(&data).map_err(io_err("create directory", &data))?;
+        let journal_path = dir.join(JOURNAL_NAME);
+        let journal = Journal::rewrite(&journal_path, header, kept)
+            .map_err(io_err("write journal", &journal_path))?;
+        Ok(Self {
+            out,
+            staging: dir,
+            payload,
+            clashes,
+            journal,
+            temps: 0,
+            lock,
+        })
     }
 
     /// The staging directory the bag is built in.
@@ -272,6 +337,30 @@ impl BagWriter {
     /// with the fixity computed while writing it. The file is synced to disk.
     pub fn add_file(&mut self, path: &PayloadPath, fixity: Fixity) -> Result<()> {
         self.add_file_keyed(path, fixity, &())
+    }
+
+    /// A fresh temporary file path for one download, in `tmp/` inside staging: outside the
+    /// payload, never handed out twice, cleared when a run starts or resumes.
+    pub fn temp_file(&mut self) -> Result<PathBuf> {
+        let dir = self.staging.join(TEMP_DIR);
+        fs::create_dir_all(&dir).map_err(io_err("create directory", &dir))?;
+        self.temps += 1;
+        Ok(dir.join(format!("{}.download", self.temps)))
+    }
+
+    /// Moves `from`, a file written to a [`temp_file`](Self::temp_file), into the payload as
+    /// `path` and adds it as [`add_file_keyed`](Self::add_file_keyed) does.
+    pub fn move_file_keyed(
+        &mut self,
+        path: &PayloadPath,
+        from: &Path,
+        fixity: Fixity,
+        key: &impl Serialize,
+    ) -> Result<()> {
+        self.check_new(path)?;
+        let file = self.data_path(path)?;
+        fs::rename(from, &file).map_err(io_err("move a download to", &file))?;
+        self.add_file_keyed(path, fixity, key)
     }
 
     /// [`add_file`](Self::add_file), journaled under `key` for a later
@@ -325,9 +414,20 @@ impl BagWriter {
         self.payload.contains_key(path)
     }
 
-    /// Writes the tag files, syncs the bag and renames it to the output path.
+    /// Writes the tag files, syncs the bag, renames it to the output path and lets the lock
+    /// go.
     pub fn finish(self, info: BagInfo) -> Result<FinishedBag> {
+        let (finished, lock) = self.finish_locked(info)?;
+        lock.release();
+        Ok(finished)
+    }
+
+    /// [`finish`](Self::finish), still holding the lock: its file, `sharc.lock`, is in the
+    /// finished bag until [`StagingLock::release`]. A run that has more to do with the bag
+    /// (zip it) keeps another run from taking it away meanwhile.
+    pub fn finish_locked(self, info: BagInfo) -> Result<(FinishedBag, StagingLock)> {
         info.validate()?;
+        remove_entry(&self.staging.join(TEMP_DIR))?;
         let journal_path = self.staging.join(JOURNAL_NAME);
         fs::remove_file(&journal_path).map_err(io_err("remove journal", &journal_path))?;
         let oxum = self.payload_oxum();
@@ -344,12 +444,15 @@ impl BagWriter {
         self.write_tag_manifests(&tag_files)?;
         self.sync_dirs(tag_files.iter().map(|(name, _)| name.as_str()))?;
         self.move_into_place()?;
-        Ok(FinishedBag {
+        let mut lock = self.lock;
+        lock.moved_to(&self.out);
+        let finished = FinishedBag {
             path: self.out,
             payload_oxum: oxum,
             bag_size: human_size(oxum.0),
             payload: self.payload,
-        })
+        };
+        Ok((finished, lock))
     }
 
     /// Records an added payload file.
@@ -439,22 +542,107 @@ pub fn staging_path(out: &Path) -> Result<PathBuf> {
     Ok(out.with_file_name(staged))
 }
 
-/// Removes a staging directory left by a run that did not finish.
-fn clear_stale_staging(staging: &Path) -> Result<()> {
-    match fs::symlink_metadata(staging) {
-        Ok(meta) if meta.is_dir() => {
+/// Empties a staging directory of everything but its lock (with a warning when an earlier
+/// run left something), links removed rather than followed.
+fn clear_except_lock(dir: &Path) -> Result<()> {
+    let mut warned = false;
+    for entry in fs::read_dir(dir).map_err(io_err("list", dir))? {
+        let entry = entry.map_err(io_err("list", dir))?;
+        if entry.file_name() == LOCK_NAME {
+            continue;
+        }
+        if !warned {
             tracing::warn!(
-                path = %staging.display(),
+                path = %dir.display(),
                 "removing an unfinished bag left by an earlier run"
             );
-            fs::remove_dir_all(staging).map_err(io_err("remove stale staging directory", staging))
+            warned = true;
         }
-        Ok(_) => Err(BundleError::StagingNotDir {
-            path: staging.to_path_buf(),
-        }),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
-        Err(e) => Err(io_err("inspect", staging)(e)),
+        remove_entry(&entry.path())?;
     }
+    Ok(())
+}
+
+/// Fails unless `path` is a directory itself (not a link to one); creates it when missing.
+fn real_dir(path: &Path) -> Result<()> {
+    match fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_symlink() => Err(BundleError::StagingSymlink {
+            path: path.to_path_buf(),
+        }),
+        Ok(m) if m.is_dir() => Ok(()),
+        Ok(_) => Err(BundleError::StagingNotDir {
+            path: path.to_path_buf(),
+        }),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            fs::create_dir_all(path).map_err(io_err("create directory", path))
+        }
+        Err(e) => Err(io_err("inspect", path)(e)),
+    }
+}
+
+/// The file `path` names below `data`, when every directory on the way is a directory and
+/// the file a regular file: no link anywhere on the way.
+fn plain_file(data: &Path, path: &PayloadPath) -> Option<PathBuf> {
+    let mut file = data.to_path_buf();
+    let mut segments = path.segments().peekable();
+    while let Some(segment) = segments.next() {
+        file.push(segment);
+        let meta = fs::symlink_metadata(&file).ok()?;
+        let fits = if segments.peek().is_some() {
+            meta.is_dir()
+        } else {
+            meta.is_file()
+        };
+        if !fits {
+            return None;
+        }
+    }
+    Some(file)
+}
+
+/// Deletes everything under `data` that `payload` does not hold, walking the tree without
+/// following links (a link is removed itself).
+fn remove_unjournaled(data: &Path, payload: &BTreeMap<PayloadPath, Fixity>) -> Result<()> {
+    let mut stack = vec![data.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let entries = fs::read_dir(&dir).map_err(io_err("list", &dir))?;
+        for entry in entries {
+            let entry = entry.map_err(io_err("list", &dir))?;
+            let path = entry.path();
+            if entry
+                .file_type()
+                .map_err(io_err("inspect", &path))?
+                .is_dir()
+            {
+                stack.push(path);
+                continue;
+            }
+            let rel = path
+                .strip_prefix(data)
+                .ok()
+                .and_then(|r| r.to_str())
+                .map(|r| r.replace(std::path::MAIN_SEPARATOR, "/"));
+            let known = rel
+                .and_then(|r| PayloadPath::new(&r).ok())
+                .is_some_and(|p| payload.contains_key(&p));
+            if !known {
+                fs::remove_file(&path).map_err(io_err("remove unfinished file", &path))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Removes whatever is at `path` — a directory tree, a file, a symbolic link (never what it
+/// points to) — if anything is.
+fn remove_entry(path: &Path) -> Result<()> {
+    let removed = match fs::symlink_metadata(path) {
+        Ok(meta) if meta.is_dir() => fs::remove_dir_all(path),
+        Ok(_) => fs::remove_file(path),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(e),
+    };
+    removed.map_err(io_err("remove", path))
 }
 
 /// The directory containing `path`, `.` for a bare name.
@@ -610,6 +798,33 @@ mod tests {
     }
 
     #[test]
+    fn each_download_gets_its_own_temporary_file_outside_the_payload() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        let out = dir.path().join("bag");
+        let mut writer = BagWriter::create(&out)?;
+        let (a, b) = (writer.temp_file()?, writer.temp_file()?);
+        assert_ne!(a, b);
+        for t in [&a, &b] {
+            assert!(
+                !t.starts_with(writer.staging_dir().join("data")),
+                "{}",
+                t.display()
+            );
+        }
+        fs::write(&a, b"%PDF")?;
+        writer.move_file_keyed(&p("files/a.pdf")?, &a, fixity::of_bytes(b"%PDF"), &())?;
+        assert!(!a.exists());
+        fs::write(&b, b"never added")?;
+        let finished = writer.finish(BagInfo::default())?;
+        assert_eq!(finished.payload_oxum, (4, 1));
+        assert!(
+            !out.join(TEMP_DIR).exists(),
+            "no temporary file reaches the bag"
+        );
+        Ok(())
+    }
+
+    #[test]
     fn refuses_an_existing_output() -> TestResult {
         let dir = tempfile::tempdir()?;
         let result = BagWriter::create(dir.path());
@@ -711,6 +926,99 @@ mod tests {
 
         let (_, kept) = BagWriter::resume(&dir.path().join("other"))?;
         assert!(kept.is_empty());
+        Ok(())
+    }
+
+    #[test]
+    fn one_writer_at_a_time_owns_an_output() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        let out = dir.path().join("bag");
+        let first = BagWriter::create(&out)?;
+        assert!(matches!(
+            BagWriter::resume(&out),
+            Err(BundleError::Locked { .. })
+        ));
+        assert!(matches!(
+            BagWriter::create(&out),
+            Err(BundleError::Locked { .. })
+        ));
+        drop(first);
+        let (second, _) = BagWriter::resume(&out)?;
+        let (finished, lock) = second.finish_locked(BagInfo::default())?;
+        assert!(
+            finished.path.join(super::LOCK_NAME).exists(),
+            "held until released"
+        );
+        lock.release();
+        assert!(!out.join(super::LOCK_NAME).exists());
+        Ok(())
+    }
+
+    #[test]
+    fn the_header_of_the_run_that_left_a_bag_is_known_before_anything_is_touched() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        let out = dir.path().join("bag");
+        let header = serde_json::json!({"site": "http://a/"});
+        let mut writer = BagWriter::lock(&out)?.fresh(&header)?;
+        writer.add_bytes_keyed(&p("a.txt")?, b"a", &"k")?;
+        drop(writer);
+        let staging = BagWriter::lock(&out)?;
+        assert_eq!(staging.header(), Some(&header));
+        assert!(staging.has_files());
+        let other = serde_json::json!({"site": "http://b/"});
+        let (writer, kept) = staging.resume(&other)?;
+        assert_eq!(kept.len(), 1);
+        drop(writer);
+        assert_eq!(BagWriter::lock(&out)?.header(), Some(&other));
+        Ok(())
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn resume_follows_no_link_and_deletes_nothing_outside_staging() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        let victim = dir.path().join("victim");
+        fs::create_dir_all(victim.join("files"))?;
+        fs::write(victim.join("files/a.pdf"), b"%PDF")?;
+        fs::write(victim.join("precious.txt"), b"keep")?;
+        let out = dir.path().join("bag");
+        let mut writer = BagWriter::create(&out)?;
+        let streamed = p("files/a.pdf")?;
+        fs::write(writer.data_path(&streamed)?, b"%PDF")?;
+        writer.add_file_keyed(&streamed, fixity::of_bytes(b"%PDF"), &"u")?;
+        let staging = writer.staging_dir().to_path_buf();
+        drop(writer);
+
+        // A link below data/: removed itself, never followed, and what it held not kept.
+        fs::remove_dir_all(staging.join("data/files"))?;
+        std::os::unix::fs::symlink(victim.join("files"), staging.join("data/files"))?;
+        std::os::unix::fs::symlink(&victim, staging.join("data/elsewhere"))?;
+        let (writer, kept) = BagWriter::resume(&out)?;
+        assert!(kept.is_empty(), "a file reached through a link is not kept");
+        assert!(fs::symlink_metadata(staging.join("data/files")).is_err());
+        assert!(fs::symlink_metadata(staging.join("data/elsewhere")).is_err());
+        drop(writer);
+
+        // data/ itself a link: refused.
+        fs::remove_dir_all(staging.join("data"))?;
+        std::os::unix::fs::symlink(&victim, staging.join("data"))?;
+        let header = serde_json::Value::Null;
+        fs::write(
+            staging.join(JOURNAL_NAME),
+            format!("{}\n", serde_json::json!({"header": header})),
+        )?;
+        let mut journal = Journal::open(&staging.join(JOURNAL_NAME))?;
+        journal.append(&JournalEntry {
+            path: "files/a.pdf".into(),
+            fixity: fixity::of_bytes(b"%PDF"),
+            key: serde_json::Value::Null,
+        })?;
+        assert!(matches!(
+            BagWriter::resume(&out),
+            Err(BundleError::StagingSymlink { .. })
+        ));
+        assert_eq!(fs::read(victim.join("files/a.pdf"))?, b"%PDF");
+        assert_eq!(fs::read(victim.join("precious.txt"))?, b"keep");
         Ok(())
     }
 

@@ -15,6 +15,7 @@
 //! memory does not grow with the bag. The zip is written to `<out>.sharc-partial` and renamed
 //! into place when complete, so a file at the output path is always a whole archive.
 
+use super::lock::{LOCK_NAME, StagingLock};
 use super::{BundleError, Result, io_err};
 use std::fs::{self, File};
 use std::io::{self, BufReader, Read, Write};
@@ -68,11 +69,16 @@ pub fn work_dir(out: &Path) -> PathBuf {
 }
 
 /// Removes a finished bag directory that an earlier run left at [`work_dir`] without
-/// zipping it.
+/// zipping it. A run that is zipping it still holds its lock: then this fails with
+/// [`BundleError::Locked`] and leaves it alone.
 pub fn clear_stale_work_dir(out: &Path) -> Result<()> {
     let dir = work_dir(out);
     match fs::symlink_metadata(&dir) {
         Ok(meta) if meta.is_dir() => {
+            let _held = match fs::symlink_metadata(dir.join(LOCK_NAME)) {
+                Ok(_) => Some(StagingLock::acquire(&dir)?),
+                Err(_) => None,
+            };
             tracing::warn!(path = %dir.display(), "removing a bag directory an earlier run did not zip");
             fs::remove_dir_all(&dir).map_err(io_err("remove stale bag directory", &dir))
         }
@@ -192,6 +198,9 @@ pub fn write_zip(bag_dir: &Path, out: &Path, date: jiff::civil::Date) -> Result<
         source: None,
     }];
     collect(bag_dir, &format!("{bag_name}/"), &mut plan)?;
+    // The run lock, held by the crawl that is zipping the bag: not part of it.
+    let lock = format!("{bag_name}/{LOCK_NAME}");
+    plan.retain(|p| p.name != lock);
     plan.sort_by(|a, b| a.name.as_bytes().cmp(b.name.as_bytes()));
 
     let partial = partial_path(out);
@@ -447,6 +456,36 @@ mod tests {
         let record = archive.by_name("stp/data/records/000001.json")?;
         assert_eq!(record.compression(), CompressionMethod::Deflated);
         assert_eq!(record.unix_mode(), Some(0o100644));
+        Ok(())
+    }
+
+    #[test]
+    fn a_bag_still_being_zipped_is_neither_cleared_nor_given_its_lock() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        let out = dir.path().join("stp.zip");
+        let mut writer = BagWriter::create(&work_dir(&out))?;
+        writer.add_bytes(&PayloadPath::new("a.txt")?, b"a")?;
+        let (finished, lock) = writer.finish_locked(BagInfo::default())?;
+        // Another run meanwhile: the bag directory is not stale, it is being zipped.
+        assert!(matches!(
+            clear_stale_work_dir(&out),
+            Err(BundleError::Locked { .. })
+        ));
+        assert!(finished.path.join("bagit.txt").exists());
+        replace_dir_with_zip(&finished.path, &out, jiff::civil::Date::new(2025, 7, 1)?)?;
+        lock.release();
+        let mut archive = zip::ZipArchive::new(File::open(&out)?)?;
+        assert!(
+            archive.by_name(&format!("stp/{LOCK_NAME}")).is_err(),
+            "the lock is not zipped"
+        );
+        // One left by a run that died before zipping is cleared.
+        let mut writer = BagWriter::create(&work_dir(&dir.path().join("x.zip")))?;
+        writer.add_bytes(&PayloadPath::new("a.txt")?, b"a")?;
+        let (finished, lock) = writer.finish_locked(BagInfo::default())?;
+        drop(lock);
+        clear_stale_work_dir(&dir.path().join("x.zip"))?;
+        assert!(!finished.path.exists());
         Ok(())
     }
 }

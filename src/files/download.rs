@@ -1,6 +1,6 @@
 //! Running the downloads: concurrently, each added to the bag the moment it is complete.
 
-use super::{Fetched, Files, FilesError};
+use super::{Fetched, FileError, Files, FilesError};
 use crate::bundle::{PayloadPath, PayloadSink};
 use crate::fetch::FetchError;
 use futures::StreamExt;
@@ -16,8 +16,8 @@ pub(super) struct Job {
     pub server_path: String,
     /// Its payload path.
     pub payload: PayloadPath,
-    /// Where in staging it is written.
-    pub dest: PathBuf,
+    /// The temporary file it is written to, its own.
+    pub temp: PathBuf,
 }
 
 /// Runs `jobs` with at most twice the client's concurrency in flight (the client itself
@@ -33,7 +33,7 @@ pub(super) async fn run(
         .map(|job| {
             let client = client.clone();
             async move {
-                let r = client.download(&job.url, &job.dest).await;
+                let r = client.download(&job.url, &job.temp).await;
                 (job, r)
             }
         })
@@ -43,7 +43,7 @@ pub(super) async fn run(
             Ok(fixity) => files.add(writer, job, fixity)?,
             Err(e @ FetchError::Io { .. }) => return Err(FilesError::Write(e)),
             Err(e) => {
-                let failed = Fetched::Failed(Arc::new(e));
+                let failed = Fetched::Failed(Arc::new(FileError::Fetch(e)));
                 files.index.insert(job.url.to_string(), failed);
             }
         }

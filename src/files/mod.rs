@@ -2,11 +2,13 @@
 //!
 //! A mapped record lists the files it wants ([`WantedFile`]). This step decides which of
 //! them still need fetching (each URL once per run, and never again after a resume), plans
-//! their payload paths from the names they have on the portal, downloads them concurrently
-//! through the one HTTP client — streamed to disk, hashed on the way — and adds each to the
-//! bag as soon as it is complete, journaled with a typed key ([`JournalKey`]) so an
-//! interrupted run keeps it. Then it fills each record's file slots; a file that could not be
-//! fetched is handed back as a [`FileFailure`] for the crawl report.
+//! their payload paths from their URLs (path, query, and host when it is not the site's:
+//! [`PathPlanner`] makes sure no two URLs share a path), downloads them concurrently through
+//! the one HTTP client — each streamed to its own temporary file, hashed on the way — and
+//! moves each into the bag as soon as it is complete, journaled with a typed key
+//! ([`JournalKey`]) so an interrupted run keeps it. Then it fills each record's file slots;
+//! a file that could not be fetched, or that no file system name can hold, is handed back as
+//! a [`FileFailure`] for the crawl report.
 //!
 //! It knows the client, a [`PayloadSink`] (the bag writer) and the record, nothing of where
 //! items came from.
@@ -14,14 +16,15 @@
 mod download;
 mod journal;
 
-pub use journal::{JournalKey, record_path};
+pub use journal::{JournalKey, OtherCrawl, RunIdentity, record_path};
 
-use crate::bundle::{BundleError, PathPlanner, PayloadPath, PayloadSink};
+use crate::bundle::{BundleError, Origin, PathPlanner, PayloadPath, PayloadSink};
 use crate::fetch::{Client, FetchError};
 use crate::fixity::Fixity;
 use crate::record::{self, FileRef, Record, WantedFile};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
+use url::Url;
 
 /// The payload directory files go to (`data/files/…`).
 const FILES_ROOT: &str = "files";
@@ -30,6 +33,8 @@ const FILES_ROOT: &str = "files";
 pub struct Files {
     client: Client,
     concurrency: usize,
+    /// The site's host and port: files from elsewhere may get their host in their name.
+    site: Option<(String, Option<u16>)>,
     paths: PathPlanner,
     /// Every file met so far, by URL.
     index: BTreeMap<String, Fetched>,
@@ -40,8 +45,8 @@ pub struct Files {
 enum Fetched {
     /// In the bag at this path (`data/…`), with this fixity.
     Kept { path: String, fixity: Fixity },
-    /// Could not be fetched.
-    Failed(Arc<FetchError>),
+    /// Could not be fetched, or could not be named.
+    Failed(Arc<FileError>),
 }
 
 /// How many files are in the bag and how many bytes they hold.
@@ -53,13 +58,33 @@ pub struct FileCounts {
     pub bytes: u64,
 }
 
-/// A file a record wants that could not be fetched.
+/// A file a record wants that is not in the bag.
 #[derive(Debug, Clone)]
 pub struct FileFailure {
     /// Its URL.
     pub url: String,
     /// Why (shared by every record that wants it).
-    pub error: Arc<FetchError>,
+    pub error: Arc<FileError>,
+}
+
+/// Why a file a record wants is not in the bag.
+#[derive(Debug, thiserror::Error)]
+pub enum FileError {
+    /// It could not be fetched.
+    #[error(transparent)]
+    Fetch(#[from] FetchError),
+    /// The file system refused the payload name it was given (a name too long for it, say).
+    #[error(
+        "{url}: it was downloaded, but the file system refused its payload name {path}: {source}"
+    )]
+    Unnamable {
+        /// Its URL.
+        url: String,
+        /// The payload path it was given.
+        path: String,
+        /// What refused it.
+        source: BundleError,
+    },
 }
 
 /// What stops the files step: the bag or the disk, never one file's download.
@@ -83,11 +108,15 @@ pub struct Resumed {
 }
 
 impl Files {
-    /// A files step fetching through `client`, with `concurrency` requests in flight.
-    pub fn new(client: Client, concurrency: usize) -> Self {
+    /// A files step fetching through `client`, with `concurrency` requests in flight, for
+    /// the site at `site`.
+    pub fn new(client: Client, concurrency: usize, site: &Url) -> Self {
         Self {
             client,
             concurrency: concurrency.max(1),
+            site: site
+                .host_str()
+                .map(|h| (h.to_string(), site.port_or_known_default())),
             paths: PathPlanner::new(FILES_ROOT),
             index: BTreeMap::new(),
             counts: FileCounts::default(),
@@ -101,7 +130,9 @@ impl Files {
         for entry in kept {
             match JournalKey::of(entry) {
                 Some(JournalKey::File { url, server_path }) => {
-                    self.paths.assign(&server_path, &entry.path);
+                    let parsed = Url::parse(&url).ok();
+                    let origin = self.origin(&url, parsed.as_ref(), &server_path);
+                    self.paths.assign(&origin, &entry.path);
                     self.keep(url, format!("data/{}", entry.path), entry.fixity.clone());
                     resumed.files += 1;
                 }
@@ -141,7 +172,7 @@ impl Files {
     /// The downloads still to run: one per URL not met yet.
     fn plan<'w>(
         &mut self,
-        writer: &impl PayloadSink,
+        writer: &mut impl PayloadSink,
         wanted: impl Iterator<Item = &'w WantedFile>,
     ) -> Result<Vec<download::Job>, FilesError> {
         let mut jobs: Vec<download::Job> = Vec::new();
@@ -149,16 +180,50 @@ impl Files {
             if self.index.contains_key(w.url.as_str()) || jobs.iter().any(|j| j.url == w.url) {
                 continue;
             }
-            let payload = self.paths.plan(&w.path)?;
-            let dest = writer.data_path(&payload)?;
+            let origin = self.origin(w.url.as_str(), Some(&w.url), &w.path);
+            let payload = match self.paths.plan(&origin) {
+                Ok(p) => p,
+                Err(source) => {
+                    self.unnamable(w.url.as_str(), w.path.clone(), source);
+                    continue;
+                }
+            };
             jobs.push(download::Job {
                 url: w.url.clone(),
                 server_path: w.path.clone(),
                 payload,
-                dest,
+                temp: writer.temp_file()?,
             });
         }
         Ok(jobs)
+    }
+
+    /// Where a file came from, for the path planner: `url` (parsed, when it parses) and the
+    /// decoded server-relative `path` it was planned from.
+    fn origin<'a>(&self, url: &'a str, parsed: Option<&'a Url>, path: &'a str) -> Origin<'a> {
+        let host = parsed.and_then(|u| {
+            let here = (u.host_str()?.to_string(), u.port_or_known_default());
+            (self.site.as_ref() != Some(&here))
+                .then(|| &u[url::Position::BeforeHost..url::Position::AfterPort])
+        });
+        Origin {
+            key: url,
+            path,
+            query: parsed.and_then(Url::query),
+            host,
+        }
+    }
+
+    /// Remembers that the file at `url` could not be given a payload name.
+    fn unnamable(&mut self, url: &str, path: String, source: BundleError) {
+        tracing::warn!("{url}: no payload name fits it: {source}");
+        let error = FileError::Unnamable {
+            url: url.to_string(),
+            path,
+            source,
+        };
+        self.index
+            .insert(url.to_string(), Fetched::Failed(Arc::new(error)));
     }
 
     /// Records a file that is in the bag.
@@ -168,7 +233,9 @@ impl Files {
         self.index.insert(url, Fetched::Kept { path, fixity });
     }
 
-    /// Adds a downloaded file to the bag, journaled with where it came from.
+    /// Moves a downloaded file into the bag, journaled with where it came from. A name the
+    /// file system refuses fails that file alone; any other trouble with the bag stops the
+    /// step.
     fn add(
         &mut self,
         writer: &mut impl PayloadSink,
@@ -179,10 +246,20 @@ impl Files {
             url: job.url.to_string(),
             server_path: job.server_path,
         };
-        writer.add_file_keyed(&job.payload, fixity.clone(), &key)?;
-        let path = format!("data/{}", job.payload.as_str());
-        self.keep(job.url.to_string(), path, fixity);
-        Ok(())
+        match writer.move_file_keyed(&job.payload, &job.temp, fixity.clone(), &key) {
+            Ok(()) => {
+                let path = format!("data/{}", job.payload.as_str());
+                self.keep(job.url.to_string(), path, fixity);
+                Ok(())
+            }
+            Err(e @ BundleError::Io { .. }) if refused_name(&e) => {
+                let _ = std::fs::remove_file(&job.temp);
+                let path = job.payload.manifest_path();
+                self.unnamable(job.url.as_str(), path, e);
+                Ok(())
+            }
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// Fills `record`'s file slots from the files fetched; returns the wanted files that
@@ -204,6 +281,12 @@ impl Files {
         }
         failures
     }
+}
+
+/// Whether `e` is a file system refusing a name (too long, or not valid there) rather than
+/// the disk or the bag failing.
+fn refused_name(e: &BundleError) -> bool {
+    matches!(e, BundleError::Io { source, .. } if source.kind() == std::io::ErrorKind::InvalidFilename)
 }
 
 /// Writes `record` into the bag. A complete record (every file it wants is there) is
@@ -248,7 +331,8 @@ mod tests {
     #[test]
     fn resumed_files_fill_their_slots_and_the_rest_stay_empty() {
         let client = Client::new(&Default::default()).unwrap();
-        let mut files = Files::new(client, 2);
+        let site = url::Url::parse("http://127.0.0.1/").unwrap();
+        let mut files = Files::new(client, 2, &site);
         let pdf = crate::fixity::of_bytes(b"%PDF");
         let kept = [
             JournalEntry {
@@ -289,5 +373,65 @@ mod tests {
         assert_eq!(file.sha256, pdf.sha256);
         assert_eq!(file.media_type, "application/pdf");
         assert!(r.image.as_ref().unwrap().file.is_none());
+    }
+
+    /// A bag whose file system refuses every name given to a download, as one with short
+    /// name limits would; everything else goes to a real bag.
+    struct RefusingNames(crate::bundle::BagWriter);
+
+    impl PayloadSink for RefusingNames {
+        fn temp_file(&mut self) -> Result<std::path::PathBuf, BundleError> {
+            self.0.temp_file()
+        }
+
+        fn move_file_keyed(
+            &mut self,
+            path: &PayloadPath,
+            _from: &std::path::Path,
+            _fixity: Fixity,
+            _key: &impl serde::Serialize,
+        ) -> Result<(), BundleError> {
+            Err(BundleError::Io {
+                action: "move a download to",
+                path: path.as_str().into(),
+                source: std::io::ErrorKind::InvalidFilename.into(),
+            })
+        }
+
+        fn add_bytes_keyed(
+            &mut self,
+            path: &PayloadPath,
+            bytes: &[u8],
+            key: &impl serde::Serialize,
+        ) -> Result<Fixity, BundleError> {
+            self.0.add_bytes_keyed(path, bytes, key)
+        }
+    }
+
+    #[test]
+    fn a_name_the_file_system_refuses_fails_that_file_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut sink =
+            RefusingNames(crate::bundle::BagWriter::create(&dir.path().join("bag")).unwrap());
+        let client = Client::new(&Default::default()).unwrap();
+        let site = url::Url::parse("http://127.0.0.1/").unwrap();
+        let mut files = Files::new(client, 2, &site);
+        let w = wanted(FileSlot::Attachment(0), "http://127.0.0.1/k.pdf");
+        let mut jobs = files.plan(&mut sink, [&w].into_iter()).unwrap();
+        let job = jobs.remove(0);
+        std::fs::write(&job.temp, b"%PDF").unwrap();
+        let temp = job.temp.clone();
+        files
+            .add(&mut sink, job, crate::fixity::of_bytes(b"%PDF"))
+            .expect("one refused name does not stop the step");
+        assert!(!temp.exists(), "the download is not left behind");
+        let failures = files.attach(&mut record(), &[w]);
+        assert_eq!(failures.len(), 1);
+        assert!(
+            matches!(&*failures[0].error, FileError::Unnamable { path, .. } if path == "data/files/k.pdf"),
+            "{:?}",
+            failures[0].error
+        );
+        assert_eq!(files.counts(), FileCounts::default());
     }
 }

@@ -324,7 +324,7 @@ fn link(v: &Value) -> Result<Neutral, ConvertError> {
 }
 
 fn img_alt(html: &str) -> Option<String> {
-    let doc = scraper::Html::parse_fragment(html);
+    let doc = text::html::parse_fragment(html);
     let sel = scraper::Selector::parse("img").ok()?;
     let alt = doc.select(&sel).next()?.value().attr("alt")?;
     let alt = text::nfc(alt.trim());

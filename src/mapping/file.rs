@@ -41,11 +41,15 @@ struct RawMapping {
 impl Mapping {
     /// Reads and validates a mapping file.
     pub fn load(path: &Path) -> Result<Self, MappingError> {
-        let text = std::fs::read_to_string(path).map_err(|source| MappingError::Read {
+        Self::parse(&Self::read(path)?, path)
+    }
+
+    /// The text of the mapping file at `path`, not parsed yet.
+    pub fn read(path: &Path) -> Result<String, MappingError> {
+        std::fs::read_to_string(path).map_err(|source| MappingError::Read {
             path: path.to_path_buf(),
             source,
-        })?;
-        Self::parse(&text, path)
+        })
     }
 
     /// Parses and validates mapping text; `path` is used in messages.

@@ -3,7 +3,9 @@
 //!
 //! Records are examined while the bag verifier streams them for their checksums — a
 //! [`BagReader`] in front of the real one keeps a copy of each record as it passes — so a
-//! zip entry is decompressed once; only records no manifest lists are read again.
+//! zip entry is decompressed once; only records no manifest lists are read again. A record
+//! is read into memory, so one larger than [`MAX_RECORD_BYTES`] is a problem of its own and
+//! is not kept: a bag that inflates a record to gigabytes cannot exhaust memory.
 
 use super::schema::RecordValidator;
 use super::{FileRef, Record};
@@ -12,6 +14,9 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use std::io::{self, Read};
 use std::path::PathBuf;
+
+/// The largest record file examined: 16 MiB, far beyond any article a portal serves.
+pub const MAX_RECORD_BYTES: u64 = 16 * 1024 * 1024;
 
 /// A problem with one record.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -43,11 +48,13 @@ pub enum RecordProblemCode {
     RecordFileSizeMismatch,
     /// A file the record points to is listed but not in the bag.
     RecordFileMissing,
+    /// The record file is larger than [`MAX_RECORD_BYTES`]; it is not examined.
+    RecordTooLarge,
 }
 
 impl RecordProblemCode {
     /// Every code, in declaration order.
-    pub const ALL: [RecordProblemCode; 7] = [
+    pub const ALL: [RecordProblemCode; 8] = [
         Self::RecordUnreadable,
         Self::RecordNotJson,
         Self::RecordSchemaViolation,
@@ -55,6 +62,7 @@ impl RecordProblemCode {
         Self::RecordFileDigestMismatch,
         Self::RecordFileSizeMismatch,
         Self::RecordFileMissing,
+        Self::RecordTooLarge,
     ];
 
     /// The stable name, such as `record-schema-violation`.
@@ -67,6 +75,7 @@ impl RecordProblemCode {
             Self::RecordFileDigestMismatch => "record-file-digest-mismatch",
             Self::RecordFileSizeMismatch => "record-file-size-mismatch",
             Self::RecordFileMissing => "record-file-missing",
+            Self::RecordTooLarge => "record-too-large",
         }
     }
 }
@@ -171,12 +180,18 @@ impl RecordTap<'_> {
             .cloned()
             .collect();
         for path in unread {
+            let listed = self.sizes.get(&path).copied().unwrap_or(0);
+            if listed > MAX_RECORD_BYTES {
+                self.examined.insert(path, too_large(listed));
+                continue;
+            }
             let mut bytes = Vec::new();
             let read = self
                 .inner
                 .open(&path)
-                .and_then(|mut r| r.read_to_end(&mut bytes));
+                .and_then(|r| r.take(MAX_RECORD_BYTES + 1).read_to_end(&mut bytes));
             let examined = match read {
+                Ok(n) if n as u64 > MAX_RECORD_BYTES => too_large(n as u64),
                 Ok(_) => examine(self.validator, &bytes),
                 Err(e) => Examined {
                     problems: vec![(
@@ -236,9 +251,15 @@ impl BagReader for RecordTap<'_> {
         if !is_record(path) || examined.contains_key(path) {
             return Ok(reader);
         }
+        let listed = self.sizes.get(path).copied().unwrap_or(0);
+        if listed > MAX_RECORD_BYTES {
+            examined.insert(path.to_string(), too_large(listed));
+            return Ok(reader);
+        }
         Ok(Box::new(Tee {
             inner: reader,
             copy: Vec::new(),
+            overflowed: None,
             path: path.to_string(),
             validator,
             examined,
@@ -250,10 +271,26 @@ impl BagReader for RecordTap<'_> {
     }
 }
 
-/// Passes a record's bytes through, keeping a copy to examine once the stream ends.
+/// What a record too large to examine gets instead; `size` is what was seen of it.
+fn too_large(size: u64) -> Examined {
+    Examined {
+        problems: vec![(
+            RecordProblemCode::RecordTooLarge,
+            format!(
+                "is {size} bytes or more, larger than a record may be ({MAX_RECORD_BYTES} bytes); it was not examined"
+            ),
+        )],
+        files: Vec::new(),
+    }
+}
+
+/// Passes a record's bytes through, keeping a copy (at most [`MAX_RECORD_BYTES`]) to examine
+/// once the stream ends.
 struct Tee<'b> {
     inner: Box<dyn Read + 'b>,
     copy: Vec<u8>,
+    /// Bytes seen, once there were more than a record may hold.
+    overflowed: Option<u64>,
     path: String,
     validator: &'b RecordValidator,
     examined: &'b mut BTreeMap<String, Examined>,
@@ -264,10 +301,18 @@ impl Read for Tee<'_> {
         let n = self.inner.read(buf)?;
         if n == 0 {
             if !buf.is_empty() && !self.examined.contains_key(&self.path) {
-                let examined = examine(self.validator, &self.copy);
+                let examined = match self.overflowed {
+                    Some(size) => too_large(size),
+                    None => examine(self.validator, &self.copy),
+                };
                 self.examined.insert(self.path.clone(), examined);
                 self.copy = Vec::new();
             }
+        } else if let Some(size) = &mut self.overflowed {
+            *size += n as u64;
+        } else if (self.copy.len() + n) as u64 > MAX_RECORD_BYTES {
+            self.overflowed = Some((self.copy.len() + n) as u64);
+            self.copy = Vec::new();
         } else {
             self.copy.extend_from_slice(&buf[..n]);
         }
@@ -372,6 +417,32 @@ mod tests {
                 ("data/records/000005.json", C::RecordSchemaViolation),
                 ("data/records/000006.json", C::RecordNotJson),
             ]
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn a_record_too_large_to_examine_is_a_problem_of_its_own()
+    -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let mut w = BagWriter::create(&dir.path().join("bag"))?;
+        let huge = vec![b' '; MAX_RECORD_BYTES as usize + 1];
+        w.add_bytes(&PayloadPath::new("records/000001.json")?, &huge)?;
+        let bag = w.finish(BagInfo::default())?;
+        let validator = RecordValidator::bundled()?;
+        let v = verify_with_records(&mut DirReader::new(&bag.path)?, &validator)?;
+        assert!(v.bag.is_valid(), "{:?}", v.bag.findings);
+        let found: Vec<(&str, RecordProblemCode)> = v
+            .records
+            .iter()
+            .map(|p| (p.path.as_str(), p.code))
+            .collect();
+        assert_eq!(
+            found,
+            [(
+                "data/records/000001.json",
+                RecordProblemCode::RecordTooLarge
+            )]
         );
         Ok(())
     }

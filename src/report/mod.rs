@@ -6,10 +6,13 @@
 //! refused by the crawl's scope or paging bounds; what sources noticed arrives as facts and
 //! is put into words here ([`words`]).
 
+pub mod terminal;
 pub mod verify;
 pub mod words;
 
 use crate::fetch::Refusal;
+pub use terminal::safe;
+
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Serialize;
 use std::io::IsTerminal;
@@ -60,8 +63,9 @@ impl Progress {
 
     /// A message above the bar (or a log line).
     pub fn note(&self, line: &str) {
+        let line = safe(line);
         match &self.bar {
-            Some(b) => b.println(line),
+            Some(b) => b.println(line.as_ref()),
             None => tracing::info!("{line}"),
         }
     }
@@ -165,13 +169,16 @@ impl CrawlReport {
     }
 }
 
-/// An item not archived on purpose.
+/// An item not archived on purpose, or a run of consecutive ones.
 #[derive(Debug, Clone, Serialize)]
 pub struct Skipped {
     /// Why, as a stable code.
     pub code: SkipCode,
-    /// The item ID.
+    /// The item ID (the first of the run).
     pub item_id: i64,
+    /// The last item ID of a run of consecutive ones skipped alike; absent for one item.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_item_id: Option<i64>,
     /// Why, in words.
     pub reason: String,
 }
@@ -179,13 +186,20 @@ pub struct Skipped {
 impl Skipped {
     /// An item skipped for `code`, with the reason in words.
     pub fn new(code: SkipCode, item_id: i64) -> Self {
+        Self::run(code, item_id..=item_id)
+    }
+
+    /// The items `ids`, consecutive, skipped for `code`: one entry however many they are.
+    pub fn run(code: SkipCode, ids: std::ops::RangeInclusive<i64>) -> Self {
         let reason = match code {
             SkipCode::OtherContentType => "another content type",
             SkipCode::NotPublic => "not on the public list pages (not public, or deleted)",
         };
+        let (first, last) = (*ids.start(), *ids.end());
         Self {
             code,
-            item_id,
+            item_id: first,
+            last_item_id: (last != first).then_some(last),
             reason: reason.into(),
         }
     }
@@ -216,16 +230,30 @@ pub enum FailureCode {
     ItemExtractionFailed,
     /// An attachment or image could not be downloaded; the record lacks that file.
     FileFetchFailed,
+    /// An entry of a list page has no item id, or one that is not a whole number; it has no
+    /// record.
+    ItemWithoutId,
+    /// The item's id is zero or negative, which no SharePoint item has; it has no record.
+    ItemBadId,
+    /// The list gave this item id a second time; the first was archived, this one was not.
+    ItemDuplicateId,
+    /// The file system refused the payload name an attachment or image was given; the
+    /// record lacks that file.
+    FileUnnamable,
 }
 
 impl FailureCode {
     /// Every code, in declaration order.
-    pub const ALL: [FailureCode; 5] = [
+    pub const ALL: [FailureCode; 9] = [
         Self::ItemMappingFailed,
         Self::ItemFetchFailed,
         Self::ItemOffSite,
         Self::ItemExtractionFailed,
         Self::FileFetchFailed,
+        Self::ItemWithoutId,
+        Self::ItemBadId,
+        Self::ItemDuplicateId,
+        Self::FileUnnamable,
     ];
 
     /// The stable name, such as `file-fetch-failed`.
@@ -236,6 +264,10 @@ impl FailureCode {
             Self::ItemOffSite => "item-off-site",
             Self::ItemExtractionFailed => "item-extraction-failed",
             Self::FileFetchFailed => "file-fetch-failed",
+            Self::ItemWithoutId => "item-without-id",
+            Self::ItemBadId => "item-bad-id",
+            Self::ItemDuplicateId => "item-duplicate-id",
+            Self::FileUnnamable => "file-unnamable",
         }
     }
 }

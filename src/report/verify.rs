@@ -1,6 +1,8 @@
 //! What `sharc verify` prints: a line per problem for a person, or one JSON document for a
-//! script, every problem with its stable code.
+//! script, every problem with its stable code. Names and messages come from the bag being
+//! verified, so lines pass through [`safe`] on their way to the terminal.
 
+use super::safe;
 use crate::bundle::Finding;
 use crate::record::check::Verdict;
 use serde::Serialize;
@@ -18,18 +20,19 @@ pub enum VerifyOutput {
 /// Prints each warning and problem on stderr and the verdict on stdout.
 pub fn print_lines(path: &Path, v: &Verdict) {
     for w in &v.bag.warnings {
-        eprintln!("warning: {}", describe(w));
+        eprintln!("warning: {}", safe(&describe(w)));
     }
     for f in &v.bag.findings {
-        eprintln!("invalid: {}", describe(f));
+        eprintln!("invalid: {}", safe(&describe(f)));
     }
     for p in &v.records {
-        eprintln!("invalid: {}: {} ({})", p.path, p.message, p.code);
+        let line = format!("{}: {} ({})", p.path, p.message, p.code);
+        eprintln!("invalid: {}", safe(&line));
     }
     if v.is_valid() {
         println!(
             "valid: {} ({} payload files, {} bytes, {} records)",
-            path.display(),
+            safe(&path.display().to_string()),
             v.bag.payload_files,
             v.bag.payload_bytes,
             v.records_checked
@@ -37,7 +40,7 @@ pub fn print_lines(path: &Path, v: &Verdict) {
     } else {
         println!(
             "INVALID: {}: {} problem(s) in the bag, {} in the records",
-            path.display(),
+            safe(&path.display().to_string()),
             v.bag.findings.len(),
             v.records.len()
         );

@@ -6,8 +6,8 @@
 
 use super::{CrawlReport, Failure, FailureCode, RefusedCode, RefusedUrl, SkipCode, Skipped};
 use crate::source::facts::{
-    Fallback, ItemFailure, ItemFailureKind, Note, Refusal, Refused, RefusedRequest, RequestRefusal,
-    SourceFacts,
+    Fallback, ItemFailure, ItemFailureKind, MalformedItem, Note, Refusal, Refused, RefusedRequest,
+    RequestRefusal, SourceFacts,
 };
 
 /// How many refused URLs a report note lists before it only counts.
@@ -37,10 +37,11 @@ impl CrawlReport {
                 stop.limit
             );
         }
-        for &item_id in &facts.unseen_items {
-            self.counts.items_skipped += 1;
+        for run in &facts.unseen_items {
+            let n = run.end().abs_diff(*run.start()).saturating_add(1);
+            self.counts.items_skipped = self.counts.items_skipped.saturating_add(n);
             self.skipped
-                .push(Skipped::new(SkipCode::NotPublic, item_id));
+                .push(Skipped::run(SkipCode::NotPublic, run.clone()));
         }
         for rule in &facts.silent_rules {
             self.notes.push(format!(
@@ -62,6 +63,54 @@ impl CrawlReport {
             self.refused.push(entry);
         }
         self.failures.extend(facts.failures.iter().map(failure));
+        self.counts.items_seen += facts.malformed.len() as u64;
+        self.failures.extend(facts.malformed.iter().map(malformed));
+    }
+}
+
+/// An item whose id is zero or negative, as a failure: it has no record.
+pub fn bad_id(item_id: i64) -> Failure {
+    Failure {
+        code: FailureCode::ItemBadId,
+        item_id: Some(item_id),
+        url: None,
+        error: format!(
+            "item id {item_id} is not one SharePoint gives (item ids count up from 1); the item was not archived: check it on the portal"
+        ),
+    }
+}
+
+/// The second item with an id already met, as a failure: the first is archived.
+pub fn duplicate_id(item_id: i64) -> Failure {
+    Failure {
+        code: FailureCode::ItemDuplicateId,
+        item_id: Some(item_id),
+        url: None,
+        error: format!(
+            "the list gave item {item_id} a second time; the first was archived and this one was not: compare the two on the portal"
+        ),
+    }
+}
+
+/// A list entry without a usable id, as a failure.
+fn malformed(m: &MalformedItem) -> Failure {
+    let what = match &m.id {
+        Some(id) => format!("has the id {id}, which is not a whole number"),
+        None => "has no Id".to_string(),
+    };
+    let title = m
+        .title
+        .as_deref()
+        .map(|t| format!(" (titled \"{t}\")"))
+        .unwrap_or_default();
+    Failure {
+        code: FailureCode::ItemWithoutId,
+        item_id: None,
+        url: None,
+        error: format!(
+            "entry {} of the list page {}{title} {what}; it was not archived, the rest of the list was",
+            m.position, m.page
+        ),
     }
 }
 

@@ -7,6 +7,7 @@
 
 use crate::fetch::{FetchError, Refusal as ScopeRefusal};
 use std::collections::BTreeSet;
+use std::ops::RangeInclusive;
 use std::time::Duration;
 
 /// Everything a source hands over after the last page.
@@ -19,8 +20,8 @@ pub struct SourceFacts {
     /// Where the list went on when the page limit stopped it.
     pub stopped_at_limit: Option<PageLimit>,
     /// Item ids below the highest one seen that the list never showed (nor failed): items
-    /// the public cannot see, or deleted ones.
-    pub unseen_items: Vec<i64>,
+    /// the public cannot see, or deleted ones. Runs of consecutive ids, lowest first.
+    pub unseen_items: Vec<RangeInclusive<i64>>,
     /// Rules that found no value on any article page that was read.
     pub silent_rules: Vec<SilentRule>,
     /// Links found but never fetched, by reason.
@@ -32,6 +33,23 @@ pub struct SourceFacts {
     pub notes: Vec<Note>,
     /// Items the source saw but could not read.
     pub failures: Vec<ItemFailure>,
+    /// Entries of a list page that are not items sharc can name: no id, or an id that is
+    /// not a whole number.
+    pub malformed: Vec<MalformedItem>,
+}
+
+/// An entry of a list page without a usable item id: it cannot be archived (records and
+/// resumes are keyed by the id), and it does not stop the crawl.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MalformedItem {
+    /// The page it was on.
+    pub page: String,
+    /// Its place on the page, from 1.
+    pub position: usize,
+    /// The id as the page gave it (JSON), when it gave one.
+    pub id: Option<String>,
+    /// Its title, when it has one, to help find it on the portal.
+    pub title: Option<String>,
 }
 
 /// Why the REST API was not used.

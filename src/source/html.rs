@@ -29,6 +29,7 @@ use super::facts::{
     Fallback, ItemFailure, ItemFailureKind, Note, PageLimit, PagesRead, Refusal, Refused,
     SilentRule, SourceFacts,
 };
+use super::ids::IdSet;
 use super::{
     ContentTypeInfo, FieldDef, ItemQuery, ListInfo, ListSchema, RawItem, SourceError, Via,
 };
@@ -38,6 +39,7 @@ use futures::StreamExt;
 use robots::Robots;
 use serde_json::Value;
 use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
+use std::ops::RangeInclusive;
 use url::Url;
 
 /// What `Accept` says when asking for a page.
@@ -83,7 +85,7 @@ pub struct HtmlSource {
     /// Every URL fetched (fragment dropped).
     fetched: HashSet<String>,
     /// Item ids already read.
-    seen: BTreeSet<i64>,
+    seen: IdSet,
     /// Decoded server-relative path of each attachment → its URL as the page gave it.
     files: HashMap<String, Url>,
     notes: Vec<Note>,
@@ -141,7 +143,7 @@ impl HtmlSource {
             list_pages: 0,
             article_pages: 0,
             fetched: HashSet::new(),
-            seen: BTreeSet::new(),
+            seen: IdSet::new(),
             files: HashMap::new(),
             notes: Vec::new(),
             failures: Vec::new(),
@@ -341,7 +343,7 @@ impl HtmlSource {
                 self.refused_robots.insert(url.to_string());
                 continue;
             }
-            if self.seen.contains(&id)
+            if self.seen.contains(id)
                 || self.fetched.contains(url.as_str())
                 || out.iter().any(|(i, _)| *i == id)
             {
@@ -488,14 +490,16 @@ impl HtmlSource {
     /// Item ids below the highest one seen that the list never showed and that did not fail:
     /// SharePoint item ids count up from 1, so these are items the public cannot see (or
     /// deleted ones).
-    fn unseen_items(&self) -> Vec<i64> {
-        let Some(max) = self.seen.last().copied() else {
+    /// Kept as ranges, so a link to `ID=2147483647` costs one range, not two billion ids.
+    fn unseen_items(&self) -> Vec<RangeInclusive<i64>> {
+        let Some(max) = self.seen.max() else {
             return Vec::new();
         };
-        let failed: BTreeSet<i64> = self.failures.iter().map(|f| f.item_id).collect();
-        (1..max)
-            .filter(|id| !self.seen.contains(id) && !failed.contains(id))
-            .collect()
+        let mut known = self.seen.clone();
+        for f in self.failures.iter().filter(|f| f.item_id < max) {
+            known.insert(f.item_id);
+        }
+        known.gaps_from(1)
     }
 
     /// Rules that never found anything — most often a selector that does not fit the
@@ -645,6 +649,7 @@ impl super::Source for HtmlSource {
             refused_requests: Vec::new(),
             notes: std::mem::take(&mut self.notes),
             failures: std::mem::take(&mut self.failures),
+            malformed: Vec::new(),
         }
     }
 }

@@ -8,9 +8,11 @@
 
 pub mod facts;
 pub mod html;
+pub mod ids;
 pub mod rest;
 
 pub use facts::{ItemFailure, ItemFailureKind, Note, SourceFacts};
+pub use ids::IdSet;
 
 use crate::fetch::FetchError;
 use serde_json::{Map, Value};

@@ -10,7 +10,7 @@
 //! (`nometadata`) first, falling back to `verbose` when a SharePoint 2013 farm without JSON
 //! Light rejects it.
 
-use super::facts::{RefusedRequest, RequestRefusal};
+use super::facts::{MalformedItem, RefusedRequest, RequestRefusal};
 use super::{
     ContentTypeInfo, FieldDef, ItemQuery, ListInfo, ListSchema, RawAttachment, RawItem,
     SourceError, SourceFacts, Via,
@@ -69,6 +69,8 @@ pub struct RestSource {
     pages_read: HashSet<String>,
     /// Next links not followed.
     refused: Vec<RefusedRequest>,
+    /// Entries of the pages read that had no usable id.
+    malformed: Vec<MalformedItem>,
 }
 
 impl RestSource {
@@ -94,6 +96,7 @@ impl RestSource {
             item_count: None,
             pages_read: HashSet::new(),
             refused: Vec::new(),
+            malformed: Vec::new(),
         }
     }
 
@@ -230,11 +233,14 @@ impl RestSource {
             Some(n) => self.next_link(&url, &n, query)?,
             None => None,
         };
-        page.entities
-            .into_iter()
-            .map(|e| item_from(e, &url))
-            .collect::<Result<Vec<_>, _>>()
-            .map(Some)
+        let mut items = Vec::with_capacity(page.entities.len());
+        for (i, e) in page.entities.into_iter().enumerate() {
+            match item_from(e) {
+                Ok(item) => items.push(item),
+                Err(props) => self.malformed.push(malformed(&props, &url, i + 1)),
+            }
+        }
+        Ok(Some(items))
     }
 
     /// The next page to read after `page`, whose next link is `link`: `None` when the link
@@ -331,6 +337,7 @@ impl super::Source for RestSource {
     fn facts(&mut self) -> SourceFacts {
         SourceFacts {
             refused_requests: std::mem::take(&mut self.refused),
+            malformed: std::mem::take(&mut self.malformed),
             ..SourceFacts::default()
         }
     }
@@ -406,13 +413,12 @@ fn content_type_from(e: &Entity) -> ContentTypeInfo {
     }
 }
 
-fn item_from(e: Entity, page_url: &Url) -> Result<RawItem, SourceError> {
+/// The raw item of an entity; its properties back when it has no whole-number id.
+fn item_from(e: Entity) -> Result<RawItem, serde_json::Map<String, Value>> {
     let mut props = e.props;
-    let id = props
-        .get("Id")
-        .or_else(|| props.get("ID"))
-        .and_then(Value::as_i64)
-        .ok_or_else(|| protocol(page_url, "an item has no Id"))?;
+    let Some(id) = id_of(&props).and_then(Value::as_i64) else {
+        return Err(props);
+    };
     let attachments = match props.remove("AttachmentFiles") {
         Some(Value::Array(files)) => files
             .iter()
@@ -432,6 +438,21 @@ fn item_from(e: Entity, page_url: &Url) -> Result<RawItem, SourceError> {
         attachments,
         url: None,
     })
+}
+
+/// The item id property, `Id` or `ID`.
+fn id_of(props: &serde_json::Map<String, Value>) -> Option<&Value> {
+    props.get("Id").or_else(|| props.get("ID"))
+}
+
+/// What to say about the `position`th entry of `page`, which has no usable id.
+fn malformed(props: &serde_json::Map<String, Value>, page: &Url, position: usize) -> MalformedItem {
+    MalformedItem {
+        page: page.to_string(),
+        position,
+        id: id_of(props).filter(|v| !v.is_null()).map(Value::to_string),
+        title: str_prop(props, "Title").filter(|t| !t.trim().is_empty()),
+    }
 }
 
 #[cfg(test)]
@@ -459,5 +480,42 @@ mod tests {
             u.as_str(),
             "http://127.0.0.1:8080/sites/stp/Lists/TinTuc/Attachments/5/K%E1%BA%BF%20ho%E1%BA%A1ch%20%233%20100%25%20'm%E1%BB%9Bi'.docx"
         );
+    }
+
+    #[test]
+    fn entries_without_a_whole_number_id_are_set_aside_with_what_finds_them() {
+        let entity = |props: Value| Entity {
+            props: props.as_object().cloned().unwrap(),
+            etag: None,
+            type_name: None,
+            uri: None,
+        };
+        let page = Url::parse("http://127.0.0.1/_api/web/lists(guid'x')/items").unwrap();
+        assert_eq!(
+            item_from(entity(serde_json::json!({"ID": 4}))).unwrap().id,
+            4
+        );
+        for (props, id) in [
+            (serde_json::json!({"Title": "Tin"}), None),
+            (serde_json::json!({"Id": null, "Title": " "}), None),
+            (
+                serde_json::json!({"Id": "7", "Title": "Tin"}),
+                Some("\"7\""),
+            ),
+            (serde_json::json!({"Id": 1.5}), Some("1.5")),
+        ] {
+            let title = props["Title"].as_str().filter(|t| !t.trim().is_empty());
+            let rest = item_from(entity(props.clone())).unwrap_err();
+            assert_eq!(
+                malformed(&rest, &page, 3),
+                MalformedItem {
+                    page: page.to_string(),
+                    position: 3,
+                    id: id.map(str::to_string),
+                    title: title.map(str::to_string),
+                },
+                "{props}"
+            );
+        }
     }
 }

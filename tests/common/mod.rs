@@ -123,14 +123,15 @@ pub fn interrupt(child: std::process::Child) -> (Option<i32>, String) {
     (output.status.code(), stderr)
 }
 
-/// Waits until the crawl's journal in `staging` holds at least `entries` lines, or the crawl
+/// Waits until the crawl's journal in `staging` holds at least `entries` entries, or the crawl
 /// has ended; polls, so that the moment depends on the crawl's progress, not on the clock.
 pub fn wait_for_journal(staging: &Path, entries: usize, child: &mut std::process::Child) {
     let journal = staging.join(sharc::bundle::journal::JOURNAL_NAME);
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
     loop {
-        let lines = std::fs::read_to_string(&journal)
-            .map(|text| text.lines().count())
+        // Entries only: the journal's first line is the crawl's identity, not a file.
+        let lines = sharc::bundle::journal::read(&journal)
+            .map(|j| j.entries.len())
             .unwrap_or(0);
         if lines >= entries || child.try_wait().unwrap().is_some() {
             return;

@@ -9,6 +9,7 @@
 //! same text as the parsed element; otherwise the caller falls back to re-serialising and
 //! says so.
 
+use crate::text::html::{find, find_ascii_ci};
 use scraper::node::Node;
 use scraper::{ElementRef, Html};
 use std::ops::Range;
@@ -261,20 +262,6 @@ fn decode_entities(v: &str) -> String {
     }
     out.push_str(rest);
     out
-}
-
-fn find(b: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
-    b.get(from..)?
-        .windows(needle.len())
-        .position(|w| w == needle)
-        .map(|p| from + p)
-}
-
-fn find_ascii_ci(b: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
-    b.get(from..)?
-        .windows(needle.len())
-        .position(|w| w.eq_ignore_ascii_case(needle))
-        .map(|p| from + p)
 }
 
 #[cfg(test)]
