@@ -34,6 +34,8 @@ pub struct CrawlConfig {
     pub site: Url,
     /// The mapping file.
     pub mapping: PathBuf,
+    /// The list to read instead of the mapping's `[list] title` (`--list`).
+    pub list_title: Option<String>,
     /// The mapping file's text when it is not read from `mapping` (the demo's mapping is
     /// compiled into the binary); `mapping` then only names it in messages.
     pub mapping_text: Option<String>,
@@ -76,6 +78,7 @@ impl CrawlConfig {
         Ok(Self {
             site: parse_site_url(site)?,
             mapping: mapping.into(),
+            list_title: None,
             mapping_text: None,
             format: bundle::zip::BundleFormat::for_out(&out),
             out,
@@ -180,6 +183,34 @@ struct Setup {
 /// Runs a crawl.
 pub async fn run(cfg: &CrawlConfig) -> Result<CrawlSummary, Error> {
     let setup = prepare(cfg)?;
+    let content_type = setup.mapping.list.content_type.clone();
+    run_with(cfg, setup)
+        .await
+        .map_err(|e| with_content_type(e, content_type))
+}
+
+/// A list that is not found is reported with the lists the site has, those holding the
+/// mapping's content type first.
+pub fn with_content_type(e: Error, wanted: Option<String>) -> Error {
+    match e {
+        Error::Source(SourceError::ListNotFound {
+            site,
+            title,
+            detail,
+            lists,
+            content_type: None,
+        }) => Error::Source(SourceError::ListNotFound {
+            site,
+            title,
+            detail,
+            lists,
+            content_type: wanted,
+        }),
+        other => other,
+    }
+}
+
+async fn run_with(cfg: &CrawlConfig, setup: Setup) -> Result<CrawlSummary, Error> {
     if cfg.source == SourceKind::Html {
         return crawl_html(cfg, setup, None).await;
     }
@@ -293,10 +324,13 @@ async fn crawl_with<S: Source>(
 
 fn prepare(cfg: &CrawlConfig) -> Result<Setup, Error> {
     let started = Instant::now();
-    let mapping = match &cfg.mapping_text {
+    let mut mapping = match &cfg.mapping_text {
         Some(text) => Mapping::parse(text, &cfg.mapping)?,
         None => Mapping::load(&cfg.mapping)?,
     };
+    if let Some(title) = &cfg.list_title {
+        mapping = mapping.with_list_title(title);
+    }
     let zone = mapping.zone.clone();
     let clock = RunClock::from_options(
         cfg.bagging_date.as_deref(),

@@ -581,7 +581,7 @@ pub fn schema_of(layout: &Layout, list_id: String) -> ListSchema {
             entity_property_name: p.key.clone(),
             type_as_string: p.field_type.clone(),
             allow_multiple: p.allow_multiple,
-            hidden: false,
+            ..Default::default()
         });
     }
     ListSchema {
@@ -596,8 +596,8 @@ pub fn schema_of(layout: &Layout, list_id: String) -> ListSchema {
             .content_type
             .iter()
             .map(|name| ContentTypeInfo {
-                id: String::new(),
                 name: name.clone(),
+                ..Default::default()
             })
             .collect(),
     }
