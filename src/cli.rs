@@ -40,6 +40,10 @@ pub struct CrawlArgs {
     /// The mapping file (TOML), e.g. mappings/tin-tuc-mo-rong.toml
     #[arg(short, long)]
     pub mapping: PathBuf,
+    /// Read the list with this title instead of the mapping's `[list] title` (another portal
+    /// of the same content type names its news list differently).
+    #[arg(long, value_name = "TITLE")]
+    pub list: Option<String>,
     /// Where to write the bag: a directory, or NAME.zip for a zip bundle (must not exist yet).
     #[arg(short, long)]
     pub out: PathBuf,
@@ -146,6 +150,20 @@ pub struct ServeArgs {
     /// Inject faults, e.g. `throttle=10,reset=5,truncate=5,slow=50,fail-item=7`.
     #[arg(long, default_value = "")]
     pub faults: String,
+    /// Which farm to answer as: long-an (the sample as it is), or vietnamese (the same items
+    /// on a Vietnamese-language farm: built-in fields named "Người tạo", "Đã tạo", …, the
+    /// list titled "Tin tức", columns with other internal names).
+    #[arg(long, value_enum, default_value = "long-an")]
+    pub farm: FarmArg,
+}
+
+/// The farms the sample portal can answer as.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum FarmArg {
+    /// The Long An sample as it is.
+    LongAn,
+    /// The same items on a Vietnamese-language farm with other list and column names.
+    Vietnamese,
 }
 
 /// REST API access for the sample portal.

@@ -6,7 +6,7 @@ mod cli;
 mod sample;
 
 use clap::Parser;
-use cli::{ApiArg, Cli, Command, FormatArg, OdataArg, SourceArg};
+use cli::{ApiArg, Cli, Command, FarmArg, FormatArg, OdataArg, SourceArg};
 use sharc::app::{
     self,
     crawl::{CrawlConfig, SourceKind},
@@ -102,6 +102,10 @@ fn run(cli: Cli) -> Result<ExitCode, Stop> {
                     },
                     faults: sharc_sample::FaultPlan::parse(&args.faults)
                         .map_err(|e| Error::Usage(format!("--faults: {e}")))?,
+                    farm: match args.farm {
+                        FarmArg::LongAn => sharc_sample::Farm::LongAn,
+                        FarmArg::Vietnamese => sharc_sample::Farm::Vietnamese,
+                    },
                     ..Default::default()
                 },
             };
@@ -153,6 +157,14 @@ fn crawl_config(args: cli::CrawlArgs, quiet: bool) -> Result<CrawlConfig, Error>
     let (out, format) = bundle_out(args.out, args.format)?;
     let mut cfg = CrawlConfig::new(&args.site_url, args.mapping, out)?;
     cfg.format = format;
+    if let Some(title) = args.list.as_deref() {
+        if title.trim().is_empty() {
+            return Err(Error::Usage(
+                "--list is empty: give the list title as the portal shows it".into(),
+            ));
+        }
+        cfg.list_title = Some(title.to_string());
+    }
     cfg.source = match args.source {
         SourceArg::Auto => SourceKind::Auto,
         SourceArg::Rest => SourceKind::Rest,
