@@ -10,7 +10,9 @@
 //! the HTML source's own [`Layout`](crate::source::html::Layout).
 
 pub mod apply;
+pub mod check;
 pub mod convert;
+pub mod draft;
 pub mod file;
 pub mod html;
 pub mod resolve;
