@@ -26,6 +26,11 @@ pub enum Command {
     Crawl(CrawlArgs),
     /// Check a bundle: completeness, fixity, records against the schema.
     Verify(VerifyArgs),
+    /// Discover a portal: its site, lists, a list's fields; draft a mapping for it.
+    Inspect(InspectArgs),
+    /// Mapping files: check one offline or against a site.
+    #[command(subcommand)]
+    Mapping(MappingCommand),
     /// Serve the built-in sample portal (or one from a directory) on 127.0.0.1 until Ctrl-C.
     Serve(ServeArgs),
     /// Serve the built-in sample portal, crawl it, verify the bundle, print where it is.
@@ -130,6 +135,54 @@ pub struct VerifyArgs {
     /// its stable code (README: Failure and finding codes).
     #[arg(long)]
     pub json: bool,
+}
+
+/// `sharc inspect`.
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// The site URL, e.g. https://stp.longan.gov.vn/
+    pub site_url: String,
+    /// Describe this list in full: content types, fields (display, internal and REST names,
+    /// type, choices), a sample value of each.
+    #[arg(long, value_name = "TITLE")]
+    pub list: Option<String>,
+    /// Write a mapping drafted from the list's fields to this file (needs --list; the file
+    /// must not exist).
+    #[arg(long, value_name = "FILE")]
+    pub draft_mapping: Option<PathBuf>,
+    /// Print one JSON document with stable keys instead of tables.
+    #[arg(long)]
+    pub json: bool,
+    /// Items read for sample values (0 reads none).
+    #[arg(long, default_value_t = 3)]
+    pub samples: usize,
+    /// When the REST API is closed: the article page to read (default: the first article
+    /// linked from the home page).
+    #[arg(long, value_name = "URL")]
+    pub article: Option<String>,
+    /// Read pages robots.txt disallows (only with the portal owner's leave).
+    #[arg(long)]
+    pub ignore_robots: bool,
+}
+
+/// `sharc mapping …`.
+#[derive(Debug, Subcommand)]
+pub enum MappingCommand {
+    /// Check a mapping file: every problem with its line (exit 0 when fine, 2 when not).
+    Check(MappingCheckArgs),
+}
+
+/// `sharc mapping check`.
+#[derive(Debug, Args)]
+pub struct MappingCheckArgs {
+    /// The mapping file (TOML).
+    pub mapping: PathBuf,
+    /// Also check the field names against this site's list (over REST).
+    #[arg(long, value_name = "SITE_URL")]
+    pub site: Option<String>,
+    /// With --site: the list to check against instead of the mapping's `[list] title`.
+    #[arg(long, value_name = "TITLE", requires = "site")]
+    pub list: Option<String>,
 }
 
 /// `sharc serve`.

@@ -6,7 +6,7 @@ mod cli;
 mod sample;
 
 use clap::Parser;
-use cli::{ApiArg, Cli, Command, FarmArg, FormatArg, OdataArg, SourceArg};
+use cli::{ApiArg, Cli, Command, FarmArg, FormatArg, MappingCommand, OdataArg, SourceArg};
 use sharc::app::{
     self,
     crawl::{CrawlConfig, SourceKind},
@@ -89,6 +89,47 @@ fn run(cli: Cli) -> Result<ExitCode, Stop> {
             };
             Ok(app::verify::run_with(&args.bundle, output)?.exit_code())
         }
+        Command::Inspect(args) => {
+            let json = args.json;
+            let cfg = inspect_config(args)?;
+            let inspection = block_on(app::inspect::run(&cfg))?;
+            if json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&sharc::report::inspect::json(&inspection))
+                        .unwrap_or_default()
+                );
+            } else {
+                print!("{}", sharc::report::inspect::human(&inspection));
+            }
+            Ok(ExitCode::Success)
+        }
+        Command::Mapping(MappingCommand::Check(args)) => {
+            let mut cfg = app::mapping_check::CheckConfig::new(args.mapping, args.site.as_deref())?;
+            cfg.list = args.list;
+            let outcome = block_on(app::mapping_check::run(&cfg))?;
+            use sharc::report::mapping_check::{problem_line, verdict};
+            for p in &outcome.problems {
+                eprintln!(
+                    "{}",
+                    problem_line(&outcome.path, (p.line, p.code.as_str(), &p.message))
+                );
+            }
+            println!(
+                "{}",
+                verdict(
+                    &outcome.path,
+                    outcome.problems.len(),
+                    outcome.fields,
+                    outcome.against.as_deref()
+                )
+            );
+            Ok(if outcome.problems.is_empty() {
+                ExitCode::Success
+            } else {
+                app::Outcome::MappingProblems.exit_code()
+            })
+        }
         Command::Serve(args) => {
             let serve = sample::Serve {
                 dir: args.sample_dir,
@@ -151,6 +192,32 @@ fn bundle_out(out: PathBuf, format: Option<FormatArg>) -> Result<(PathBuf, Bundl
             out.display()
         ))),
     }
+}
+
+fn inspect_config(args: cli::InspectArgs) -> Result<app::inspect::InspectConfig, Error> {
+    let mut cfg = app::inspect::InspectConfig::new(&args.site_url)?;
+    if let Some(title) = args.list.as_deref()
+        && title.trim().is_empty()
+    {
+        return Err(Error::Usage(
+            "--list is empty: give the list title as the portal shows it".into(),
+        ));
+    }
+    cfg.list = args.list;
+    cfg.draft_mapping = args.draft_mapping;
+    cfg.samples = args.samples.min(5000);
+    cfg.article = args
+        .article
+        .map(|a| {
+            url::Url::parse(&a).map_err(|e| {
+                Error::Usage(format!(
+                    "--article `{a}`: {e}; give the article page's full URL"
+                ))
+            })
+        })
+        .transpose()?;
+    cfg.ignore_robots = args.ignore_robots;
+    Ok(cfg)
 }
 
 fn crawl_config(args: cli::CrawlArgs, quiet: bool) -> Result<CrawlConfig, Error> {

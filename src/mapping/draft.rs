@@ -467,7 +467,7 @@ fn write(input: &DraftInput<'_>, content_type: Option<&str>, guesses: &[Guess]) 
         .map(|(_, m)| m.neutral.name().len())
         .max()
         .unwrap_or(0);
-    let mut lines: Vec<(NeutralField, String)> = Vec::new();
+    let mut lines: Vec<(NeutralField, String, String)> = Vec::new();
     for (g, m) in &mapped {
         let Mapped {
             neutral,
@@ -487,42 +487,52 @@ fn write(input: &DraftInput<'_>, content_type: Option<&str>, guesses: &[Guess]) 
         } else {
             format!("field = {}", quoted(&f.title))
         };
+        let kind = match (f.type_as_string.as_str(), f.rich_text) {
+            ("Note", true) => "Note, rich text".to_string(),
+            ("Note", false) => "Note, plain text".to_string(),
+            (t, _) => t.to_string(),
+        };
+        let about = format!("{} ({}, {kind})", quoted(&f.title), f.internal_name);
         let why = match reason {
+            Reason::BuiltIn if known.is_empty() || known == f.title => {
+                format!("built-in {}", f.internal_name)
+            }
             Reason::BuiltIn => format!(
-                "built-in {} ({}), shown as {}",
+                "built-in {}, {} on an English site, {} here",
                 f.internal_name,
-                known,
+                quoted(known),
                 quoted(&f.title)
             ),
-            Reason::KnownName => {
-                format!("{} {}: the usual name", f.type_as_string, quoted(&f.title))
+            Reason::KnownName => format!("{about}: a usual name for {neutral}"),
+            Reason::KnownNameLoosely => {
+                format!(
+                    "{about}: reads as {}, a usual name for {neutral}",
+                    quoted(known)
+                )
             }
-            Reason::KnownNameLoosely => format!(
-                "{} {} ({}): reads as {}",
-                f.type_as_string,
-                quoted(&f.title),
-                f.internal_name,
-                quoted(known)
-            ),
-            Reason::NameContains => format!(
-                "{} {}: its name contains {}",
-                f.type_as_string,
-                quoted(&f.title),
-                quoted(known)
-            ),
+            Reason::NameContains => {
+                format!(
+                    "{about}: its name has {} in it, a name for {neutral}",
+                    quoted(known)
+                )
+            }
         };
-        lines.push((
-            neutral,
-            format!(
-                "{:width$} = {{ {source}, as = \"{conversion}\" }}   # {why}\n",
-                neutral.name()
-            ),
-        ));
+        let entry = format!(
+            "{:width$} = {{ {source}, as = \"{conversion}\" }}",
+            neutral.name()
+        );
+        lines.push((neutral, entry, why));
     }
-    // In the record's own order, as the shipped mapping lists them.
-    lines.sort_by_key(|(n, _)| *n);
-    for (_, line) in lines {
-        out.push_str(&line);
+    // In the record's own order, as the shipped mapping lists them; comments in one column.
+    lines.sort_by_key(|(n, _, _)| *n);
+    let column = lines
+        .iter()
+        .map(|(_, e, _)| e.chars().count())
+        .max()
+        .unwrap_or(0);
+    for (_, entry, why) in lines {
+        let pad = column - entry.chars().count();
+        out.push_str(&format!("{entry}{}   # {why}\n", " ".repeat(pad)));
     }
     let rest: Vec<&Guess> = guesses.iter().filter(|g| g.mapped.is_none()).collect();
     if !rest.is_empty() {
@@ -699,7 +709,7 @@ mod tests {
         assert!(d.text.contains("\"Ghi chú\" (GhiChu, Note)"), "{}", d.text);
         assert!(
             d.text
-                .contains("built-in Author (Created By), shown as \"Người tạo\""),
+                .contains("built-in Author, \"Created By\" on an English site, \"Người tạo\" here"),
             "{}",
             d.text
         );

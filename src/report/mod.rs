@@ -5,6 +5,8 @@
 //! bag as `data/crawl-report.json` and lists every failure with its cause; what sources
 //! noticed arrives as facts and is put into words here ([`words`]).
 
+pub mod inspect;
+pub mod mapping_check;
 pub mod verify;
 pub mod words;
 

@@ -5,10 +5,12 @@
 //! lists the site does have. The REST source fills them ([`super::rest::RestSource::site_facts`],
 //! [`super::rest::RestSource::lists`]); the words around them are the report's.
 
-use crate::sharepoint::odata::Entity;
-use crate::text::match_key;
+use super::{FieldDef, ItemQuery, ListSchema, RawItem};
+use crate::sharepoint::{builtins, names, odata::Entity};
+use crate::text::{clean_line, html::to_text, match_key, nfc};
 use serde::Serialize;
 use serde_json::{Map, Value};
+use std::collections::BTreeMap;
 
 /// The site as its REST API describes it.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -96,6 +98,107 @@ impl SiteFacts {
             .get("UIVersion")
             .and_then(Value::as_u64)
             .and_then(|v| u32::try_from(v).ok());
+    }
+}
+
+/// A list described in full, for `sharc inspect --list`: its schema, what each field's
+/// internal name decodes to, and a sample value of each field from its first items.
+#[derive(Debug, Clone, Default)]
+pub struct ListDetail {
+    /// The list, its fields and its content types (with their fields).
+    pub schema: ListSchema,
+    /// Internal name → the text it decodes to (`Ng_x00e0_y_x0020_xu_x1ea5_t_x002` →
+    /// "Ngày xuất…"), NFC.
+    pub decoded: BTreeMap<String, String>,
+    /// Internal name → the first value the sample items hold, as short text.
+    pub samples: BTreeMap<String, String>,
+}
+
+impl ListDetail {
+    /// The detail of `schema`, with sample values from `items`.
+    pub fn new(schema: ListSchema, items: &[RawItem]) -> Self {
+        let decoded = schema
+            .fields
+            .iter()
+            .map(|f| {
+                (
+                    f.internal_name.clone(),
+                    nfc(&names::unescape(&f.internal_name)),
+                )
+            })
+            .collect();
+        let samples = schema
+            .fields
+            .iter()
+            .filter_map(|f| {
+                let text = items.iter().find_map(|i| sample_of(f, i))?;
+                Some((f.internal_name.clone(), text))
+            })
+            .collect();
+        Self {
+            schema,
+            decoded,
+            samples,
+        }
+    }
+
+    /// Whether a field is one of SharePoint's built-ins.
+    pub fn is_built_in(f: &FieldDef) -> bool {
+        f.from_base_type || builtins::by_internal_name(&f.internal_name).is_some()
+    }
+}
+
+/// The query for sample items: the first `n`, with lookups and users expanded (at most 12,
+/// SharePoint's lookup threshold).
+pub fn sample_query(schema: &ListSchema, n: usize) -> ItemQuery {
+    ItemQuery {
+        expand: schema
+            .fields
+            .iter()
+            .filter(|f| f.is_lookup_like() && !f.hidden)
+            .map(|f| f.entity_property_name.clone())
+            .take(12)
+            .collect(),
+        page_size: n,
+    }
+}
+
+/// A field's value in one item as short text: HTML reduced to its text, lookups and users to
+/// their titles, hyperlinks to their URL; `None` when the item has none.
+fn sample_of(f: &FieldDef, item: &RawItem) -> Option<String> {
+    let key = &f.entity_property_name;
+    let v = item.props.get(key).filter(|v| !v.is_null()).or_else(|| {
+        // A lookup not expanded still has its ids.
+        f.is_lookup_like()
+            .then(|| item.props.get(&format!("{key}Id")))
+            .flatten()
+    })?;
+    let text = match v {
+        Value::Null => return None,
+        Value::String(s) if s.contains('<') => to_text(s),
+        Value::String(s) => clean_line(s),
+        Value::Array(a) => a
+            .iter()
+            .map(short)
+            .filter(|s| !s.is_empty())
+            .collect::<Vec<_>>()
+            .join("; "),
+        other => short(other),
+    };
+    let text = clean_line(&text);
+    (!text.is_empty()).then_some(text)
+}
+
+fn short(v: &Value) -> String {
+    match v {
+        Value::Object(m) => ["Title", "Url", "Label", "LookupValue"]
+            .iter()
+            .find_map(|k| m.get(*k).and_then(Value::as_str))
+            .map(str::to_string)
+            .unwrap_or_else(|| v.to_string()),
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        other => other.to_string(),
     }
 }
 

@@ -17,6 +17,7 @@
 //! way; the crawl report says which item ids were missing from the list.
 
 mod extract;
+pub mod hints;
 pub mod layout;
 mod robots;
 mod span;

@@ -11,7 +11,7 @@ pub mod facts;
 pub mod html;
 pub mod rest;
 
-pub use discover::{ListSummary, SiteFacts};
+pub use discover::{ListDetail, ListSummary, SiteFacts};
 pub use facts::{ItemFailure, ItemFailureKind, Note, SourceFacts};
 
 use crate::fetch::FetchError;
