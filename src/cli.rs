@@ -163,6 +163,9 @@ pub struct InspectArgs {
     /// Read pages robots.txt disallows (only with the portal owner's leave).
     #[arg(long)]
     pub ignore_robots: bool,
+    /// Longest a request may spend waiting on throttling and retries, in seconds.
+    #[arg(long, default_value_t = 60)]
+    pub max_wait: u64,
 }
 
 /// `sharc mapping …`.
@@ -183,6 +186,9 @@ pub struct MappingCheckArgs {
     /// With --site: the list to check against instead of the mapping's `[list] title`.
     #[arg(long, value_name = "TITLE", requires = "site")]
     pub list: Option<String>,
+    /// With --site: longest a request may spend waiting on throttling and retries, in seconds.
+    #[arg(long, default_value_t = 60)]
+    pub max_wait: u64,
 }
 
 /// `sharc serve`.

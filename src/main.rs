@@ -107,6 +107,7 @@ fn run(cli: Cli) -> Result<ExitCode, Stop> {
         Command::Mapping(MappingCommand::Check(args)) => {
             let mut cfg = app::mapping_check::CheckConfig::new(args.mapping, args.site.as_deref())?;
             cfg.list = args.list;
+            set_max_wait(&mut cfg.fetch, args.max_wait);
             let outcome = block_on(app::mapping_check::run(&cfg))?;
             use sharc::report::mapping_check::{problem_line, verdict};
             for p in &outcome.problems {
@@ -217,7 +218,14 @@ fn inspect_config(args: cli::InspectArgs) -> Result<app::inspect::InspectConfig,
         })
         .transpose()?;
     cfg.ignore_robots = args.ignore_robots;
+    set_max_wait(&mut cfg.fetch, args.max_wait);
     Ok(cfg)
+}
+
+/// `--max-wait SECS`: the total wait of one request, and no single wait longer.
+fn set_max_wait(fetch: &mut sharc::fetch::FetchOptions, secs: u64) {
+    fetch.retry.max_total_wait = Duration::from_secs(secs);
+    fetch.retry.max_delay = Duration::from_secs(secs.min(300));
 }
 
 fn crawl_config(args: cli::CrawlArgs, quiet: bool) -> Result<CrawlConfig, Error> {
@@ -258,8 +266,7 @@ fn crawl_config(args: cli::CrawlArgs, quiet: bool) -> Result<CrawlConfig, Error>
     }
     cfg.page_size = args.page_size;
     cfg.fetch.concurrency = args.concurrency.max(1);
-    cfg.fetch.retry.max_total_wait = Duration::from_secs(args.max_wait);
-    cfg.fetch.retry.max_delay = Duration::from_secs(args.max_wait.min(300));
+    set_max_wait(&mut cfg.fetch, args.max_wait);
     if let Some(rate) = args.rate
         && !(rate > 0.0 && rate.is_finite())
     {

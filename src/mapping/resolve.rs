@@ -296,9 +296,13 @@ pub fn closest(schema: &ListSchema, spec: &FieldSpec) -> Vec<Suggestion> {
             let contains = !key.is_empty()
                 && !title.is_empty()
                 && (title.contains(&key) || key.contains(&title));
+            // The internal name the wanted name would get, on a field with another title: a
+            // column renamed since (a typo of the title is just a typo, even when the cut at
+            // 32 characters gives it the same internal name).
             let renamed = !wanted.is_empty()
                 && spec.internal.is_none()
-                && as_internal.contains(&f.internal_name);
+                && as_internal.contains(&f.internal_name)
+                && edit_distance(&key, &title) > 2;
             let d = edit_distance(&key, &title)
                 .min(edit_distance(&folded, &fold_key(&f.title)))
                 .min(edit_distance(&key, &f.internal_name.to_lowercase()))

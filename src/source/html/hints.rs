@@ -8,9 +8,9 @@
 //! a selector for each part with the text it matched, each selector checked to select that
 //! very element.
 
+use super::ACCEPT_HTML;
 use super::extract::comment_attr;
 use super::layout::Css;
-use super::ACCEPT_HTML;
 use super::robots::Robots;
 use crate::fetch::{Body, Client};
 use crate::source::SourceError;
