@@ -340,3 +340,29 @@ fn inspect_of_a_site_that_does_not_answer_is_an_operational_error() {
         .assert()
         .code(1);
 }
+
+#[test]
+fn inspect_of_a_verbose_only_farm_says_so_and_still_reads_the_list() {
+    let portal = Portal::start(PortalOptions {
+        json_light: false,
+        ..Default::default()
+    });
+    let v = inspect_json(&portal, &["--list", "Tin tức sự kiện"]);
+    assert_eq!(v["site"]["json_shapes"], serde_json::json!(["verbose"]));
+    assert_eq!(
+        v["lists"][0]["content_types"],
+        serde_json::json!(["Tin Tức Mở Rộng", "Item"])
+    );
+    assert_eq!(
+        v["list"]["content_types"][0]["fields"]
+            .as_array()
+            .unwrap()
+            .len(),
+        17
+    );
+    assert_eq!(field(&v["list"], "Editor")["sample"], "Trần Văn Minh");
+    assert_eq!(
+        field(&v["list"], "Lo_x1ea1_i_x0020_b_x00e0_i_x0020")["choices"][0],
+        "Tin"
+    );
+}

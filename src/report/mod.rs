@@ -3,7 +3,9 @@
 //! On a terminal the crawl shows a progress bar; under cron (no terminal) it prints plain
 //! lines instead, so logs stay readable. The machine-readable [`CrawlReport`] goes into the
 //! bag as `data/crawl-report.json` and lists every failure with its cause; what sources
-//! noticed arrives as facts and is put into words here ([`words`]).
+//! noticed arrives as facts and is put into words here ([`words`]). So do what `verify`
+//! found ([`verify`]), what `inspect` learnt of a portal ([`inspect`]) and what
+//! `mapping check` found in a mapping ([`mapping_check`]).
 
 pub mod inspect;
 pub mod mapping_check;
