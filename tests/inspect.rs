@@ -366,3 +366,40 @@ fn inspect_of_a_verbose_only_farm_says_so_and_still_reads_the_list() {
         "Tin"
     );
 }
+
+#[test]
+fn a_closed_portal_without_a_home_page_is_told_to_name_an_article() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("portal.json"),
+        r#"{"site": {"title": "Trống", "server_relative_url": "/", "web_id": "b1a2c3d4-0000-4000-8000-000000000001"},
+            "lists": [{"id": "0b0b0b0b-2222-4c22-9a33-0123456789ab", "title": "Trống", "url_name": "Trong"}]}"#,
+    )
+    .unwrap();
+    std::fs::create_dir_all(dir.path().join("lists/Trong")).unwrap();
+    std::fs::write(dir.path().join("lists/Trong/fields.json"), "[]").unwrap();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let opts = PortalOptions {
+        api: ApiAccess::Unauthorized401,
+        ..Default::default()
+    };
+    let portal = rt
+        .block_on(sharc_sample::RunningPortal::start(dir.path(), opts, 0))
+        .unwrap();
+    let out = sharc()
+        .args(["inspect", portal.base_url.as_str(), "--json"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let v: Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(v["site"]["rest_status"], 401);
+    assert_eq!(v["html"]["article"], Value::Null);
+    let why = v["html"]["no_article"].as_str().unwrap();
+    assert!(
+        why.contains("HTTP 404") && why.contains("--article URL"),
+        "{why}"
+    );
+    rt.block_on(portal.shutdown());
+}

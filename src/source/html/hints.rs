@@ -13,7 +13,7 @@ use super::extract::comment_attr;
 use super::layout::Css;
 use super::robots::Robots;
 use crate::fetch::{Body, Client};
-use crate::source::SourceError;
+use crate::source::{SourceError, explain};
 use crate::text::clean_line;
 use crate::text::dates::PortalZone;
 use crate::text::html::element_text;
@@ -118,7 +118,17 @@ pub async fn page_hints(
                 ));
                 return Ok(hints);
             }
-            let body = client.get(site, ACCEPT_HTML).await?;
+            let body = match client.get(site, ACCEPT_HTML).await {
+                Ok(body) => body,
+                Err(e) if e.status().is_some() => {
+                    hints.no_article = Some(format!(
+                        "the home page could not be read ({}); give an article with --article URL",
+                        explain(&e)
+                    ));
+                    return Ok(hints);
+                }
+                Err(e) => return Err(e.into()),
+            };
             let page = decode(&body);
             let found = article_links(&page, site)
                 .into_iter()
