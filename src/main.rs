@@ -93,43 +93,16 @@ fn run(cli: Cli) -> Result<ExitCode, Stop> {
             let json = args.json;
             let cfg = inspect_config(args)?;
             let inspection = block_on(app::inspect::run(&cfg))?;
-            if json {
-                println!(
-                    "{}",
-                    serde_json::to_string_pretty(&sharc::report::inspect::json(&inspection))
-                        .unwrap_or_default()
-                );
-            } else {
-                print!("{}", sharc::report::inspect::human(&inspection));
-            }
+            app::inspect::print(&inspection, json);
             Ok(ExitCode::Success)
         }
         Command::Mapping(MappingCommand::Check(args)) => {
             let mut cfg = app::mapping_check::CheckConfig::new(args.mapping, args.site.as_deref())?;
-            cfg.list = args.list;
+            cfg.list = list_title(args.list)?;
             set_max_wait(&mut cfg.fetch, args.max_wait);
             let outcome = block_on(app::mapping_check::run(&cfg))?;
-            use sharc::report::mapping_check::{problem_line, verdict};
-            for p in &outcome.problems {
-                eprintln!(
-                    "{}",
-                    problem_line(&outcome.path, (p.line, p.code.as_str(), &p.message))
-                );
-            }
-            println!(
-                "{}",
-                verdict(
-                    &outcome.path,
-                    outcome.problems.len(),
-                    outcome.fields,
-                    outcome.against.as_deref()
-                )
-            );
-            Ok(if outcome.problems.is_empty() {
-                ExitCode::Success
-            } else {
-                app::Outcome::MappingProblems.exit_code()
-            })
+            outcome.print();
+            Ok(outcome.outcome().exit_code())
         }
         Command::Serve(args) => {
             let serve = sample::Serve {
@@ -197,14 +170,7 @@ fn bundle_out(out: PathBuf, format: Option<FormatArg>) -> Result<(PathBuf, Bundl
 
 fn inspect_config(args: cli::InspectArgs) -> Result<app::inspect::InspectConfig, Error> {
     let mut cfg = app::inspect::InspectConfig::new(&args.site_url)?;
-    if let Some(title) = args.list.as_deref()
-        && title.trim().is_empty()
-    {
-        return Err(Error::Usage(
-            "--list is empty: give the list title as the portal shows it".into(),
-        ));
-    }
-    cfg.list = args.list;
+    cfg.list = list_title(args.list)?;
     cfg.draft_mapping = args.draft_mapping;
     cfg.samples = args.samples.min(5000);
     cfg.article = args
@@ -222,6 +188,16 @@ fn inspect_config(args: cli::InspectArgs) -> Result<app::inspect::InspectConfig,
     Ok(cfg)
 }
 
+/// `--list TITLE`, which must name something.
+fn list_title(arg: Option<String>) -> Result<Option<String>, Error> {
+    match arg {
+        Some(title) if title.trim().is_empty() => Err(Error::Usage(
+            "--list is empty: give the list title as the portal shows it".into(),
+        )),
+        other => Ok(other),
+    }
+}
+
 /// `--max-wait SECS`: the total wait of one request, and no single wait longer.
 fn set_max_wait(fetch: &mut sharc::fetch::FetchOptions, secs: u64) {
     fetch.retry.max_total_wait = Duration::from_secs(secs);
@@ -232,14 +208,7 @@ fn crawl_config(args: cli::CrawlArgs, quiet: bool) -> Result<CrawlConfig, Error>
     let (out, format) = bundle_out(args.out, args.format)?;
     let mut cfg = CrawlConfig::new(&args.site_url, args.mapping, out)?;
     cfg.format = format;
-    if let Some(title) = args.list.as_deref() {
-        if title.trim().is_empty() {
-            return Err(Error::Usage(
-                "--list is empty: give the list title as the portal shows it".into(),
-            ));
-        }
-        cfg.list_title = Some(title.to_string());
-    }
+    cfg.list_title = list_title(args.list)?;
     cfg.source = match args.source {
         SourceArg::Auto => SourceKind::Auto,
         SourceArg::Rest => SourceKind::Rest,

@@ -191,23 +191,13 @@ pub async fn run(cfg: &CrawlConfig) -> Result<CrawlSummary, Error> {
 
 /// A list that is not found is reported with the lists the site has, those holding the
 /// mapping's content type first.
-pub fn with_content_type(e: Error, wanted: Option<String>) -> Error {
-    match e {
-        Error::Source(SourceError::ListNotFound {
-            site,
-            title,
-            detail,
-            lists,
-            content_type: None,
-        }) => Error::Source(SourceError::ListNotFound {
-            site,
-            title,
-            detail,
-            lists,
-            content_type: wanted,
-        }),
-        other => other,
+pub fn with_content_type(mut e: Error, wanted: Option<String>) -> Error {
+    if let Error::Source(SourceError::ListNotFound { content_type, .. }) = &mut e
+        && content_type.is_none()
+    {
+        *content_type = wanted;
     }
+    e
 }
 
 async fn run_with(cfg: &CrawlConfig, setup: Setup) -> Result<CrawlSummary, Error> {

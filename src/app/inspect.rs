@@ -117,6 +117,16 @@ pub async fn run(cfg: &InspectConfig) -> Result<Inspection, Error> {
     Ok(inspection)
 }
 
+/// Prints the inspection: tables, or one JSON document with `json`.
+pub fn print(inspection: &Inspection, json: bool) {
+    if json {
+        let doc = crate::report::inspect::json(inspection);
+        println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+    } else {
+        print!("{}", crate::report::inspect::human(inspection));
+    }
+}
+
 /// Drafts the mapping and writes it beside `path` first, then renames it into place, so a
 /// half-written draft never looks finished.
 fn write_draft(path: &Path, site: &SiteFacts, detail: &ListDetail) -> Result<DraftSummary, Error> {

@@ -51,6 +51,33 @@ pub struct CheckOutcome {
     pub against: Option<String>,
 }
 
+impl CheckOutcome {
+    /// Each problem on stderr, the verdict on stdout.
+    pub fn print(&self) {
+        use crate::report::mapping_check::{problem_line, verdict};
+        for p in &self.problems {
+            eprintln!(
+                "{}",
+                problem_line(&self.path, (p.line, p.code.as_str(), &p.message))
+            );
+        }
+        let against = self.against.as_deref();
+        println!(
+            "{}",
+            verdict(&self.path, self.problems.len(), self.fields, against)
+        );
+    }
+
+    /// Success, or problems to fix (exit 2).
+    pub fn outcome(&self) -> super::Outcome {
+        if self.problems.is_empty() {
+            super::Outcome::Success
+        } else {
+            super::Outcome::MappingProblems
+        }
+    }
+}
+
 /// Checks the mapping (and with a site, its names against the list's fields).
 pub async fn run(cfg: &CheckConfig) -> Result<CheckOutcome, Error> {
     let text = std::fs::read_to_string(&cfg.mapping).map_err(io(&cfg.mapping))?;
