@@ -26,6 +26,11 @@ pub enum Command {
     Crawl(CrawlArgs),
     /// Check a bundle: completeness, fixity, records against the schema.
     Verify(VerifyArgs),
+    /// Discover a portal: its site, lists, a list's fields; draft a mapping for it.
+    Inspect(InspectArgs),
+    /// Mapping files: check one offline or against a site.
+    #[command(subcommand)]
+    Mapping(MappingCommand),
     /// Serve the built-in sample portal (or one from a directory) on 127.0.0.1 until Ctrl-C.
     Serve(ServeArgs),
     /// Serve the built-in sample portal, crawl it, verify the bundle, print where it is.
@@ -40,6 +45,10 @@ pub struct CrawlArgs {
     /// The mapping file (TOML), e.g. mappings/tin-tuc-mo-rong.toml
     #[arg(short, long)]
     pub mapping: PathBuf,
+    /// Read the list with this title instead of the mapping's `[list] title` (another portal
+    /// of the same content type names its news list differently).
+    #[arg(long, value_name = "TITLE")]
+    pub list: Option<String>,
     /// Where to write the bag: a directory, or NAME.zip for a zip bundle (must not exist yet).
     #[arg(short, long)]
     pub out: PathBuf,
@@ -137,6 +146,60 @@ pub struct VerifyArgs {
     pub json: bool,
 }
 
+/// `sharc inspect`.
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// The site URL, e.g. https://stp.longan.gov.vn/
+    pub site_url: String,
+    /// Describe this list in full: content types, fields (display, internal and REST names,
+    /// type, choices), a sample value of each.
+    #[arg(long, value_name = "TITLE")]
+    pub list: Option<String>,
+    /// Write a mapping drafted from the list's fields to this file (needs --list; the file
+    /// must not exist).
+    #[arg(long, value_name = "FILE")]
+    pub draft_mapping: Option<PathBuf>,
+    /// Print one JSON document with stable keys instead of tables.
+    #[arg(long)]
+    pub json: bool,
+    /// Items read for sample values (0 reads none).
+    #[arg(long, default_value_t = 3)]
+    pub samples: usize,
+    /// When the REST API is closed: the article page to read (default: the first article
+    /// linked from the home page).
+    #[arg(long, value_name = "URL")]
+    pub article: Option<String>,
+    /// Read pages robots.txt disallows (only with the portal owner's leave).
+    #[arg(long)]
+    pub ignore_robots: bool,
+    /// Longest a request may spend waiting on throttling and retries, in seconds.
+    #[arg(long, default_value_t = 60)]
+    pub max_wait: u64,
+}
+
+/// `sharc mapping …`.
+#[derive(Debug, Subcommand)]
+pub enum MappingCommand {
+    /// Check a mapping file: every problem with its line (exit 0 when fine, 2 when not).
+    Check(MappingCheckArgs),
+}
+
+/// `sharc mapping check`.
+#[derive(Debug, Args)]
+pub struct MappingCheckArgs {
+    /// The mapping file (TOML).
+    pub mapping: PathBuf,
+    /// Also check the field names against this site's list (over REST).
+    #[arg(long, value_name = "SITE_URL")]
+    pub site: Option<String>,
+    /// With --site: the list to check against instead of the mapping's `[list] title`.
+    #[arg(long, value_name = "TITLE", requires = "site")]
+    pub list: Option<String>,
+    /// With --site: longest a request may spend waiting on throttling and retries, in seconds.
+    #[arg(long, default_value_t = 60)]
+    pub max_wait: u64,
+}
+
 /// `sharc serve`.
 #[derive(Debug, Args)]
 pub struct ServeArgs {
@@ -155,6 +218,20 @@ pub struct ServeArgs {
     /// Inject faults, e.g. `throttle=10,reset=5,truncate=5,slow=50,fail-item=7`.
     #[arg(long, default_value = "")]
     pub faults: String,
+    /// Which farm to answer as: long-an (the sample as it is), or vietnamese (the same items
+    /// on a Vietnamese-language farm: built-in fields named "Người tạo", "Đã tạo", …, the
+    /// list titled "Tin tức", columns with other internal names).
+    #[arg(long, value_enum, default_value = "long-an")]
+    pub farm: FarmArg,
+}
+
+/// The farms the sample portal can answer as.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum FarmArg {
+    /// The Long An sample as it is.
+    LongAn,
+    /// The same items on a Vietnamese-language farm with other list and column names.
+    Vietnamese,
 }
 
 /// REST API access for the sample portal.

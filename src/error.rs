@@ -32,6 +32,9 @@ pub enum Error {
     /// `--out` names something that exists: a bag is never written over.
     #[error("{} already exists: choose another --out, or remove it if it is an old bag you no longer need", .0.display())]
     OutputExists(PathBuf),
+    /// `--draft-mapping` names a file that exists: a mapping is never written over.
+    #[error("{} already exists: choose another --draft-mapping file, or remove it if you no longer need it", .0.display())]
+    DraftExists(PathBuf),
     /// Reading the public pages was asked for, but the mapping does not describe them.
     #[error("{}: reading the public pages needs an [html] section that describes them (README: Portals without REST)", .0.display())]
     NoHtmlLayout(PathBuf),
@@ -89,6 +92,7 @@ impl Error {
             | Error::Mapping(_)
             | Error::OutputExists(_)
             | Error::OtherCrawl(_)
+            | Error::DraftExists(_)
             | Error::NoHtmlLayout(_) => ExitCode::Usage,
             Error::Source(SourceError::ListNotFound { .. } | SourceError::BadUrl(_)) => {
                 ExitCode::Usage

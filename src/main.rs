@@ -6,7 +6,7 @@ mod cli;
 mod sample;
 
 use clap::Parser;
-use cli::{ApiArg, Cli, Command, FormatArg, OdataArg, SourceArg};
+use cli::{ApiArg, Cli, Command, FarmArg, FormatArg, MappingCommand, OdataArg, SourceArg};
 use sharc::app::{
     self,
     crawl::{CrawlConfig, SourceKind},
@@ -94,6 +94,21 @@ fn run(cli: Cli) -> Result<ExitCode, Stop> {
             };
             Ok(app::verify::run_with(&args.bundle, output)?.exit_code())
         }
+        Command::Inspect(args) => {
+            let json = args.json;
+            let cfg = inspect_config(args)?;
+            let inspection = block_on(app::inspect::run(&cfg))?;
+            app::inspect::print(&inspection, json);
+            Ok(ExitCode::Success)
+        }
+        Command::Mapping(MappingCommand::Check(args)) => {
+            let mut cfg = app::mapping_check::CheckConfig::new(args.mapping, args.site.as_deref())?;
+            cfg.list = list_title(args.list)?;
+            set_max_wait(&mut cfg.fetch, args.max_wait);
+            let outcome = block_on(app::mapping_check::run(&cfg))?;
+            outcome.print();
+            Ok(outcome.outcome().exit_code())
+        }
         Command::Serve(args) => {
             let serve = sample::Serve {
                 dir: args.sample_dir,
@@ -107,6 +122,10 @@ fn run(cli: Cli) -> Result<ExitCode, Stop> {
                     },
                     faults: sharc_sample::FaultPlan::parse(&args.faults)
                         .map_err(|e| Error::Usage(format!("--faults: {e}")))?,
+                    farm: match args.farm {
+                        FarmArg::LongAn => sharc_sample::Farm::LongAn,
+                        FarmArg::Vietnamese => sharc_sample::Farm::Vietnamese,
+                    },
                     ..Default::default()
                 },
             };
@@ -154,10 +173,47 @@ fn bundle_out(out: PathBuf, format: Option<FormatArg>) -> Result<(PathBuf, Bundl
     }
 }
 
+fn inspect_config(args: cli::InspectArgs) -> Result<app::inspect::InspectConfig, Error> {
+    let mut cfg = app::inspect::InspectConfig::new(&args.site_url)?;
+    cfg.list = list_title(args.list)?;
+    cfg.draft_mapping = args.draft_mapping;
+    cfg.samples = args.samples.min(5000);
+    cfg.article = args
+        .article
+        .map(|a| {
+            url::Url::parse(&a).map_err(|e| {
+                Error::Usage(format!(
+                    "--article `{a}`: {e}; give the article page's full URL"
+                ))
+            })
+        })
+        .transpose()?;
+    cfg.ignore_robots = args.ignore_robots;
+    set_max_wait(&mut cfg.fetch, args.max_wait);
+    Ok(cfg)
+}
+
+/// `--list TITLE`, which must name something.
+fn list_title(arg: Option<String>) -> Result<Option<String>, Error> {
+    match arg {
+        Some(title) if title.trim().is_empty() => Err(Error::Usage(
+            "--list is empty: give the list title as the portal shows it".into(),
+        )),
+        other => Ok(other),
+    }
+}
+
+/// `--max-wait SECS`: the total wait of one request, and no single wait longer.
+fn set_max_wait(fetch: &mut sharc::fetch::FetchOptions, secs: u64) {
+    fetch.retry.max_total_wait = Duration::from_secs(secs);
+    fetch.retry.max_delay = Duration::from_secs(secs.min(300));
+}
+
 fn crawl_config(args: cli::CrawlArgs, quiet: bool) -> Result<CrawlConfig, Error> {
     let (out, format) = bundle_out(args.out, args.format)?;
     let mut cfg = CrawlConfig::new(&args.site_url, args.mapping, out)?;
     cfg.format = format;
+    cfg.list_title = list_title(args.list)?;
     cfg.source = match args.source {
         SourceArg::Auto => SourceKind::Auto,
         SourceArg::Rest => SourceKind::Rest,
@@ -189,8 +245,7 @@ fn crawl_config(args: cli::CrawlArgs, quiet: bool) -> Result<CrawlConfig, Error>
         ));
     }
     cfg.fetch.concurrency = args.concurrency;
-    cfg.fetch.retry.max_total_wait = Duration::from_secs(args.max_wait);
-    cfg.fetch.retry.max_delay = Duration::from_secs(args.max_wait.min(300));
+    set_max_wait(&mut cfg.fetch, args.max_wait);
     if args.request_timeout == 0 {
         return Err(Error::Usage(
             "--request-timeout 0 leaves no time for any request: give seconds, e.g. 600".into(),

@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use sharc::bundle::FindingCode;
+use sharc::mapping::check::ProblemCode;
 use sharc::record::check::RecordProblemCode;
 use sharc::report::{FailureCode, RefusedCode, SkipCode};
 
@@ -35,6 +36,9 @@ fn every_code() -> Vec<(&'static str, String)> {
         all.push((c.as_str(), json(serde_json::to_value(c).unwrap())));
     }
     for c in FindingCode::ALL {
+        all.push((c.as_str(), json(serde_json::to_value(c).unwrap())));
+    }
+    for c in ProblemCode::ALL {
         all.push((c.as_str(), json(serde_json::to_value(c).unwrap())));
     }
     all

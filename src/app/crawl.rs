@@ -38,6 +38,8 @@ pub struct CrawlConfig {
     pub site: Url,
     /// The mapping file.
     pub mapping: PathBuf,
+    /// The list to read instead of the mapping's `[list] title` (`--list`).
+    pub list_title: Option<String>,
     /// The mapping file's text when it is not read from `mapping` (the demo's mapping is
     /// compiled into the binary); `mapping` then only names it in messages.
     pub mapping_text: Option<String>,
@@ -80,6 +82,7 @@ impl CrawlConfig {
         Ok(Self {
             site: parse_site_url(site)?,
             mapping: mapping.into(),
+            list_title: None,
             mapping_text: None,
             format: bundle::zip::BundleFormat::for_out(&out),
             out,
@@ -211,6 +214,24 @@ struct Setup {
 /// Runs a crawl.
 pub async fn run(cfg: &CrawlConfig) -> Result<CrawlSummary, Error> {
     let setup = prepare(cfg)?;
+    let content_type = setup.mapping.list.content_type.clone();
+    run_with(cfg, setup)
+        .await
+        .map_err(|e| with_content_type(e, content_type))
+}
+
+/// A list that is not found is reported with the lists the site has, those holding the
+/// mapping's content type first.
+pub fn with_content_type(mut e: Error, wanted: Option<String>) -> Error {
+    if let Error::Source(SourceError::ListNotFound { content_type, .. }) = &mut e
+        && content_type.is_none()
+    {
+        *content_type = wanted;
+    }
+    e
+}
+
+async fn run_with(cfg: &CrawlConfig, setup: Setup) -> Result<CrawlSummary, Error> {
     if cfg.source == SourceKind::Html {
         return crawl_html(cfg, setup, None).await;
     }
@@ -327,7 +348,10 @@ fn prepare(cfg: &CrawlConfig) -> Result<Setup, Error> {
         Some(text) => text.clone(),
         None => Mapping::read(&cfg.mapping)?,
     };
-    let mapping = Mapping::parse(&mapping_text, &cfg.mapping)?;
+    let mut mapping = Mapping::parse(&mapping_text, &cfg.mapping)?;
+    if let Some(title) = &cfg.list_title {
+        mapping = mapping.with_list_title(title);
+    }
     let zone = mapping.zone.clone();
     let clock = RunClock::from_options(
         cfg.bagging_date.as_deref(),

@@ -3,6 +3,8 @@
 pub mod clock;
 pub mod crawl;
 pub mod demo;
+pub mod inspect;
+pub mod mapping_check;
 pub mod verify;
 
 /// How a command that ran to the end went.
@@ -14,6 +16,8 @@ pub enum Outcome {
     Invalid,
     /// Finished, but some items or files failed.
     Partial,
+    /// `mapping check` found problems in the mapping.
+    MappingProblems,
 }
 
 impl Outcome {
@@ -24,6 +28,7 @@ impl Outcome {
             Outcome::Success => ExitCode::Success,
             Outcome::Invalid => ExitCode::Invalid,
             Outcome::Partial => ExitCode::Partial,
+            Outcome::MappingProblems => ExitCode::Usage,
         }
     }
 }

@@ -73,6 +73,16 @@ pub struct FetchOptions {
     pub user_agent: String,
 }
 
+impl FetchOptions {
+    /// These options with the scope of the portal at `site` alone (no other host allowed).
+    pub fn on_site(&self, site: &Url) -> Self {
+        Self {
+            scope: Scope::new(site, &[]),
+            ..self.clone()
+        }
+    }
+}
+
 impl Default for FetchOptions {
     fn default() -> Self {
         Self {

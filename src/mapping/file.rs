@@ -99,6 +99,18 @@ impl Mapping {
     }
 }
 
+impl Mapping {
+    /// The same mapping reading the list titled `title` instead of `[list] title`
+    /// (`--list`): portals of one content type name their news list differently.
+    pub fn with_list_title(mut self, title: &str) -> Self {
+        self.list.title = title.to_string();
+        if let Some(html) = &mut self.html {
+            html.list_title = title.to_string();
+        }
+        self
+    }
+}
+
 /// What is wrong with one `[fields]` entry, if anything: it must name its source one way,
 /// with a conversion that can fill the field.
 fn field_problem(neutral: NeutralField, spec: &FieldSpec) -> Option<String> {

@@ -475,7 +475,7 @@ fn fits(e: Extract, c: Conversion) -> bool {
 }
 
 /// The 1-based line of a byte offset.
-fn line_of(text: &str, offset: usize) -> usize {
+pub(super) fn line_of(text: &str, offset: usize) -> usize {
     text.get(..offset.min(text.len()))
         .map_or(1, |t| t.bytes().filter(|b| *b == b'\n').count() + 1)
 }

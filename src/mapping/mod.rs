@@ -10,7 +10,9 @@
 //! the HTML source's own [`Layout`](crate::source::html::Layout).
 
 pub mod apply;
+pub mod check;
 pub mod convert;
+pub mod draft;
 pub mod file;
 pub mod html;
 pub mod resolve;
@@ -18,7 +20,7 @@ pub mod spec;
 
 pub use apply::{ItemContext, MapError, MappedItem};
 pub use file::Mapping;
-pub use resolve::ResolvedMapping;
+pub use resolve::{BindProblem, ResolvedMapping};
 pub use spec::{Conversion, FieldSpec};
 
 use std::path::PathBuf;
@@ -90,11 +92,26 @@ pub enum MappingError {
 #[derive(Debug, Clone)]
 pub struct MissingField {
     /// The neutral field it was meant for.
-    pub neutral: String,
+    pub neutral: crate::record::NeutralField,
     /// How the mapping named it.
     pub wanted: String,
-    /// The closest field names that exist, as `Display name (InternalName)`.
-    pub closest: Vec<String>,
+    /// The closest fields that exist.
+    pub closest: Vec<resolve::Suggestion>,
+}
+
+impl MissingField {
+    /// `neutral = `wanted`` and the closest fields that exist.
+    pub fn describe(&self) -> String {
+        let mut s = format!(
+            "{} = `{}` is not a field of the list",
+            self.neutral, self.wanted
+        );
+        if !self.closest.is_empty() {
+            let names: Vec<String> = self.closest.iter().map(|c| c.to_string()).collect();
+            s.push_str(&format!(" — closest existing: {}", names.join("; ")));
+        }
+        s
+    }
 }
 
 fn missing_message(list: &str, missing: &[MissingField]) -> String {
@@ -103,10 +120,7 @@ fn missing_message(list: &str, missing: &[MissingField]) -> String {
         missing.len()
     );
     for m in missing {
-        s.push_str(&format!("\n  {} = `{}`", m.neutral, m.wanted));
-        if !m.closest.is_empty() {
-            s.push_str(&format!(" — closest existing: {}", m.closest.join(", ")));
-        }
+        s.push_str(&format!("\n  {}", m.describe()));
     }
     s.push_str("\nfix the names in the mapping's [fields] section (display names as the portal shows them, or `internal = \"…\"`)");
     s

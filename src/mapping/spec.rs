@@ -99,6 +99,24 @@ pub enum Conversion {
 }
 
 impl Conversion {
+    /// Every conversion.
+    pub const ALL: [Conversion; 14] = [
+        Self::Text,
+        Self::Html,
+        Self::Integer,
+        Self::Number,
+        Self::Boolean,
+        Self::Datetime,
+        Self::Lookup,
+        Self::User,
+        Self::Url,
+        Self::Image,
+        Self::Choice,
+        Self::Multichoice,
+        Self::ModerationStatus,
+        Self::Attachments,
+    ];
+
     /// The name written in mapping files (`as = "…"`).
     pub fn name(self) -> &'static str {
         use Conversion as C;

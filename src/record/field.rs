@@ -36,6 +36,32 @@ pub enum NeutralField {
 }
 
 impl NeutralField {
+    /// Every neutral field, in the record's order.
+    pub const ALL: [NeutralField; 22] = [
+        Self::Title,
+        Self::Summary,
+        Self::Body,
+        Self::PublishedAt,
+        Self::Featured,
+        Self::Author,
+        Self::Categories,
+        Self::ArticleType,
+        Self::Status,
+        Self::ApprovalStatus,
+        Self::ViewCount,
+        Self::PageCount,
+        Self::ImageCount,
+        Self::History,
+        Self::AlternateUrl,
+        Self::Image,
+        Self::ImageCaption,
+        Self::Attachments,
+        Self::CreatedAt,
+        Self::CreatedBy,
+        Self::ModifiedAt,
+        Self::ModifiedBy,
+    ];
+
     /// The name used in mapping files.
     pub fn name(self) -> &'static str {
         use NeutralField::*;

@@ -4,8 +4,12 @@
 //! lines instead, so logs stay readable. The machine-readable [`CrawlReport`] goes into the
 //! bag as `data/crawl-report.json` and lists every failure with its cause and every URL
 //! refused by the crawl's scope or paging bounds; what sources noticed arrives as facts and
-//! is put into words here ([`words`]).
+//! is put into words here ([`words`]). So do what `verify` found ([`verify`]), what
+//! `inspect` learnt of a portal ([`inspect`]) and what `mapping check` found in a mapping
+//! ([`mapping_check`]).
 
+pub mod inspect;
+pub mod mapping_check;
 pub mod terminal;
 pub mod verify;
 pub mod words;

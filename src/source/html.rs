@@ -19,6 +19,7 @@
 //! way; the crawl report says which item ids were missing from the list.
 
 mod extract;
+pub mod hints;
 pub mod layout;
 mod robots;
 mod span;
@@ -548,7 +549,7 @@ pub fn schema_of(layout: &Layout, list_id: String) -> ListSchema {
             entity_property_name: p.key.clone(),
             type_as_string: p.field_type.clone(),
             allow_multiple: p.allow_multiple,
-            hidden: false,
+            ..Default::default()
         });
     }
     ListSchema {
@@ -563,8 +564,8 @@ pub fn schema_of(layout: &Layout, list_id: String) -> ListSchema {
             .content_type
             .iter()
             .map(|name| ContentTypeInfo {
-                id: String::new(),
                 name: name.clone(),
+                ..Default::default()
             })
             .collect(),
     }

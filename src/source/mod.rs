@@ -6,11 +6,13 @@
 //! API is closed through their public pages; SharePoint 2010's `listdata.svc` and `Lists.asmx`
 //! can plug in behind the same types.
 
+pub mod discover;
 pub mod facts;
 pub mod html;
 pub mod ids;
 pub mod rest;
 
+pub use discover::{ListDetail, ListSummary, SiteFacts};
 pub use facts::{ItemFailure, ItemFailureKind, Note, SourceFacts};
 pub use ids::IdSet;
 
@@ -45,6 +47,16 @@ pub struct FieldDef {
     pub allow_multiple: bool,
     /// Hidden from forms.
     pub hidden: bool,
+    /// A value is required.
+    pub required: bool,
+    /// Computed or set by SharePoint, never typed in (`Created`, `Author`, …).
+    pub read_only: bool,
+    /// Comes with the list's base type (a built-in field) rather than added to it.
+    pub from_base_type: bool,
+    /// The values a Choice, MultiChoice or ModStat field offers, as `/fields` lists them.
+    pub choices: Vec<String>,
+    /// A multi-line (Note) field that holds rich HTML rather than plain text.
+    pub rich_text: bool,
 }
 
 impl FieldDef {
@@ -64,6 +76,9 @@ pub struct ContentTypeInfo {
     pub id: String,
     /// The name, e.g. "Tin Tức Mở Rộng".
     pub name: String,
+    /// The internal names of the fields the content type has, in its order; empty when the
+    /// source does not know them.
+    pub fields: Vec<String>,
 }
 
 /// Everything a mapping needs to know about a list before reading items.
@@ -188,7 +203,7 @@ pub enum SourceError {
         status: u16,
     },
     /// The list named in the mapping does not exist.
-    #[error("list `{title}` not found at {site}: check `[list] title` in the mapping (list titles are matched as the portal shows them){}", detail.as_deref().map(|d| format!("; the server said: {d}")).unwrap_or_default())]
+    #[error("list `{title}` not found at {site}: check `[list] title` in the mapping, or name the list with --list TITLE (list titles are matched as the portal shows them){}{}", detail.as_deref().map(|d| format!("; the server said: {d}")).unwrap_or_default(), discover::lists_hint(lists, content_type.as_deref()))]
     ListNotFound {
         /// The site URL.
         site: String,
@@ -196,6 +211,10 @@ pub enum SourceError {
         title: String,
         /// The server's message.
         detail: Option<String>,
+        /// The lists the site has (not hidden), when they could be read.
+        lists: Vec<ListSummary>,
+        /// The content type the mapping reads, so that lists holding it are named first.
+        content_type: Option<String>,
     },
     /// A response was not what SharePoint sends.
     #[error("{url}: {message}")]

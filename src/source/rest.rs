@@ -12,8 +12,8 @@
 
 use super::facts::{MalformedItem, RefusedRequest, RequestRefusal};
 use super::{
-    ContentTypeInfo, FieldDef, ItemQuery, ListInfo, ListSchema, RawAttachment, RawItem,
-    SourceError, SourceFacts, Via,
+    ContentTypeInfo, FieldDef, ItemQuery, ListInfo, ListSchema, ListSummary, RawAttachment,
+    RawItem, SiteFacts, SourceError, SourceFacts, Via,
 };
 use crate::fetch::{Client, FetchError, redact};
 use crate::sharepoint::odata::{self, Entity, Shape};
@@ -172,10 +172,14 @@ impl RestSource {
                 let detail = crate::sharepoint::error_body::parse(&body)
                     .map(|e| e.summary())
                     .or_else(|| crate::fetch::status_hint(404).map(str::to_string));
+                // Which lists there are, for the message; best effort.
+                let lists = self.lists().await.unwrap_or_default();
                 return Err(SourceError::ListNotFound {
                     site: self.site.to_string(),
                     title: self.list_title.clone(),
                     detail,
+                    lists,
+                    content_type: None,
                 });
             }
             Err(e) => return Err(e),
@@ -294,6 +298,111 @@ impl RestSource {
         ))
     }
 
+    /// The site: title, language, the `MicrosoftSharePointTeamServices` version, and which
+    /// of the three JSON shapes `/_api/web` answers. Settles the shape as [`probe`] does.
+    ///
+    /// [`probe`]: RestSource::probe
+    pub async fn site_facts(&mut self) -> Result<SiteFacts, SourceError> {
+        let url = self.api("_api/web")?;
+        let mut facts = SiteFacts {
+            url: self.site.to_string(),
+            ..Default::default()
+        };
+        let mut web = None;
+        for shape in [Shape::NoMetadata, Shape::MinimalMetadata, Shape::Verbose] {
+            match self.client.get(&url, shape.accept()).await {
+                Ok(body) => {
+                    facts.json_shapes.push(shape.name().to_string());
+                    if facts.server_version.is_none() {
+                        facts.server_version = body
+                            .headers
+                            .get("MicrosoftSharePointTeamServices")
+                            .and_then(|v| v.to_str().ok())
+                            .map(|v| v.trim().to_string());
+                    }
+                    if web.is_none() {
+                        web =
+                            Some(odata::parse_entity(&body.bytes).map_err(|e| protocol(&url, e))?);
+                        if self.shape_choice == ShapeChoice::Auto {
+                            self.shape = Some(shape);
+                        }
+                    }
+                }
+                Err(e) if matches!(e.status(), Some(400 | 406 | 415)) => {}
+                Err(e) => return Err(closed_or(e, &url)),
+            }
+        }
+        match &web {
+            Some(web) => facts.read_web(web),
+            None => {
+                return Err(protocol(
+                    &url,
+                    "the REST API refused every JSON shape (verbose, minimalmetadata, nometadata)",
+                ));
+            }
+        }
+        Ok(facts)
+    }
+
+    /// The lists of the site that are not hidden, with their root folders and content types.
+    pub async fn lists(&mut self) -> Result<Vec<ListSummary>, SourceError> {
+        let mut url = self.api(
+            "_api/web/lists?$select=Id,Title,ItemCount,BaseTemplate,EnableVersioning,EnableAttachments,RootFolder/ServerRelativeUrl,ContentTypes/Name&$expand=RootFolder,ContentTypes&$filter=Hidden eq false",
+        )?;
+        let mut lists = Vec::new();
+        // The lists collection is not paged by SharePoint; the bound only guards a farm that
+        // would link pages forever.
+        for _ in 0..100 {
+            let page = self.get_page(&url).await?;
+            lists.extend(page.entities.iter().map(ListSummary::from_entity));
+            match page.next {
+                Some(n) => {
+                    url = Url::parse(&n)
+                        .or_else(|_| self.site.join(&n))
+                        .map_err(|_| protocol(&url, format!("bad next link `{n}`")))?;
+                }
+                None => break,
+            }
+        }
+        Ok(lists)
+    }
+
+    /// Fills in the fields of each content type of a described list
+    /// (`/contenttypes('0x…')/fields`).
+    pub async fn content_type_fields(
+        &mut self,
+        schema: &mut ListSchema,
+    ) -> Result<(), SourceError> {
+        let list_id = schema.list.id.clone();
+        for ct in &mut schema.content_types {
+            let url = self.api(&format!(
+                "_api/web/lists(guid'{list_id}')/contenttypes('{}')/fields",
+                ct.id.replace('\'', "''")
+            ))?;
+            ct.fields = self
+                .get_page(&url)
+                .await?
+                .entities
+                .iter()
+                .filter_map(|e| str_prop(&e.props, "InternalName"))
+                .collect();
+        }
+        Ok(())
+    }
+
+    /// The first `query.page_size` items of a described list, read as a crawl reads them,
+    /// for sample values.
+    pub async fn first_items(&mut self, query: &ItemQuery) -> Result<Vec<RawItem>, SourceError> {
+        let url = self.first_items_url(query)?;
+        let page = self.get_page(&url).await?;
+        // Entries without a usable id give no sample values; the crawl reports them.
+        Ok(page
+            .entities
+            .into_iter()
+            .filter_map(|e| item_from(e).ok())
+            .collect())
+    }
+
     /// The absolute URL of a server-relative path as SharePoint reports it (decoded),
     /// percent-encoding each segment as UTF-8.
     pub fn absolute_file_url(&self, server_relative: &str) -> Result<Url, SourceError> {
@@ -393,8 +502,24 @@ fn field_from(e: &Entity) -> FieldDef {
             .unwrap_or(false)
             || type_as_string.ends_with("Multi"),
         type_as_string,
-        hidden: p.get("Hidden").and_then(Value::as_bool).unwrap_or(false),
+        hidden: flag(p, "Hidden"),
+        required: flag(p, "Required"),
+        read_only: flag(p, "ReadOnlyField"),
+        from_base_type: flag(p, "FromBaseType"),
+        choices: match p.get("Choices") {
+            Some(Value::Array(a)) => a
+                .iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect(),
+            _ => Vec::new(),
+        },
+        rich_text: flag(p, "RichText"),
     }
+}
+
+fn flag(m: &serde_json::Map<String, Value>, k: &str) -> bool {
+    m.get(k).and_then(Value::as_bool).unwrap_or(false)
 }
 
 fn content_type_from(e: &Entity) -> ContentTypeInfo {
@@ -410,6 +535,7 @@ fn content_type_from(e: &Entity) -> ContentTypeInfo {
     ContentTypeInfo {
         id,
         name: str_prop(p, "Name").unwrap_or_default(),
+        fields: Vec::new(),
     }
 }
 

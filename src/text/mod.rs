@@ -56,6 +56,17 @@ pub fn match_key(s: &str) -> String {
     clean_line(s).to_lowercase()
 }
 
+/// [`match_key`] without diacritics (`đ` read as `d`): for suggesting a name typed without its
+/// accents ("Ngay xuat ban" for "Ngày xuất bản"), never for matching one.
+pub fn fold_key(s: &str) -> String {
+    use unicode_normalization::char::is_combining_mark;
+    match_key(s)
+        .nfd()
+        .filter(|c| !is_combining_mark(*c))
+        .map(|c| if c == 'đ' { 'd' } else { c })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -81,5 +92,15 @@ mod tests {
     #[test]
     fn match_key_ignores_case_and_form() {
         assert_eq!(match_key("Số Trang"), match_key("số  trang"));
+        let nfd: String = unicode_normalization::UnicodeNormalization::nfd("Người tạo").collect();
+        assert_eq!(match_key(&nfd), match_key("người tạo"));
+    }
+
+    #[test]
+    fn fold_key_drops_accents_and_reads_d_bar_as_d() {
+        assert_eq!(fold_key("Ngày xuất bản"), "ngay xuat ban");
+        assert_eq!(fold_key("Đã sửa đổi"), "da sua doi");
+        let nfd: String = unicode_normalization::UnicodeNormalization::nfd("Tiêu đề").collect();
+        assert_eq!(fold_key(&nfd), "tieu de");
     }
 }

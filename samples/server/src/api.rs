@@ -173,6 +173,7 @@ enum Route<'p> {
     Field(&'p List, &'p Field),
     ContentTypes(&'p List),
     ContentType(&'p List, &'p ContentTypeDef),
+    ContentTypeFields(&'p List, &'p ContentTypeDef),
     Items(&'p List),
     Item(&'p List, &'p Item),
     ItemContentType(&'p List, &'p Item),
@@ -348,22 +349,25 @@ fn list_route<'p>(
                 .ok_or_else(|| column_missing(&id)),
             _ => Err(invalid()),
         },
-        (s, []) if s.is("contenttypes") => match &s.args {
-            None => Ok(Route::ContentTypes(list)),
-            Some(_) => {
-                let id = string_arg(s, query, expr)?;
-                list.def
-                    .content_types
-                    .iter()
-                    .find(|c| c.id.eq_ignore_ascii_case(&id))
-                    .map(|c| Route::ContentType(list, c))
-                    .ok_or_else(|| ApiError {
-                        status: 404,
-                        code: RESOURCE_NOT_FOUND,
-                        message: format!("Content type '{id}' does not exist."),
-                    })
+        (s, []) if s.is("contenttypes") && s.args.is_none() => Ok(Route::ContentTypes(list)),
+        (s, rest) if s.is("contenttypes") && s.args.is_some() => {
+            let id = string_arg(s, query, expr)?;
+            let ct = list
+                .def
+                .content_types
+                .iter()
+                .find(|c| c.id.eq_ignore_ascii_case(&id))
+                .ok_or_else(|| ApiError {
+                    status: 404,
+                    code: RESOURCE_NOT_FOUND,
+                    message: format!("Content type '{id}' does not exist."),
+                })?;
+            match rest {
+                [] => Ok(Route::ContentType(list, ct)),
+                [f] if f.is("fields") && f.args.is_none() => Ok(Route::ContentTypeFields(list, ct)),
+                _ => Err(invalid()),
             }
-        },
+        }
         _ => Err(invalid()),
     }
 }
@@ -551,6 +555,19 @@ fn build(
             content_type_entity(shared, Some(list), ct),
             "SP.ApiData.ContentTypes",
         ),
+        Route::ContentTypeFields(list, ct) => {
+            let fields = list
+                .fields
+                .iter()
+                .filter(|f| {
+                    ct.fields
+                        .as_ref()
+                        .is_none_or(|names| names.contains(&f.internal_name))
+                })
+                .map(|f| field_entity(shared, list, f))
+                .collect();
+            many(fields, "SP.ApiData.Fields")
+        }
         Route::ItemContentType(list, item) => match item_content_type(list, item) {
             Some(ct) => one(
                 content_type_entity(shared, Some(list), ct),

@@ -112,6 +112,10 @@ pub struct ContentTypeDef {
     /// Whether the content type is hidden.
     #[serde(default)]
     pub hidden: bool,
+    /// The internal names of its fields, in order (`/contenttypes('…')/fields`); every field
+    /// of the list when absent.
+    #[serde(default)]
+    pub fields: Option<Vec<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -388,6 +392,23 @@ impl Portal {
             }
             let list_dir = format!("lists/{}", def.url_name);
             let fields = load_fields(&tree, &format!("{list_dir}/fields.json"))?;
+            for ct in &def.content_types {
+                let unknown = ct
+                    .fields
+                    .iter()
+                    .flatten()
+                    .find(|name| !fields.iter().any(|f| &f.internal_name == *name));
+                if let Some(name) = unknown {
+                    return Err(SampleError::invalid(
+                        &portal_path,
+                        format!(
+                            "content type '{}' of list '{}' names the field '{name}', which is \
+                             not in {list_dir}/fields.json",
+                            ct.name, def.title
+                        ),
+                    ));
+                }
+            }
             let items = load_items(&tree, &format!("{list_dir}/items"))?;
             let entity_type_name = def
                 .entity_type_name

@@ -23,6 +23,8 @@
 //!   as combining marks, declared only by `<meta http-equiv>`.
 //! - `Lists/<list>/Calendar.aspx?Month=yyyy-MM` — a month view with links to the months
 //!   before and after, forever: the calendar trap, disallowed by robots.txt.
+//! - `/` (and `default.aspx`) — the home page: links to the five newest public articles and
+//!   to the news list.
 //! - `/robots.txt` — disallows `/_layouts/`, `/_vti_bin/`, `/_catalogs/` and the calendar;
 //!   `Crawl-delay` from [`PortalOptions::html_crawl_delay`].
 //!
@@ -53,6 +55,19 @@ pub(crate) fn route(
     let rest = super::files::under_web(&shared.web_path, segments)?;
     if shared.web_path.split('/').all(str::is_empty) && rest.len() == 1 && rest[0] == "robots.txt" {
         return Some(robots(shared));
+    }
+    let home = match rest {
+        [] => true,
+        [page] => page.is_empty() || page.eq_ignore_ascii_case("default.aspx"),
+        _ => false,
+    };
+    if home {
+        return shared
+            .portal
+            .lists
+            .iter()
+            .find(|l| l.fields.iter().any(|f| f.title == PUBLISHED))
+            .map(|list| Pages { shared, list }.home());
     }
     if rest.len() != 3 || !rest[0].eq_ignore_ascii_case("Lists") {
         return None;
@@ -299,6 +314,32 @@ impl<'a> Pages<'a> {
         "<div class=\"footer\">Sở Tư pháp tỉnh Long An · Liên kết: <a href=\"https://baolongan.vn/\">Báo Long An</a></div>\n</div>\n</body>\n</html>\n"
     }
 
+    /// One `<li>` linking an article by its title.
+    fn article_entry(&self, item: &Item) -> String {
+        format!(
+            "<li><a href=\"{}/DispForm.aspx?ID={}\">{}</a></li>\n",
+            self.list_url(),
+            item.id,
+            esc(&self.text(item, TITLE).unwrap_or_default())
+        )
+    }
+
+    /// The home page: the newest public articles of the news list and a link to all of them.
+    fn home(&self) -> Response {
+        let mut out = self.head(&self.shared.portal.site.title, "utf-8");
+        out.push_str(&self.top());
+        out.push_str("<div class=\"home-news\">\n<h2>Tin mới</h2>\n<ul>\n");
+        for item in self.public_items(&Params(Vec::new())).iter().take(5) {
+            out.push_str(&self.article_entry(item));
+        }
+        out.push_str(&format!(
+            "</ul>\n<a class=\"more\" href=\"{}/TongQuat.aspx\">Xem tất cả</a>\n</div>\n",
+            self.list_url()
+        ));
+        out.push_str(self.bottom());
+        html(StatusCode::OK, out)
+    }
+
     fn list_page(&self, params: &Params) -> Response {
         let per_page = self.opts().html_page_size.max(1);
         let n: usize = params
@@ -435,12 +476,7 @@ impl<'a> Pages<'a> {
                 .to_string()
                 == label
             {
-                out.push_str(&format!(
-                    "<li><a href=\"{}/DispForm.aspx?ID={}\">{}</a></li>\n",
-                    self.list_url(),
-                    item.id,
-                    esc(&self.text(item, TITLE).unwrap_or_default())
-                ));
+                out.push_str(&self.article_entry(item));
             }
         }
         out.push_str(&format!(

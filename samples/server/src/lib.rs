@@ -16,6 +16,8 @@
 //! - [`data`] loads and checks the directory.
 //! - [`server`] runs the HTTP server ([`RunningPortal`]) with its behaviour switches
 //!   ([`PortalOptions`]).
+//! - [`farm`] turns the sample into another farm of the same content type ([`Farm`]): a
+//!   Vietnamese-language site with other list and column names.
 //! - [`faults`] injects a deterministic schedule of throttling and broken answers
 //!   ([`FaultPlan`]), so the crawler's retries meet real faults on loopback.
 //! - The private modules parse SharePoint's OData request grammar, build and render entities
@@ -27,6 +29,7 @@ mod api;
 mod body;
 pub mod data;
 mod error;
+pub mod farm;
 pub mod faults;
 mod files;
 mod filter;
@@ -39,6 +42,7 @@ mod tree;
 
 pub use data::Portal;
 pub use error::SampleError;
+pub use farm::Farm;
 pub use faults::{FaultPlan, RetryAfterStyle};
 pub use server::RunningPortal;
 pub use state::{ApiAccess, PortalOptions, RequestLog};

@@ -100,6 +100,7 @@ impl RunningPortal {
             format!("/{web_path}")
         };
         let web_url = format!("{origin}{}", encode_path(&web_path));
+        let portal = opts.farm.apply(portal);
         let shared = Arc::new(Shared::new(portal, opts, origin, web_url, web_path));
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(accept_loop(listener, Arc::clone(&shared), stopped));

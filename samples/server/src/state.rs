@@ -12,6 +12,7 @@ use hyper::header::HeaderName;
 
 use super::body::Response;
 use super::data::Portal;
+use super::farm::Farm;
 use super::faults::{FaultPlan, Schedule};
 use super::files;
 
@@ -39,6 +40,9 @@ pub struct PortalOptions {
     pub html_windows_1258_item: Option<i64>,
     /// `Crawl-delay` in robots.txt, in seconds (`None`: no such line).
     pub html_crawl_delay: Option<f64>,
+    /// Which farm to answer as: the Long An sample, or another portal of the same content
+    /// type on a Vietnamese-language farm (see [`Farm`]).
+    pub farm: Farm,
 }
 
 impl Default for PortalOptions {
@@ -53,6 +57,7 @@ impl Default for PortalOptions {
             html_endless_paging: false,
             html_windows_1258_item: Some(3),
             html_crawl_delay: Some(0.0),
+            farm: Farm::LongAn,
         }
     }
 }

@@ -223,7 +223,7 @@ fn form_cells<'p>(doc: &'p Html, field: &str) -> Vec<ElementRef<'p>> {
 }
 
 /// `name="value"` inside a comment.
-fn comment_attr<'c>(comment: &'c str, name: &str) -> Option<&'c str> {
+pub(super) fn comment_attr<'c>(comment: &'c str, name: &str) -> Option<&'c str> {
     let mut from = 0;
     while let Some(p) = comment[from..].find(name) {
         let at = from + p;
