@@ -246,4 +246,21 @@ fn a_farm_with_every_hostility_ends_in_bounded_time_with_a_partial_bag_that_veri
     assert_payload_paths_within(&out, 200);
     assert_no_file_over(tmp.path(), MAX_FILE);
     assert_verifies(&out);
+    keep_for_ci(&out);
+}
+
+/// Copies the bag to `$SHARC_KEEP_HOSTILE_BAG` when set, so `.ci/run` can hand it to
+/// `bagit.py --validate` as a second, independent oracle.
+fn keep_for_ci(bag: &std::path::Path) {
+    let Some(dest) = std::env::var_os("SHARC_KEEP_HOSTILE_BAG") else {
+        return;
+    };
+    let dest = std::path::PathBuf::from(dest);
+    let _ = std::fs::remove_dir_all(&dest);
+    for file in all_files(bag) {
+        let rel = file.strip_prefix(bag).unwrap();
+        let to = dest.join(rel);
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(&file, &to).unwrap();
+    }
 }
