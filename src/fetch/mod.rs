@@ -3,7 +3,7 @@
 //! SharePoint farms throttle with 429/503 and `Retry-After`, drop connections under load and
 //! serve attachments of any size; a broken or hostile farm points at other hosts, loops its
 //! redirects, compresses a gigabyte into a megabyte or sends one byte every few seconds.
-//! Every request — REST page, HTML page, robots.txt, file — goes through [`Client`], down one
+//! Every request — REST page, SOAP call, HTML page, robots.txt, file — goes through [`Client`], down one
 //! path: the URL and every redirect hop pass the one [`Scope`] before anything is sent, each
 //! hop waits for the [`Pacer`] (`--rate`, a host's crawl delay, the health score) and is
 //! counted, failures are classified once (transient ones retried, permanent ones failed at
@@ -22,7 +22,10 @@ pub use scope::{AllowedHost, Refusal, Scope, redact};
 use crate::fixity::{Fixity, FixityHasher};
 use futures::StreamExt;
 use reqwest::StatusCode;
-use reqwest::header::{ACCEPT, ACCEPT_ENCODING, CONTENT_ENCODING, CONTENT_LENGTH, HeaderMap};
+use reqwest::header::{
+    ACCEPT, ACCEPT_ENCODING, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE, HeaderMap, HeaderName,
+    HeaderValue,
+};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -279,13 +282,33 @@ enum Attempt<T> {
     Retry(Retry),
 }
 
-/// What is being asked for: a page (decompressed, read into memory) or a file (as sent,
-/// streamed to disk).
+/// What is being asked for: a page (decompressed, read into memory), a page asked for with a
+/// request body (a [`Post`]), or a file (as sent, streamed to disk).
 #[derive(Clone, Copy)]
 enum Want<'a> {
     Page { accept: &'a str },
+    Post(&'a Post<'a>),
     File,
 }
+
+/// A POST whose answer is read like a page: a query sent in a request body, such as a SOAP
+/// call (`Content-Type: text/xml`, a `SOAPAction` header). Only for requests that read and
+/// change nothing on the server: such a request is idempotent, so it is retried on transient
+/// failures exactly like a GET, paced, counted and bounded the same.
+#[derive(Debug, Clone, Copy)]
+pub struct Post<'a> {
+    /// The `Accept` header.
+    pub accept: &'a str,
+    /// The `Content-Type` of the body.
+    pub content_type: &'a str,
+    /// Other request headers (e.g. `SOAPAction`).
+    pub headers: &'a [(&'a str, &'a str)],
+    /// The request body, at most [`POST_BODY_LIMIT`] bytes.
+    pub body: &'a [u8],
+}
+
+/// The largest request body a [`Post`] may carry: 1 MiB, far more than any query needs.
+pub const POST_BODY_LIMIT: usize = 1024 * 1024;
 
 impl Client {
     /// Builds a client.
@@ -343,6 +366,40 @@ impl Client {
     /// GETs the page at `url` with `Accept: accept` and returns its body, decompressed, at
     /// most [`FetchOptions::max_page`] bytes.
     pub async fn get(&self, url: &Url, accept: &str) -> Result<Body, FetchError> {
+        self.page(url, Want::Page { accept }).await
+    }
+
+    /// POSTs `post` to `url` and returns the answer's body as [`get`](Client::get) does. The
+    /// request is checked against the scope, paced, counted and bounded like a GET, and
+    /// retried on transient failures like one (a [`Post`] only reads). A redirect is followed
+    /// only when it keeps the method and body (307, 308); after 301, 302 or 303 a client
+    /// would send a GET instead, so the request fails naming where it was sent.
+    pub async fn post(&self, url: &Url, post: &Post<'_>) -> Result<Body, FetchError> {
+        if post.body.len() > POST_BODY_LIMIT {
+            return Err(FetchError::Setup(format!(
+                "a request body of {} bytes for {}: more than the {POST_BODY_LIMIT} bytes a query may carry",
+                post.body.len(),
+                redact(url)
+            )));
+        }
+        for (name, value) in post.headers.iter().chain([
+            &(ACCEPT.as_str(), post.accept),
+            &(CONTENT_TYPE.as_str(), post.content_type),
+        ]) {
+            if HeaderName::from_bytes(name.as_bytes()).is_err()
+                || HeaderValue::from_str(value).is_err()
+            {
+                return Err(FetchError::Setup(format!(
+                    "the request header `{name}: {value}` for {} is not valid HTTP",
+                    redact(url)
+                )));
+            }
+        }
+        self.page(url, Want::Post(post)).await
+    }
+
+    /// A page or a POST's answer, read into memory within the page bound.
+    async fn page(&self, url: &Url, want: Want<'_>) -> Result<Body, FetchError> {
         let max = self.limits.max_page;
         let too_large = || FetchError::PageTooLarge {
             url: redact(url),
@@ -350,7 +407,7 @@ impl Client {
         };
         self.with_retries(url, || async {
             let _slot = self.slots.acquire().await;
-            let resp = match self.attempt(url, Want::Page { accept }).await? {
+            let resp = match self.attempt(url, want).await? {
                 Attempt::Done(r) => r,
                 Attempt::Retry(r) => return Ok(Attempt::Retry(r)),
             };
@@ -475,6 +532,17 @@ impl Client {
             self.stats.requests.fetch_add(1, Ordering::Relaxed);
             let request = match want {
                 Want::Page { accept } => self.pages.get(current.clone()).header(ACCEPT, accept),
+                Want::Post(post) => {
+                    let mut r = self
+                        .pages
+                        .post(current.clone())
+                        .header(ACCEPT, post.accept)
+                        .header(CONTENT_TYPE, post.content_type);
+                    for (name, value) in post.headers {
+                        r = r.header(*name, *value);
+                    }
+                    r.body(post.body.to_vec())
+                }
                 Want::File => self
                     .files
                     .get(current.clone())
@@ -495,6 +563,16 @@ impl Client {
                 }
                 Some(Ok(next)) => next,
             };
+            if matches!(want, Want::Post(_)) && !matches!(resp.status().as_u16(), 307 | 308) {
+                return Err(FetchError::Redirect {
+                    url: redact(url),
+                    message: format!(
+                        "HTTP {} to {}: a POST is not sent again after a 301, 302 or 303 (it would become a GET); give the URL it redirects to",
+                        resp.status().as_u16(),
+                        redact(&next)
+                    ),
+                });
+            }
             if visited.contains(&next) {
                 return Err(FetchError::Redirect {
                     url: redact(url),
