@@ -55,8 +55,9 @@ pub struct CrawlArgs {
     /// dir or zip; by default an --out ending in .zip means zip (--format zip adds .zip).
     #[arg(long, value_enum)]
     pub format: Option<FormatArg>,
-    /// Where items come from: auto uses REST when it answers and the public HTML pages (the
-    /// mapping's [html] section) when the API is closed.
+    /// Where items come from: auto uses REST when it answers, Lists.asmx (SOAP) when /_api
+    /// answers 404 as on SharePoint 2010, and the public HTML pages (the mapping's [html]
+    /// section) when neither answers.
     #[arg(long, value_enum, default_value = "auto")]
     pub source: SourceArg,
     /// HTML source: fetch pages robots.txt disallows (only with the portal owner's leave).
@@ -105,12 +106,15 @@ pub struct CrawlArgs {
 /// Source adapters.
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum SourceArg {
-    /// REST when the API answers, the public HTML pages when it is closed.
+    /// REST when the API answers, Lists.asmx on SharePoint 2010, the public HTML pages when
+    /// neither answers.
     Auto,
     /// SharePoint REST (/_api).
     Rest,
     /// The public HTML pages, as the mapping's [html] section describes them.
     Html,
+    /// SharePoint 2010's SOAP web service (/_vti_bin/Lists.asmx).
+    Soap,
 }
 
 /// JSON shapes.
@@ -223,6 +227,10 @@ pub struct ServeArgs {
     /// list titled "Tin tức", columns with other internal names).
     #[arg(long, value_enum, default_value = "long-an")]
     pub farm: FarmArg,
+    /// Answer as SharePoint 2010: /_api answers 404, the lists are read through the SOAP web
+    /// services (/_vti_bin/Lists.asmx), dates are server-local (UTC+07:00).
+    #[arg(long)]
+    pub sp2010: bool,
 }
 
 /// The farms the sample portal can answer as.

@@ -126,6 +126,7 @@ fn run(cli: Cli) -> Result<ExitCode, Stop> {
                         FarmArg::LongAn => sharc_sample::Farm::LongAn,
                         FarmArg::Vietnamese => sharc_sample::Farm::Vietnamese,
                     },
+                    sp2010: args.sp2010.then(sharc_sample::Sp2010::default),
                     ..Default::default()
                 },
             };
@@ -218,6 +219,7 @@ fn crawl_config(args: cli::CrawlArgs, quiet: bool) -> Result<CrawlConfig, Error>
         SourceArg::Auto => SourceKind::Auto,
         SourceArg::Rest => SourceKind::Rest,
         SourceArg::Html => SourceKind::Html,
+        SourceArg::Soap => SourceKind::Soap,
     };
     if args.max_pages == 0 {
         return Err(Error::Usage(

@@ -2,7 +2,8 @@
 //!
 //! The phases, each a function below: `prepare` (mapping, clock, client, and the lock on the
 //! output, so a second run into the same `--out` stops before it fetches anything), choosing
-//! the source (REST when it answers, the public HTML pages when the API is closed), binding
+//! the source (REST when it answers, `Lists.asmx` on SharePoint 2010, the public HTML pages
+//! when the API is closed), binding
 //! the mapping to the list's fields (every naming error surfaces here, before anything is
 //! downloaded), resuming what an interrupted run of the same crawl left (another crawl's is
 //! refused), the page loop (`archive_page`: map items, fetch their files concurrently with
@@ -24,6 +25,7 @@ use crate::sharepoint::Shape;
 use crate::source::facts::Fallback;
 use crate::source::html::{HtmlOptions, HtmlSource};
 use crate::source::rest::{RestSource, ShapeChoice};
+use crate::source::soap::SoapSource;
 use crate::source::{IdSet, RawItem, Source, SourceError};
 use crate::text::dates::PortalZone;
 use std::collections::BTreeSet;
@@ -113,13 +115,16 @@ impl CrawlConfig {
 /// Which source adapter reads the portal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SourceKind {
-    /// REST when it answers; the public HTML pages when the API is closed (401/403/404) and
-    /// the mapping has an `[html]` section.
+    /// REST when it answers; `Lists.asmx` when `/_api` answers 404 (SharePoint 2010) and the
+    /// SOAP service answers; the public HTML pages when neither does (401/403/404) and the
+    /// mapping has an `[html]` section.
     Auto,
     /// SharePoint REST only.
     Rest,
     /// The public HTML pages only; `/_api` is never asked.
     Html,
+    /// SharePoint 2010's SOAP web service (`/_vti_bin/Lists.asmx`) only.
+    Soap,
 }
 
 /// Parses a site URL, adding the trailing slash that joins need. A URL with a user name or
@@ -232,8 +237,15 @@ pub fn with_content_type(mut e: Error, wanted: Option<String>) -> Error {
 }
 
 async fn run_with(cfg: &CrawlConfig, setup: Setup) -> Result<CrawlSummary, Error> {
-    if cfg.source == SourceKind::Html {
-        return crawl_html(cfg, setup, None).await;
+    match cfg.source {
+        SourceKind::Html => return crawl_html(cfg, setup, None).await,
+        SourceKind::Soap => {
+            let mut soap =
+                SoapSource::new(setup.client.clone(), &cfg.site, &setup.mapping.list.title)?;
+            soap.probe().await?;
+            return crawl_with(cfg, setup, soap).await;
+        }
+        SourceKind::Auto | SourceKind::Rest => {}
     }
     let mut rest = RestSource::new(
         setup.client.clone(),
@@ -241,7 +253,17 @@ async fn run_with(cfg: &CrawlConfig, setup: Setup) -> Result<CrawlSummary, Error
         &setup.mapping.list.title,
         cfg.shape,
     );
-    match (cfg.source, rest.probe().await) {
+    let probed = rest.probe().await;
+    // SharePoint 2010 has no /_api at all: its lists answer over SOAP.
+    if cfg.source == SourceKind::Auto
+        && matches!(probed, Err(SourceError::ApiClosed { status: 404, .. }))
+        && let Some(soap) = soap_answers(cfg, &setup).await?
+    {
+        let why = Fallback::ListsAsmx { status: 404 };
+        tracing::warn!("{}", crate::report::words::fallback(&why));
+        return crawl_with(cfg, setup, soap.with_fallback(why)).await;
+    }
+    match (cfg.source, probed) {
         (_, Ok(shape)) => {
             if shape == Shape::Verbose {
                 tracing::info!("the portal answers odata=verbose only");
@@ -263,6 +285,19 @@ async fn run_with(cfg: &CrawlConfig, setup: Setup) -> Result<CrawlSummary, Error
             Err(Error::Source(e))
         }
         (_, Err(e)) => Err(e.into()),
+    }
+}
+
+/// The SOAP source when `Lists.asmx` answers (SharePoint 2010), `None` when it does not.
+async fn soap_answers(cfg: &CrawlConfig, setup: &Setup) -> Result<Option<SoapSource>, Error> {
+    let mut soap = SoapSource::new(setup.client.clone(), &cfg.site, &setup.mapping.list.title)?;
+    match soap.probe().await {
+        Ok(()) => Ok(Some(soap)),
+        Err(e @ SourceError::SoapClosed { .. }) => {
+            tracing::info!("{e}");
+            Ok(None)
+        }
+        Err(e) => Err(e.into()),
     }
 }
 

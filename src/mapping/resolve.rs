@@ -161,13 +161,18 @@ impl ResolvedMapping {
     }
 }
 
-/// The items query that expands the lookup and user fields among `bound` that a conversion
-/// reads by title.
+/// The items query for the fields among `bound`: their internal names, and the lookup and
+/// user fields a conversion reads by title to expand.
 pub fn expand_query<'a>(
     bound: impl Iterator<Item = &'a (FieldDef, Conversion)>,
     page_size: usize,
 ) -> ItemQuery {
+    let bound: Vec<&(FieldDef, Conversion)> = bound.collect();
+    let mut fields: Vec<String> = bound.iter().map(|(f, _)| f.internal_name.clone()).collect();
+    fields.sort();
+    fields.dedup();
     let mut expand: Vec<String> = bound
+        .into_iter()
         .filter(|(f, c)| {
             f.is_lookup_like()
                 && matches!(
@@ -179,7 +184,11 @@ pub fn expand_query<'a>(
         .collect();
     expand.sort();
     expand.dedup();
-    ItemQuery { expand, page_size }
+    ItemQuery {
+        expand,
+        fields,
+        page_size,
+    }
 }
 
 /// The content type the mapping names, as the list has it: its id and name.

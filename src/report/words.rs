@@ -182,6 +182,9 @@ pub fn fallback(f: &Fallback) -> String {
         Fallback::ApiClosed { status } => {
             format!("the REST API is closed (HTTP {status}); reading the public HTML pages instead")
         }
+        Fallback::ListsAsmx { status } => format!(
+            "the REST API answers HTTP {status}, as on SharePoint 2010, which has none; reading the list through Lists.asmx (SOAP) instead"
+        ),
     }
 }
 
@@ -192,6 +195,9 @@ pub fn note(n: &Note) -> String {
         Note::CrawlDelay(d) => format!(
             "robots.txt asks for {} ms between requests; every request to the portal was spaced by it",
             d.as_millis()
+        ),
+        Note::RowLimitLowered { from, to } => format!(
+            "the list view threshold refused pages of {from} items; the list was read in pages of {to} (--page-size {to} asks for that at once)"
         ),
         Note::BadNextTemplate(t) => format!("next_template gives a bad URL: `{t}`"),
         Note::Undecodable { url, encoding } => {

@@ -159,6 +159,7 @@ pub fn sample_query(schema: &ListSchema, n: usize) -> ItemQuery {
             .map(|f| f.entity_property_name.clone())
             .take(12)
             .collect(),
+        fields: Vec::new(),
         page_size: n,
     }
 }

@@ -60,6 +60,12 @@ pub enum Fallback {
         /// The HTTP status.
         status: u16,
     },
+    /// `/_api` answered this status (404: SharePoint 2010 has no REST API) and `Lists.asmx`
+    /// answered, so the list is read through it.
+    ListsAsmx {
+        /// The HTTP status of `/_api/web`.
+        status: u16,
+    },
 }
 
 /// Pages a page-reading source fetched.
@@ -158,6 +164,14 @@ pub enum Note {
         url: String,
         /// The rule, as written.
         selector: String,
+    },
+    /// The list view threshold refused pages of `from` items; the list was read in pages of
+    /// `to`.
+    RowLimitLowered {
+        /// The items per page refused.
+        from: usize,
+        /// The items per page the list was read in.
+        to: usize,
     },
     /// An element's markup could not be cut from the page exactly and was re-serialised.
     Reserialised {

@@ -2,22 +2,55 @@
 //!
 //! A source reads one SharePoint list and yields its items as [`RawItem`]s: property values
 //! keyed by the names the portal uses, plus attachment references, with no interpretation.
-//! The REST adapter ([`rest`]) is the first; the HTML adapter ([`html`]) reads portals whose
-//! API is closed through their public pages; SharePoint 2010's `listdata.svc` and `Lists.asmx`
-//! can plug in behind the same types.
+//! The REST adapter ([`rest`]) is the first; the SOAP adapter ([`soap`]) reads SharePoint 2010
+//! farms, which have no REST API, through `Lists.asmx`, giving the same raw items REST would;
+//! the HTML adapter ([`html`]) reads portals whose API is closed through their public pages.
 
 pub mod discover;
 pub mod facts;
 pub mod html;
 pub mod ids;
 pub mod rest;
+pub mod soap;
 
 pub use discover::{ListDetail, ListSummary, SiteFacts};
 pub use facts::{ItemFailure, ItemFailureKind, Note, SourceFacts};
 pub use ids::IdSet;
 
 use crate::fetch::FetchError;
+use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
 use serde_json::{Map, Value};
+
+/// Characters percent-encoded in a path segment built from a decoded server-relative URL.
+const PATH_SEGMENT: &AsciiSet = &CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b'#')
+    .add(b'%')
+    .add(b'<')
+    .add(b'>')
+    .add(b'?')
+    .add(b'`')
+    .add(b'{')
+    .add(b'}')
+    .add(b'|')
+    .add(b'\\')
+    .add(b'^');
+
+/// The absolute URL on `site` of a server-relative path as SharePoint reports it, decoded
+/// (REST's `ServerRelativeUrl`, SOAP's raw attachment URLs): each segment percent-encoded as
+/// UTF-8, `#`, `%`, `?` and spaces included.
+pub fn absolute_file_url(site: &url::Url, server_relative: &str) -> Result<url::Url, SourceError> {
+    let encoded: String = server_relative
+        .split('/')
+        .map(|seg| utf8_percent_encode(seg, PATH_SEGMENT).to_string())
+        .collect::<Vec<_>>()
+        .join("/");
+    let mut u = site.clone();
+    u.set_query(None);
+    u.join(&encoded)
+        .map_err(|_| SourceError::BadUrl(server_relative.to_string()))
+}
 
 /// A list as the portal describes it.
 #[derive(Debug, Clone, Default)]
@@ -97,6 +130,10 @@ pub struct ListSchema {
 pub struct ItemQuery {
     /// Entity property names of lookup and user fields to expand with their `Id` and `Title`.
     pub expand: Vec<String>,
+    /// Internal names of the fields the mapping reads. A source that asks for fields by name
+    /// (SOAP's `ViewFields`) reads these and what every item needs (id, version, content
+    /// type, attachments); one that reads every field (REST's `$select=*`) ignores it.
+    pub fields: Vec<String>,
     /// Items per page (`$top`).
     pub page_size: usize,
 }
@@ -132,6 +169,8 @@ pub enum Via {
     Rest,
     /// The portal's public HTML pages.
     Html,
+    /// SharePoint 2010's SOAP web service, `/_vti_bin/Lists.asmx`.
+    Soap,
 }
 
 impl Via {
@@ -140,6 +179,7 @@ impl Via {
         match self {
             Via::Rest => "rest",
             Via::Html => "html",
+            Via::Soap => "soap",
         }
     }
 }
@@ -202,6 +242,23 @@ pub enum SourceError {
         /// The status.
         status: u16,
     },
+    /// `Lists.asmx` does not answer as a SOAP service (a status, or a page that is no SOAP
+    /// envelope).
+    #[error("{url} does not answer as SharePoint's Lists.asmx (HTTP {status}{}): the farm has no SharePoint 2010 web services open to this identity; try --source rest or --source html", crate::fetch::status_hint(*status).map(|h| format!(", {h}")).unwrap_or_default())]
+    SoapClosed {
+        /// The service URL.
+        url: String,
+        /// The HTTP status of its answer.
+        status: u16,
+    },
+    /// `Lists.asmx` answered with a SOAP fault (never archived as content).
+    #[error("{url}: {}{}", fault.summary(), soap_hint(fault))]
+    SoapFault {
+        /// The service URL, and the operation called.
+        url: String,
+        /// The fault.
+        fault: Box<crate::sharepoint::soap::Fault>,
+    },
     /// The list named in the mapping does not exist.
     #[error("list `{title}` not found at {site}: check `[list] title` in the mapping, or name the list with --list TITLE (list titles are matched as the portal shows them){}{}", detail.as_deref().map(|d| format!("; the server said: {d}")).unwrap_or_default(), discover::lists_hint(lists, content_type.as_deref()))]
     ListNotFound {
@@ -232,6 +289,18 @@ pub enum SourceError {
         "invalid URL `{0}`: give the site URL with its scheme, e.g. https://stp.longan.gov.vn/"
     )]
     BadUrl(String),
+}
+
+/// What to do about a SOAP fault, when there is something to say.
+fn soap_hint(fault: &crate::sharepoint::soap::Fault) -> &'static str {
+    use crate::sharepoint::soap::FaultKind;
+    match fault.kind() {
+        FaultKind::AccessDenied => " (access denied: this identity may not read the list)",
+        FaultKind::Threshold => {
+            " (the list view threshold: even one item a page was refused; ask the farm's administrator)"
+        }
+        FaultKind::ListNotFound | FaultKind::Other => "",
+    }
 }
 
 #[cfg(test)]

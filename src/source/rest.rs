@@ -17,7 +17,6 @@ use super::{
 };
 use crate::fetch::{Client, FetchError, redact};
 use crate::sharepoint::odata::{self, Entity, Shape};
-use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
 use serde_json::Value;
 use std::collections::HashSet;
 use url::Url;
@@ -27,22 +26,6 @@ pub const PAGE_BOUND_UNKNOWN: usize = 100_000;
 
 /// Item pages read at most, whatever the list says it holds.
 pub const PAGE_BOUND_MAX: usize = 1_000_000;
-
-/// Characters percent-encoded in a path segment built from a decoded server-relative URL.
-const PATH_SEGMENT: &AsciiSet = &CONTROLS
-    .add(b' ')
-    .add(b'"')
-    .add(b'#')
-    .add(b'%')
-    .add(b'<')
-    .add(b'>')
-    .add(b'?')
-    .add(b'`')
-    .add(b'{')
-    .add(b'}')
-    .add(b'|')
-    .add(b'\\')
-    .add(b'^');
 
 /// Which JSON shape to use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -406,15 +389,7 @@ impl RestSource {
     /// The absolute URL of a server-relative path as SharePoint reports it (decoded),
     /// percent-encoding each segment as UTF-8.
     pub fn absolute_file_url(&self, server_relative: &str) -> Result<Url, SourceError> {
-        let encoded: String = server_relative
-            .split('/')
-            .map(|seg| utf8_percent_encode(seg, PATH_SEGMENT).to_string())
-            .collect::<Vec<_>>()
-            .join("/");
-        let mut u = self.site.clone();
-        u.set_query(None);
-        u.join(&encoded)
-            .map_err(|_| SourceError::BadUrl(server_relative.to_string()))
+        super::absolute_file_url(&self.site, server_relative)
     }
 }
 

@@ -24,6 +24,8 @@
 //!   in each shape, evaluate the small `$filter` subset, and stream files.
 //! - `html` renders the public pages an anonymous reader gets when `/_api` is closed: the
 //!   paged news list, article pages shaped like the seed page, robots.txt.
+//! - [`soap`] answers as SharePoint 2010 ([`Sp2010`]): no `/_api`, the lists over the SOAP
+//!   web services `Lists.asmx`, `Views.asmx` and `Sites.asmx`.
 
 mod api;
 mod body;
@@ -37,6 +39,7 @@ mod html;
 mod odata;
 mod render;
 pub mod server;
+pub mod soap;
 mod state;
 mod tree;
 
@@ -45,4 +48,5 @@ pub use error::SampleError;
 pub use farm::Farm;
 pub use faults::{FaultPlan, RetryAfterStyle};
 pub use server::RunningPortal;
+pub use soap::Sp2010;
 pub use state::{ApiAccess, PortalOptions, RequestLog};

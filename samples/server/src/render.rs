@@ -552,7 +552,8 @@ pub(crate) fn error_body(shape: ErrorShape, code: &str, message: &str) -> (&'sta
     }
 }
 
-/// Escapes text for XML element content and attributes.
+/// Escapes text for XML element content and attributes; line breaks and tabs as character
+/// references, so that attribute values keep them.
 pub(crate) fn xml_escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
@@ -562,6 +563,9 @@ pub(crate) fn xml_escape(s: &str) -> String {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&apos;"),
+            '\n' => out.push_str("&#10;"),
+            '\r' => out.push_str("&#13;"),
+            '\t' => out.push_str("&#9;"),
             c => out.push(c),
         }
     }

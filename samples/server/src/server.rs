@@ -7,8 +7,10 @@
 //! `/_api/`, aliases) does not fit a router's patterns. The handler is also the one place
 //! where farm-wide behaviour is decided before a route runs — the API access mode (open, 401,
 //! 403) and the injected faults of [`FaultPlan`](crate::FaultPlan) (throttling, 503 bursts,
-//! cut bodies, slow answers; see [`crate::faults`]). What the requests share lives in
-//! `state`, below the routes.
+//! cut bodies, slow answers; see [`crate::faults`]). In the SharePoint 2010 mode `/_api`
+//! answers 404 and the SOAP web services (`/_vti_bin/Lists.asmx`, …; see `soap`) read their
+//! envelope from the request body. What the requests share lives in `state`, below the
+//! routes.
 
 use std::convert::Infallible;
 use std::path::Path;
@@ -33,6 +35,7 @@ use super::error::SampleError;
 use super::faults;
 use super::files::{self, Lookup};
 use super::odata::{decode, encode_path};
+use super::soap;
 use super::state::{ApiAccess, PortalOptions, RequestLog, Shared};
 
 /// A sample portal answering on 127.0.0.1 until [`RunningPortal::shutdown`] (or drop).
@@ -192,17 +195,43 @@ async fn accept_loop(
 async fn handle(shared: &Shared, request: Request<Incoming>) -> Response {
     let method = request.method().clone();
     let uri = request.uri().clone();
-    let accept = request
-        .headers()
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
+    let header = |name| {
+        request
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    let accept = header(header::ACCEPT);
     let path_and_query = uri
         .path_and_query()
         .map(|p| p.as_str().to_owned())
         .unwrap_or_else(|| uri.path().to_owned());
-    let is_api = api_remainder(&shared.web_path, uri.path()).is_some();
-    let answer = dispatch(shared, &method, uri.path(), uri.query(), accept.as_deref());
+    // SharePoint 2010's web services read a SOAP envelope from the request body.
+    let service = shared
+        .opts
+        .sp2010
+        .and_then(|_| soap::service(&shared.web_path, uri.path()));
+    let soap_call = match service {
+        Some(service) => {
+            let action = header(header::HeaderName::from_static("soapaction"));
+            let limited = http_body_util::Limited::new(request.into_body(), SOAP_BODY_LIMIT);
+            match http_body_util::BodyExt::collect(limited).await {
+                Ok(body) => Some((service, action, body.to_bytes())),
+                Err(_) => return files::html_status(StatusCode::BAD_REQUEST),
+            }
+        }
+        None => None,
+    };
+    let is_api = api_remainder(&shared.web_path, uri.path()).is_some() || soap_call.is_some();
+    let answer = async {
+        match &soap_call {
+            Some((service, action, body)) => {
+                soap_answer(shared, *service, &method, action.as_deref(), body)
+            }
+            None => dispatch(shared, &method, uri.path(), uri.query(), accept.as_deref()).await,
+        }
+    };
     // The fault gate: may replace the answer (429, 503) or cut its body short.
     let (mut response, status) = faults::apply(
         &shared.opts.faults,
@@ -223,6 +252,23 @@ async fn handle(shared: &Shared, request: Request<Incoming>) -> Response {
     response
 }
 
+/// The largest SOAP request body read: 1 MiB.
+const SOAP_BODY_LIMIT: usize = 1024 * 1024;
+
+/// A call to a web service of the 2010 mode, behind the same access gate as `/_api`.
+fn soap_answer(
+    shared: &Shared,
+    service: soap::Service,
+    method: &Method,
+    action: Option<&str>,
+    body: &[u8],
+) -> Response {
+    if shared.opts.api == ApiAccess::Unauthorized401 {
+        return unauthorized();
+    }
+    soap::handle(shared, service, method, action, body)
+}
+
 async fn dispatch(
     shared: &Shared,
     method: &Method,
@@ -231,6 +277,10 @@ async fn dispatch(
     accept: Option<&str>,
 ) -> Response {
     if let Some(rest) = api_remainder(&shared.web_path, path) {
+        // SharePoint 2010 has no REST API at all.
+        if shared.opts.sp2010.is_some() {
+            return files::html_status(StatusCode::NOT_FOUND);
+        }
         // The farm-wide gate: decided before any route runs.
         match shared.opts.api {
             ApiAccess::Open => {}

@@ -15,6 +15,7 @@ use super::data::Portal;
 use super::farm::Farm;
 use super::faults::{FaultPlan, Schedule};
 use super::files;
+use super::soap::{self, Sp2010};
 
 /// How the emulated farm behaves. Build it with `..Default::default()` so that switches added
 /// later keep old code compiling.
@@ -43,6 +44,10 @@ pub struct PortalOptions {
     /// Which farm to answer as: the Long An sample, or another portal of the same content
     /// type on a Vietnamese-language farm (see [`Farm`]).
     pub farm: Farm,
+    /// `Some`: answer as SharePoint 2010 — `/_api` is 404, the lists are read through the
+    /// SOAP web services (`/_vti_bin/Lists.asmx`), and `MicrosoftSharePointTeamServices`
+    /// says 14 (see [`Sp2010`]).
+    pub sp2010: Option<Sp2010>,
 }
 
 impl Default for PortalOptions {
@@ -58,6 +63,7 @@ impl Default for PortalOptions {
             html_windows_1258_item: Some(3),
             html_crawl_delay: Some(0.0),
             farm: Farm::LongAn,
+            sp2010: None,
         }
     }
 }
@@ -143,7 +149,11 @@ impl Shared {
         let mut set = |name: &'static str, value: &str| {
             headers.insert(HeaderName::from_static(name), files::header_value(value));
         };
-        set("microsoftsharepointteamservices", &self.portal.site.version);
+        let version = match self.opts.sp2010 {
+            Some(_) => soap::VERSION,
+            None => &self.portal.site.version,
+        };
+        set("microsoftsharepointteamservices", version);
         set("sprequestguid", &guid);
         set("request-id", &guid);
         let health = self.opts.faults.health_score.unwrap_or(0).to_string();
