@@ -146,3 +146,85 @@ async fn a_redirect_loop_fails_at_once_after_one_round() {
     assert_eq!(hits.load(Ordering::SeqCst), 2, "/a and /b once each");
     assert_eq!(client.stats().retries, 0);
 }
+
+#[tokio::test]
+async fn a_post_keeps_its_body_through_307_is_retried_like_a_get_and_never_becomes_a_get() {
+    use axum::routing::post;
+    let tries = Arc::new(AtomicUsize::new(0));
+    let counter = tries.clone();
+    let portal = serve(
+        Router::new()
+            .route(
+                "/svc",
+                post(move |headers: axum::http::HeaderMap, body: String| {
+                    let n = counter.fetch_add(1, Ordering::SeqCst);
+                    async move {
+                        if n == 0 {
+                            // Throttled once: a read sent again is harmless.
+                            return (
+                                StatusCode::SERVICE_UNAVAILABLE,
+                                [(header::RETRY_AFTER, "0")],
+                            )
+                                .into_response();
+                        }
+                        let action = headers
+                            .get("SOAPAction")
+                            .and_then(|v| v.to_str().ok())
+                            .unwrap_or("");
+                        format!("{action}|{body}").into_response()
+                    }
+                }),
+            )
+            .route(
+                "/kept",
+                post(|| async {
+                    (StatusCode::TEMPORARY_REDIRECT, [(header::LOCATION, "/svc")]).into_response()
+                }),
+            )
+            .route(
+                "/lost",
+                post(|| async {
+                    (StatusCode::FOUND, [(header::LOCATION, "/svc")]).into_response()
+                }),
+            ),
+    )
+    .await;
+    let c = client(portal, &[]);
+    let url = |p: &str| url::Url::parse(&format!("http://{portal}{p}")).unwrap();
+    let headers = [("SOAPAction", "urn:GetList")];
+    let call = sharc::fetch::Post {
+        accept: "text/xml",
+        content_type: "text/xml; charset=utf-8",
+        headers: &headers,
+        body: b"<Envelope/>",
+    };
+    let body = c.post(&url("/kept"), &call).await.unwrap();
+    assert_eq!(body.bytes, b"urn:GetList|<Envelope/>");
+    assert_eq!(
+        tries.load(Ordering::SeqCst),
+        2,
+        "retried once after the 503"
+    );
+    let stats = c.stats();
+    assert_eq!((stats.retries, stats.redirects), (1, 2));
+    match c.post(&url("/lost"), &call).await {
+        Err(FetchError::Redirect { message, .. }) => {
+            assert!(
+                message.contains("a POST is not sent again after a 301, 302 or 303"),
+                "{message}"
+            )
+        }
+        other => panic!("a 302 for a POST must not be followed: {other:?}"),
+    }
+    assert_eq!(
+        tries.load(Ordering::SeqCst),
+        2,
+        "nothing sent after the 302"
+    );
+    // The scope holds for POSTs as for GETs.
+    let off = url::Url::parse("http://localhost:9/svc").unwrap();
+    assert!(matches!(
+        c.post(&off, &call).await,
+        Err(FetchError::Refused { .. })
+    ));
+}

@@ -556,6 +556,146 @@ impl super::Source for SoapSource {
 mod tests {
     use super::*;
 
+    fn source(item_count: Option<u64>) -> SoapSource {
+        let client = Client::new(&Default::default()).unwrap();
+        let site = Url::parse("http://127.0.0.1:8080/").unwrap();
+        let mut s = SoapSource::new(client, &site, "Tin tức").unwrap();
+        s.list = Some(soap::ListSchema {
+            id: "3de2e36d-678f-459c-837a-2db7c83afd8b".into(),
+            item_count,
+            ..Default::default()
+        });
+        s
+    }
+
+    fn query(page_size: usize) -> ItemQuery {
+        ItemQuery {
+            page_size,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_repeated_position_stops_paging_and_is_reported() {
+        let mut s = source(Some(31));
+        s.positions.insert(String::new());
+        s.positions.insert("Paged=TRUE&p_ID=10".into());
+        assert_eq!(
+            s.next_position("Paged=TRUE&p_ID=20".into(), &query(10)),
+            Some("Paged=TRUE&p_ID=20".into())
+        );
+        assert_eq!(
+            s.next_position("Paged=TRUE&p_ID=10".into(), &query(10)),
+            None
+        );
+        assert_eq!(
+            s.refused,
+            vec![RefusedRequest {
+                url: "http://127.0.0.1:8080/_vti_bin/Lists.asmx (GetListItems, ListItemCollectionPositionNext=Paged=TRUE&p_ID=10)".into(),
+                why: RequestRefusal::RepeatedNextLink,
+            }]
+        );
+    }
+
+    #[test]
+    fn paging_stops_at_the_page_bound() {
+        // 3 items in pages of 1: at most 2 × 3 + 10 = 16 pages.
+        let mut s = source(Some(3));
+        for n in 0..16 {
+            s.positions.insert(format!("Paged=TRUE&p_ID={n}"));
+        }
+        assert_eq!(
+            s.next_position("Paged=TRUE&p_ID=99".into(), &query(1)),
+            None
+        );
+        assert_eq!(
+            s.refused[0].why,
+            RequestRefusal::PageBound {
+                bound: 16,
+                item_count: Some(3)
+            }
+        );
+    }
+
+    #[test]
+    fn rows_become_rest_items_with_only_the_fields_asked_for() {
+        let mut s = source(Some(1));
+        for (name, type_name, mult) in [
+            ("Author", "User", false),
+            ("Ph_x00e2_n_x0020_lo_x1ea1_i", "LookupMulti", true),
+            ("_ModerationStatus", "ModStat", false),
+            ("Created", "DateTime", false),
+            ("FSObjType", "Lookup", false),
+            ("owshiddenversion", "Integer", false),
+        ] {
+            s.fields.insert(
+                name.into(),
+                soap::FieldSchema {
+                    name: name.into(),
+                    type_name: type_name.into(),
+                    mult,
+                    ..Default::default()
+                },
+            );
+        }
+        if let Some(l) = s.list.as_mut() {
+            l.time_zone_bias = Some(-420);
+        }
+        let q = ItemQuery {
+            expand: vec!["Author".into(), "Ph_x00e2_n_x0020_lo_x1ea1_i".into()],
+            fields: vec![
+                "Author".into(),
+                "Ph_x00e2_n_x0020_lo_x1ea1_i".into(),
+                "Created".into(),
+            ],
+            page_size: 30,
+        };
+        let row = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        };
+        let item = s
+            .item_from(
+                row(&[
+                    ("ID", "12"),
+                    ("Author", "15;#Lê Ngọc Diễm"),
+                    (
+                        "Ph_x00e2_n_x0020_lo_x1ea1_i",
+                        "5;#Văn bản mới;#6;#Cải cách hành chính",
+                    ),
+                    ("_ModerationStatus", "0"),
+                    ("Created", "2022-10-05 08:50:00"),
+                    ("FSObjType", "12;#0"),
+                    ("owshiddenversion", "2"),
+                    ("MetaInfo", "12;#"),
+                    ("PermMask", "0x7fffffffffffffff"),
+                ]),
+                &q,
+            )
+            .unwrap();
+        assert_eq!(item.id, 12);
+        assert_eq!(item.etag.as_deref(), Some("\"2\""));
+        assert_eq!(
+            Value::Object(item.props),
+            serde_json::json!({
+                "Id": 12, "ID": 12,
+                "Author": {"Id": 15, "Title": "Lê Ngọc Diễm"}, "AuthorId": 15,
+                "Ph_x00e2_n_x0020_lo_x1ea1_i": [{"Id": 5, "Title": "Văn bản mới"}, {"Id": 6, "Title": "Cải cách hành chính"}],
+                "Ph_x00e2_n_x0020_lo_x1ea1_iId": [5, 6],
+                "OData__ModerationStatus": 0,
+                "Created": "2022-10-05T01:50:00Z",
+                "FileSystemObjectType": 0,
+                "owshiddenversion": 2,
+            })
+        );
+        assert_eq!(
+            s.item_from(row(&[("ID", "x"), ("Title", "Tin")]), &q).err(),
+            Some((Some("\"x\"".into()), Some("Tin".into())))
+        );
+    }
+
     #[test]
     fn raw_attachment_urls_keep_their_name_and_path_as_served() {
         let a = raw_attachment(
