@@ -314,3 +314,34 @@ fn soap_calls_are_retried_through_throttling() {
         "some SOAP calls were throttled and retried"
     );
 }
+
+#[test]
+fn display_names_resolve_through_get_list_on_a_vietnamese_farm_too() {
+    let farm = sharc_sample::Farm::Vietnamese;
+    let soap_portal = Portal::start(PortalOptions {
+        farm,
+        ..sp2010(Sp2010::default())
+    });
+    let rest_portal = Portal::start(PortalOptions {
+        farm,
+        ..Default::default()
+    });
+    let tmp = tempfile::tempdir().unwrap();
+    let (soap, rest) = (tmp.path().join("soap"), tmp.path().join("rest"));
+    crawl(&soap_portal, &soap, &["--list", "Tin tức"]).success();
+    crawl(
+        &rest_portal,
+        &rest,
+        &["--list", "Tin tức", "--odata", "verbose"],
+    )
+    .success();
+    let (soap, rest) = (records(&soap), records(&rest));
+    assert_eq!(soap.len(), 31);
+    for (id, r) in &soap {
+        assert_eq!(
+            comparable(r.clone(), &host(&soap_portal)),
+            comparable(rest[id].clone(), &host(&rest_portal)),
+            "item {id}"
+        );
+    }
+}

@@ -264,3 +264,61 @@ fn keep_for_ci(bag: &std::path::Path) {
         std::fs::copy(&file, &to).unwrap();
     }
 }
+
+#[test]
+fn a_soap_fault_sent_with_200_stops_the_crawl_and_is_never_archived() {
+    use hostile::portal::{CT_ID, LIST_ID, LIST_TITLE, fields};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let envelope = |inner: String| -> Vec<u8> {
+        format!("<?xml version=\"1.0\" encoding=\"utf-8\"?><soap:Envelope xmlns:soap=\"http://schemas.xmlsoap.org/soap/envelope/\"><soap:Body>{inner}</soap:Body></soap:Envelope>").into_bytes()
+    };
+    let fields: String = fields()["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            format!(
+                "<Field Name=\"{}\" DisplayName=\"{}\" Type=\"{}\"/>",
+                f["InternalName"].as_str().unwrap(),
+                f["Title"].as_str().unwrap(),
+                f["TypeAsString"].as_str().unwrap()
+            )
+        })
+        .collect();
+    let answers = [
+        envelope(format!("<GetListResponse><GetListResult><List ID=\"{{{LIST_ID}}}\" Title=\"{LIST_TITLE}\" ItemCount=\"1\"><Fields>{fields}</Fields><RegionalSettings><TimeZone>-420</TimeZone></RegionalSettings></List></GetListResult></GetListResponse>")),
+        envelope(format!("<GetListContentTypesResponse><GetListContentTypesResult><ContentTypes><ContentType Name=\"Tin Tức Mở Rộng\" ID=\"{CT_ID}\"/></ContentTypes></GetListContentTypesResult></GetListContentTypesResponse>")),
+        // GetListItems: a fault, sent with 200 as some proxies and broken farms do.
+        envelope("<soap:Fault><faultcode>soap:Server</faultcode><faultstring>Exception of type 'Microsoft.SharePoint.SoapServer.SoapServerException' was thrown.</faultstring><detail><errorstring>Cannot complete this action.</errorstring><errorcode>0x81020014</errorcode></detail></soap:Fault>".to_string()),
+    ];
+    let calls = AtomicUsize::new(0);
+    let mut plan = Plan::good(1);
+    plan.on(move |r| {
+        (r.path == "/_vti_bin/Lists.asmx").then(|| {
+            let n = calls.fetch_add(1, Ordering::SeqCst).min(2);
+            Reply::Raw {
+                status: 200,
+                headers: vec![("Content-Type".into(), "text/xml; charset=utf-8".into())],
+                body: answers[n].clone(),
+            }
+        })
+    });
+    let farm = Farm::start(plan);
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("bag");
+    let ran = crawl(&farm, &out, &["--source", "soap"], Duration::from_secs(60));
+    ran.assert_code(1);
+    assert!(
+        ran.err()
+            .contains("SOAP fault 0x81020014: Cannot complete this action."),
+        "{}",
+        ran.describe()
+    );
+    assert!(!out.exists(), "no bag");
+    let staged = tmp.path().join("bag.sharc-partial/data/records");
+    assert!(
+        !staged.exists() || std::fs::read_dir(&staged).unwrap().next().is_none(),
+        "no record was written from the fault"
+    );
+    assert_eq!(farm.count("/_vti_bin/Lists.asmx"), 3);
+}

@@ -294,7 +294,7 @@ async fn soap_answers(cfg: &CrawlConfig, setup: &Setup) -> Result<Option<SoapSou
     match soap.probe().await {
         Ok(()) => Ok(Some(soap)),
         Err(e @ SourceError::SoapClosed { .. }) => {
-            tracing::info!("{e}");
+            tracing::warn!("{e}");
             Ok(None)
         }
         Err(e) => Err(e.into()),

@@ -221,7 +221,8 @@ impl SoapSource {
         if list.id.is_empty() {
             return Err(self.protocol_error("GetList", "the list has no ID"));
         }
-        let body = self.call(&soap::get_list_content_types(&list.id)).await?;
+        let list_name = format!("{{{}}}", list.id);
+        let body = self.call(&soap::get_list_content_types(&list_name)).await?;
         let content_types = soap::parse_content_types(&body)
             .map_err(|e| self.protocol_error("GetListContentTypes", e))?
             .into_iter()
@@ -335,7 +336,7 @@ impl SoapSource {
         };
         let mut items = Vec::with_capacity(page.rows.len());
         for (i, row) in page.rows.into_iter().enumerate() {
-            match self.item_from(row, query) {
+            match self.item_from(row, &view_fields, query) {
                 Ok(item) => items.push(item),
                 Err((id, title)) => self.malformed.push(MalformedItem {
                     page: where_read.clone(),
@@ -392,11 +393,12 @@ impl SoapSource {
         Ok(urls.iter().filter_map(|u| raw_attachment(u)).collect())
     }
 
-    /// The raw item of one row, in REST's nometadata shape; the row's id and title back when
-    /// it has no whole-number id.
+    /// The raw item of one row, in REST's nometadata shape, keeping the `wanted` fields only;
+    /// the row's id and title back when it has no whole-number id.
     fn item_from(
         &self,
         row: Vec<(String, String)>,
+        wanted: &[String],
         query: &ItemQuery,
     ) -> Result<RawItem, (Option<String>, Option<String>)> {
         let value = |name: &str| row.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
@@ -408,7 +410,6 @@ impl SoapSource {
                     .map(str::to_string),
             ));
         };
-        let wanted = self.view_fields(query);
         let bias = self.list.as_ref().and_then(|l| l.time_zone_bias);
         let mut props = Map::new();
         let mut attachments = Vec::new();
@@ -656,6 +657,7 @@ mod tests {
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect()
         };
+        let wanted = s.view_fields(&q);
         let item = s
             .item_from(
                 row(&[
@@ -672,6 +674,7 @@ mod tests {
                     ("MetaInfo", "12;#"),
                     ("PermMask", "0x7fffffffffffffff"),
                 ]),
+                &wanted,
                 &q,
             )
             .unwrap();
@@ -691,7 +694,8 @@ mod tests {
             })
         );
         assert_eq!(
-            s.item_from(row(&[("ID", "x"), ("Title", "Tin")]), &q).err(),
+            s.item_from(row(&[("ID", "x"), ("Title", "Tin")]), &wanted, &q)
+                .err(),
             Some((Some("\"x\"".into()), Some("Tin".into())))
         );
     }
