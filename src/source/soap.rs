@@ -149,21 +149,26 @@ impl SoapSource {
                 }
                 Ok(body.bytes)
             }
-            Err(FetchError::Status { status, body, .. }) if soap::parse_fault(&body).is_some() => {
-                let fault = soap::parse_fault(&body).unwrap_or_default();
-                tracing::debug!("{}: HTTP {status} with a SOAP fault", url());
-                Err(SourceError::SoapFault {
-                    url: url(),
-                    fault: Box::new(fault),
-                })
+            Err(e) => {
+                if let FetchError::Status { status, body, .. } = &e {
+                    if let Some(fault) = soap::parse_fault(body) {
+                        tracing::debug!("{}: HTTP {status} with a SOAP fault", url());
+                        return Err(SourceError::SoapFault {
+                            url: url(),
+                            fault: Box::new(fault),
+                        });
+                    }
+                    // No such service, or not for this identity; any other status is a
+                    // failure of the service, explained as such, not a farm without one.
+                    if matches!(status, 401 | 403 | 404 | 405 | 501) {
+                        return Err(SourceError::SoapClosed {
+                            url: redact(&self.endpoint),
+                            status: *status,
+                        });
+                    }
+                }
+                Err(SourceError::Fetch(e))
             }
-            Err(FetchError::Status { status, .. }) if (400..600).contains(&status) => {
-                Err(SourceError::SoapClosed {
-                    url: redact(&self.endpoint),
-                    status,
-                })
-            }
-            Err(e) => Err(SourceError::Fetch(e)),
         }
     }
 
