@@ -101,6 +101,14 @@ pub struct CrawlArgs {
     /// (repeatable); other hosts and ports are never fetched.
     #[arg(long = "allow-host", value_name = "HOST[:PORT]")]
     pub allow_hosts: Vec<String>,
+    /// Keep every HTTP exchange (pages, files, redirects, error answers) as WARC records in
+    /// data/capture/, with a CDXJ index for replay tools; costs about the payload's size
+    /// again in disk. The mapping's [bag] warc = true also turns it on.
+    #[arg(long)]
+    pub warc: bool,
+    /// With --warc: close a WARC file and begin the next at this size, in bytes.
+    #[arg(long, default_value_t = sharc::capture::FILE_SIZE, value_name = "BYTES")]
+    pub warc_file_size: u64,
 }
 
 /// Source adapters.

@@ -56,6 +56,9 @@ pub enum Error {
     /// The files step could not add to the bag.
     #[error(transparent)]
     Files(#[from] crate::files::FilesError),
+    /// Writing the capture of the HTTP exchanges (`--warc`) failed.
+    #[error("the capture (--warc): {0}")]
+    Capture(#[from] crate::capture::CaptureError),
     /// `--out` holds the unfinished bag of another crawl.
     #[error(transparent)]
     OtherCrawl(#[from] crate::files::OtherCrawl),

@@ -17,6 +17,7 @@
 
 pub mod app;
 pub mod bundle;
+pub mod capture;
 pub mod error;
 pub mod fetch;
 pub mod files;

@@ -272,6 +272,14 @@ fn crawl_config(args: cli::CrawlArgs, quiet: bool) -> Result<CrawlConfig, Error>
         .map(|h| AllowedHost::parse(h).map_err(|e| Error::Usage(format!("--allow-host {e}"))))
         .collect::<Result<_, _>>()?;
     cfg.quiet = quiet;
+    if args.warc_file_size == 0 {
+        return Err(Error::Usage(
+            "--warc-file-size 0 leaves no room for any record: give bytes, e.g. 1073741824".into(),
+        ));
+    }
+    cfg.warc = args.warc;
+    cfg.warc_file_size = args.warc_file_size;
+    cfg.command_line = std::env::args().collect();
     Ok(cfg)
 }
 

@@ -13,6 +13,7 @@
 use super::Outcome;
 use super::clock::RunClock;
 use crate::bundle::{self, BagWriter, CrawlDescription, PayloadPath, Staging};
+use crate::capture::{self, Capture};
 use crate::error::Error;
 use crate::fetch::{AllowedHost, Client, FetchError, FetchOptions, Scope};
 use crate::files::{self, FileError, Files, RunIdentity};
@@ -30,6 +31,7 @@ use crate::source::{IdSet, RawItem, Source, SourceError};
 use crate::text::dates::PortalZone;
 use std::collections::BTreeSet;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Instant;
 use url::Url;
 
@@ -71,6 +73,13 @@ pub struct CrawlConfig {
     pub ignore_robots: bool,
     /// HTML source: list pages read at most.
     pub max_pages: usize,
+    /// Keep every HTTP exchange as WARC records in `data/capture/` (`--warc`; the mapping's
+    /// `[bag] warc` also turns it on).
+    pub warc: bool,
+    /// The size at which a WARC file is closed and the next begun (`--warc-file-size`).
+    pub warc_file_size: u64,
+    /// The command line as given, for the capture's `warcinfo` (secrets are removed there).
+    pub command_line: Vec<String>,
 }
 
 impl CrawlConfig {
@@ -99,6 +108,9 @@ impl CrawlConfig {
             fail_fast: false,
             ignore_robots: false,
             max_pages: 1000,
+            warc: false,
+            warc_file_size: crate::capture::FILE_SIZE,
+            command_line: Vec::new(),
         })
     }
 
@@ -213,6 +225,8 @@ struct Setup {
     zone: PortalZone,
     clock: RunClock,
     client: Client,
+    /// The capture of every exchange, with `--warc`.
+    capture: Option<Capture>,
     started: Instant,
 }
 
@@ -334,6 +348,7 @@ async fn crawl_with<S: Source>(
         zone,
         clock,
         client,
+        capture,
         started,
     } = setup;
     let mapping = &mapping;
@@ -351,6 +366,7 @@ async fn crawl_with<S: Source>(
         clock,
         files: Files::new(client.clone(), cfg.fetch.concurrency, &cfg.site),
         client,
+        capture,
         writer,
         done: BTreeSet::new(),
         ids: IdSet::new(),
@@ -403,7 +419,11 @@ fn prepare(cfg: &CrawlConfig) -> Result<Setup, Error> {
     let staging = BagWriter::lock(&cfg.bag_dir())?;
     let mut fetch = cfg.fetch.clone();
     fetch.scope = scope(cfg, &mapping)?;
-    let client = Client::new(&fetch)?;
+    let mut client = Client::new(&fetch)?;
+    let capture = open_capture(cfg, &mapping, &mapping_text, &staging, &clock, &zone)?;
+    if let Some(c) = &capture {
+        client = client.with_observer(Arc::new(c.clone()));
+    }
     Ok(Setup {
         mapping,
         mapping_text,
@@ -411,8 +431,59 @@ fn prepare(cfg: &CrawlConfig) -> Result<Setup, Error> {
         zone,
         clock,
         client,
+        capture,
         started,
     })
+}
+
+/// The capture of every exchange, when `--warc` or the mapping's `[bag] warc` asks for it,
+/// continuing what an interrupted run of the crawl captured. A run resumed with the other
+/// choice is refused: its capture would miss the exchanges of the first run, or the first
+/// run's would have no place in the bag.
+fn open_capture(
+    cfg: &CrawlConfig,
+    mapping: &Mapping,
+    mapping_text: &str,
+    staging: &Staging,
+    clock: &RunClock,
+    zone: &PortalZone,
+) -> Result<Option<Capture>, Error> {
+    let wanted = cfg.warc || mapping.bag.warc;
+    let dir = staging
+        .dir()
+        .join(bundle::RUN_DIR)
+        .join(capture::PAYLOAD_DIR);
+    let kept = dir.exists();
+    match (wanted, kept, staging.has_files()) {
+        (false, true, _) => {
+            return Err(Error::Usage(format!(
+                "the interrupted crawl in {} kept a capture of its exchanges: resume it with --warc, as it was started",
+                staging.dir().display()
+            )));
+        }
+        (true, false, true) => {
+            return Err(Error::Usage(format!(
+                "the interrupted crawl in {} was started without --warc: resume it without --warc, or remove that directory to start afresh with a capture",
+                staging.dir().display()
+            )));
+        }
+        (false, false, _) => return Ok(None),
+        (true, _, _) => {}
+    }
+    let info = capture::CaptureInfo {
+        command_line: capture::command_line(&cfg.command_line),
+        mapping_sha256: crate::fixity::of_bytes(mapping_text.as_bytes()).sha256,
+        bagging_date: clock.date(zone),
+    };
+    let utc = clock.instant.strftime("%Y-%m-%dT%H:%M:%SZ").to_string();
+    let pinned = clock.pinned.then(|| utc.clone());
+    Ok(Some(Capture::open(
+        &dir,
+        cfg.warc_file_size,
+        &info,
+        &utc,
+        pinned,
+    )?))
 }
 
 /// What the crawl may fetch: the site's origin, the hosts `--allow-host` names and those the
@@ -438,6 +509,7 @@ struct Crawl<'a> {
     clock: RunClock,
     fetched_at: String,
     client: Client,
+    capture: Option<Capture>,
     writer: BagWriter,
     files: Files,
     /// Items whose complete record is already in the bag (from an interrupted run).
@@ -495,6 +567,9 @@ impl Crawl<'_> {
         }
         self.progress
             .page_done(&self.report.counts.page_line(items.len()));
+        if let Some(e) = self.capture.as_ref().and_then(Capture::failure) {
+            return Err(e.into());
+        }
         Ok(())
     }
 
@@ -647,6 +722,31 @@ impl Crawl<'_> {
         self.report.complete = !self.report.is_partial();
     }
 
+    /// Moves the capture's WARC files into the payload (`capture/`) and adds their index.
+    fn write_capture(&mut self) -> Result<(), Error> {
+        let Some(capture) = self.capture.take() else {
+            return Ok(());
+        };
+        let files = capture.close()?;
+        let index = capture::index::build(&files).map_err(crate::error::io(
+            self.writer.staging_dir().join(bundle::RUN_DIR),
+        ))?;
+        for file in &files {
+            let name = file
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let path = PayloadPath::new(&format!("{}/{name}", capture::PAYLOAD_DIR))?;
+            let fixity = std::fs::File::open(file)
+                .and_then(crate::fixity::of_reader)
+                .map_err(crate::error::io(file))?;
+            self.writer.move_file_keyed(&path, file, fixity, &())?;
+        }
+        self.writer
+            .add_bytes(&PayloadPath::new(capture::INDEX_PATH)?, &index)?;
+        Ok(())
+    }
+
     /// The payload files besides records and files: the record schema, the path map and
     /// the crawl report.
     fn write_payload_extras(&mut self) -> Result<(), Error> {
@@ -696,6 +796,7 @@ impl Crawl<'_> {
         started: Instant,
     ) -> Result<CrawlSummary, Error> {
         self.settle();
+        self.write_capture()?;
         self.write_payload_extras()?;
         let info = self.describe(mapping, resolved, started).bag_info();
         let zip_date = info.bagging_date.unwrap_or_default();

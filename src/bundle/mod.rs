@@ -33,7 +33,7 @@ pub use paths::{MAX_PAYLOAD_PATH, Origin, PathPlanner};
 pub use reader::{BagEntry, BagReader, DirReader, EntryKind};
 pub use report::{Digests, Finding, FindingCode, VerifyReport};
 pub use verify::{MAX_TAG_FILE_BYTES, verify_bag, verify_reader};
-pub use writer::{BagWriter, FinishedBag, PayloadSink, Staging, staging_path};
+pub use writer::{BagWriter, FinishedBag, PayloadSink, RUN_DIR, Staging, staging_path};
 pub use zip_reader::ZipReader;
 
 use std::io;

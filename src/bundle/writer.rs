@@ -28,6 +28,13 @@ const STAGING_SUFFIX: &str = ".sharc-partial";
 /// The directory in staging that downloads are written to before they join the payload.
 const TEMP_DIR: &str = "tmp";
 
+/// A directory in staging for what a run writes beside the bag before it joins the payload
+/// (a capture of the HTTP exchanges, written from the first request on, before the run knows
+/// whether it resumes): kept when the staging starts afresh, so a capture that began before
+/// that decision survives it, and removed when the bag is finished, so nothing of it reaches
+/// the bag that was not moved into the payload.
+pub const RUN_DIR: &str = "run";
+
 /// Builds one bag in a staging directory and moves it into place when finished.
 ///
 /// The staging directory is `<parent>/<name>.sharc-partial/` for an output `<parent>/<name>`.
@@ -428,6 +435,7 @@ impl BagWriter {
     pub fn finish_locked(self, info: BagInfo) -> Result<(FinishedBag, StagingLock)> {
         info.validate()?;
         remove_entry(&self.staging.join(TEMP_DIR))?;
+        remove_entry(&self.staging.join(RUN_DIR))?;
         let journal_path = self.staging.join(JOURNAL_NAME);
         fs::remove_file(&journal_path).map_err(io_err("remove journal", &journal_path))?;
         let oxum = self.payload_oxum();
@@ -548,7 +556,7 @@ fn clear_except_lock(dir: &Path) -> Result<()> {
     let mut warned = false;
     for entry in fs::read_dir(dir).map_err(io_err("list", dir))? {
         let entry = entry.map_err(io_err("list", dir))?;
-        if entry.file_name() == LOCK_NAME {
+        if entry.file_name() == LOCK_NAME || entry.file_name() == RUN_DIR {
             continue;
         }
         if !warned {

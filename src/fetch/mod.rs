@@ -11,20 +11,24 @@
 //! streamed to disk under `--max-file-size` while their fixity is computed, and every
 //! request has a deadline.
 
+mod decode;
+mod observe;
 mod pace;
 mod retry;
 pub mod scope;
 
+pub use observe::{BodyEnd, BodyObserver, Captured, Exchange, Observer};
 pub use pace::Pacer;
 pub use retry::{RetryPolicy, is_transient_status};
 pub use scope::{AllowedHost, Refusal, Scope, redact};
 
 use crate::fixity::{Fixity, FixityHasher};
 use futures::StreamExt;
+use observe::Tap;
 use reqwest::StatusCode;
 use reqwest::header::{
-    ACCEPT, ACCEPT_ENCODING, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE, HeaderMap, HeaderName,
-    HeaderValue,
+    ACCEPT, ACCEPT_ENCODING, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE, HOST, HeaderMap,
+    HeaderName, HeaderValue, USER_AGENT,
 };
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -219,16 +223,19 @@ pub struct Body {
     pub headers: HeaderMap,
     /// The bytes, decompressed, at most [`FetchOptions::max_page`].
     pub bytes: Vec<u8>,
+    /// Where an [`Observer`] kept the exchange that gave this body, if one did.
+    pub capture: Option<Captured>,
 }
 
 /// The HTTP client. Cheap to clone; clones share the connections, the scope, the limits,
 /// the pacing and the counters.
 #[derive(Clone)]
 pub struct Client {
-    /// For pages: decompresses gzip (within the page cap).
-    pages: reqwest::Client,
-    /// For files: no decompression; files are asked for as `identity` and stored as sent.
-    files: reqwest::Client,
+    /// Never decompresses: pages are decoded here, within the page cap, so an observer sees
+    /// the bytes as received; files are asked for as `identity` and stored as sent.
+    http: reqwest::Client,
+    user_agent: HeaderValue,
+    observer: Option<Arc<dyn Observer>>,
     scope: Arc<Scope>,
     slots: Arc<Semaphore>,
     retry: RetryPolicy,
@@ -282,6 +289,12 @@ enum Attempt<T> {
     Retry(Retry),
 }
 
+/// A success response, with the observer of its body.
+struct Answer {
+    resp: reqwest::Response,
+    tap: Tap,
+}
+
 /// What is being asked for: a page (decompressed, read into memory), a page asked for with a
 /// request body (a [`Post`]), or a file (as sent, streamed to disk).
 #[derive(Clone, Copy)]
@@ -313,19 +326,25 @@ pub const POST_BODY_LIMIT: usize = 1024 * 1024;
 impl Client {
     /// Builds a client.
     pub fn new(opts: &FetchOptions) -> Result<Self, FetchError> {
-        let builder = || {
-            reqwest::Client::builder()
-                .user_agent(opts.user_agent.clone())
-                .connect_timeout(opts.connect_timeout)
-                .read_timeout(opts.read_timeout)
-                .timeout(opts.request_timeout)
-                // Redirects are followed by `send`, one hop at a time, each in scope.
-                .redirect(reqwest::redirect::Policy::none())
-        };
         let setup = |e: reqwest::Error| FetchError::Setup(e.to_string());
+        let http = reqwest::Client::builder()
+            .connect_timeout(opts.connect_timeout)
+            .read_timeout(opts.read_timeout)
+            .timeout(opts.request_timeout)
+            // Redirects are followed by `attempt`, one hop at a time, each in scope.
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(setup)?;
+        let user_agent = HeaderValue::from_str(&opts.user_agent).map_err(|_| {
+            FetchError::Setup(format!(
+                "the User-Agent `{}` is not a valid HTTP header value",
+                opts.user_agent
+            ))
+        })?;
         Ok(Self {
-            pages: builder().gzip(true).build().map_err(setup)?,
-            files: builder().gzip(false).build().map_err(setup)?,
+            http,
+            user_agent,
+            observer: None,
             scope: Arc::new(opts.scope.clone()),
             slots: Arc::new(Semaphore::new(opts.concurrency.max(1))),
             retry: opts.retry.clone(),
@@ -338,6 +357,13 @@ impl Client {
                 read_timeout: opts.read_timeout,
             },
         })
+    }
+
+    /// This client, with every exchange it makes from now on shown to `observer` (clones
+    /// made before share nothing of it).
+    pub fn with_observer(mut self, observer: Arc<dyn Observer>) -> Self {
+        self.observer = Some(observer);
+        self
     }
 
     /// What this client may fetch.
@@ -407,7 +433,7 @@ impl Client {
         };
         self.with_retries(url, || async {
             let _slot = self.slots.acquire().await;
-            let resp = match self.attempt(url, want).await? {
+            let Answer { resp, mut tap } = match self.attempt(url, want).await? {
                 Attempt::Done(r) => r,
                 Attempt::Retry(r) => return Ok(Attempt::Retry(r)),
             };
@@ -417,7 +443,7 @@ impl Client {
             if expected.is_some_and(|n| n > max) {
                 return Err(too_large());
             }
-            let mut bytes = Vec::with_capacity(expected.unwrap_or(0) as usize);
+            let mut bytes = Vec::with_capacity(expected.unwrap_or(0).min(max) as usize);
             let mut stream = resp.bytes_stream();
             while let Some(chunk) = stream.next().await {
                 let chunk = match chunk {
@@ -427,6 +453,7 @@ impl Client {
                 if (bytes.len() + chunk.len()) as u64 > max {
                     return Err(too_large());
                 }
+                tap.chunk(&chunk);
                 bytes.extend_from_slice(&chunk);
             }
             if let Some(expected) = expected
@@ -434,10 +461,19 @@ impl Client {
             {
                 return Ok(Attempt::Retry(truncated(bytes.len() as u64, expected)));
             }
+            let capture = tap.end(BodyEnd::Complete);
+            let bytes = match decode::content(&headers, bytes, max) {
+                Ok(b) => b,
+                Err(decode::Failure::TooLarge) => return Err(too_large()),
+                Err(decode::Failure::Broken(why)) => {
+                    return Ok(Attempt::Retry(Retry { wait: None, why }));
+                }
+            };
             Ok(Attempt::Done(Body {
                 url: final_url,
                 headers,
                 bytes,
+                capture,
             }))
         })
         .await
@@ -449,6 +485,16 @@ impl Client {
     /// first and are renamed into place only when complete, as long as announced and within
     /// [`FetchOptions::max_file`]; a failed attempt leaves nothing at `dest`.
     pub async fn download(&self, url: &Url, dest: &Path) -> Result<Fixity, FetchError> {
+        Ok(self.download_captured(url, dest).await?.0)
+    }
+
+    /// [`download`](Client::download), also returning where an [`Observer`] kept the
+    /// exchange that gave the file.
+    pub async fn download_captured(
+        &self,
+        url: &Url,
+        dest: &Path,
+    ) -> Result<(Fixity, Option<Captured>), FetchError> {
         let part = part_path(dest);
         let too_large = |announced| FetchError::FileTooLarge {
             url: redact(url),
@@ -458,7 +504,7 @@ impl Client {
         let result = self
             .with_retries(url, || async {
                 let _slot = self.slots.acquire().await;
-                let resp = match self.attempt(url, Want::File).await? {
+                let Answer { resp, mut tap } = match self.attempt(url, Want::File).await? {
                     Attempt::Done(r) => r,
                     Attempt::Retry(r) => return Ok(Attempt::Retry(r)),
                 };
@@ -486,6 +532,7 @@ impl Client {
                         return Err(too_large(None));
                     }
                     hasher.update(&chunk);
+                    tap.chunk(&chunk);
                     file.write_all(&chunk).await.map_err(io)?;
                 }
                 file.sync_all().await.map_err(io)?;
@@ -494,18 +541,18 @@ impl Client {
                 {
                     return Ok(Attempt::Retry(truncated(hasher.size(), expected)));
                 }
-                Ok(Attempt::Done(hasher.finish()))
+                Ok(Attempt::Done((hasher.finish(), tap.end(BodyEnd::Complete))))
             })
             .await;
         match result {
-            Ok(fixity) => {
+            Ok(done) => {
                 tokio::fs::rename(&part, dest)
                     .await
                     .map_err(|source| FetchError::Io {
                         path: dest.to_path_buf(),
                         source,
                     })?;
-                Ok(fixity)
+                Ok(done)
             }
             Err(e) => {
                 let _ = tokio::fs::remove_file(&part).await;
@@ -515,13 +562,9 @@ impl Client {
     }
 
     /// One attempt at `url`: sends it and follows its redirects, every hop checked against
-    /// the scope, paced and counted. Returns a success response, a transient failure to
-    /// retry, or a permanent error.
-    async fn attempt(
-        &self,
-        url: &Url,
-        want: Want<'_>,
-    ) -> Result<Attempt<reqwest::Response>, FetchError> {
+    /// the scope, paced, counted and shown to the observer. Returns a success response, a
+    /// transient failure to retry, or a permanent error.
+    async fn attempt(&self, url: &Url, want: Want<'_>) -> Result<Attempt<Answer>, FetchError> {
         self.scope
             .check(url)
             .map_err(|refusal| self.refused(url, None, refusal))?;
@@ -531,12 +574,17 @@ impl Client {
             self.pacer.wait(&current).await;
             self.stats.requests.fetch_add(1, Ordering::Relaxed);
             let request = match want {
-                Want::Page { accept } => self.pages.get(current.clone()).header(ACCEPT, accept),
+                Want::Page { accept } => self
+                    .http
+                    .get(current.clone())
+                    .header(ACCEPT, accept)
+                    .header(ACCEPT_ENCODING, decode::ACCEPTED),
                 Want::Post(post) => {
                     let mut r = self
-                        .pages
+                        .http
                         .post(current.clone())
                         .header(ACCEPT, post.accept)
+                        .header(ACCEPT_ENCODING, decode::ACCEPTED)
                         .header(CONTENT_TYPE, post.content_type);
                     for (name, value) in post.headers {
                         r = r.header(*name, *value);
@@ -544,17 +592,23 @@ impl Client {
                     r.body(post.body.to_vec())
                 }
                 Want::File => self
-                    .files
+                    .http
                     .get(current.clone())
                     .header(ACCEPT_ENCODING, "identity"),
             };
-            let resp = match request.send().await {
+            let request = request
+                .header(USER_AGENT, self.user_agent.clone())
+                .build()
+                .map_err(|e| FetchError::Setup(format!("{}: {e}", redact(&current))))?;
+            let seen = self.observer.as_ref().map(|_| SentRequest::of(&request));
+            let resp = match self.http.execute(request).await {
                 Ok(r) => r,
                 Err(e) => return Ok(Attempt::Retry(self.network_retry(&e))),
             };
             self.pacer.observe(resp.headers());
+            let mut tap = self.tap(seen.as_ref(), &resp);
             let next = match redirect_target(&current, &resp) {
-                None => return self.answer(url, resp).await,
+                None => return self.answer(url, resp, tap).await,
                 Some(Err(message)) => {
                     return Err(FetchError::Redirect {
                         url: redact(url),
@@ -563,12 +617,13 @@ impl Client {
                 }
                 Some(Ok(next)) => next,
             };
-            if matches!(want, Want::Post(_)) && !matches!(resp.status().as_u16(), 307 | 308) {
+            let status = resp.status().as_u16();
+            bounded_body(resp, &mut tap).await;
+            if matches!(want, Want::Post(_)) && !matches!(status, 307 | 308) {
                 return Err(FetchError::Redirect {
                     url: redact(url),
                     message: format!(
-                        "HTTP {} to {}: a POST is not sent again after a 301, 302 or 303 (it would become a GET); give the URL it redirects to",
-                        resp.status().as_u16(),
+                        "HTTP {status} to {}: a POST is not sent again after a 301, 302 or 303 (it would become a GET); give the URL it redirects to",
                         redact(&next)
                     ),
                 });
@@ -598,26 +653,48 @@ impl Client {
         }
     }
 
+    /// What the observer is shown of a response to `seen`, and receives its body.
+    fn tap(&self, seen: Option<&SentRequest>, resp: &reqwest::Response) -> Tap {
+        let (Some(observer), Some(seen)) = (&self.observer, seen) else {
+            return Tap::default();
+        };
+        let status = resp.status();
+        Tap::new(Some(observer.exchange(&Exchange {
+            method: &seen.method,
+            url: &seen.url,
+            request_headers: &seen.headers,
+            request_body: &seen.body,
+            version: http_version(resp.version()),
+            status: status.as_u16(),
+            reason: status.canonical_reason().unwrap_or(""),
+            response_headers: resp.headers(),
+        })))
+    }
+
     /// A final (not redirecting) response: success, a transient failure, or a permanent one.
     async fn answer(
         &self,
         url: &Url,
         resp: reqwest::Response,
-    ) -> Result<Attempt<reqwest::Response>, FetchError> {
+        mut tap: Tap,
+    ) -> Result<Attempt<Answer>, FetchError> {
         let status = resp.status();
         if matches!(status.as_u16(), 429 | 503) {
             self.stats.throttled.fetch_add(1, Ordering::Relaxed);
         }
         if is_transient_status(status.as_u16()) {
+            let wait = retry::retry_after(resp.headers());
+            bounded_body(resp, &mut tap).await;
             return Ok(Attempt::Retry(Retry {
-                wait: retry::retry_after(resp.headers()),
+                wait,
                 why: format!("HTTP {status}"),
             }));
         }
         if !status.is_success() {
-            return Err(status_error(url, status, error_body(resp).await));
+            let body = bounded_body(resp, &mut tap).await;
+            return Err(status_error(url, status, body));
         }
-        Ok(Attempt::Done(resp))
+        Ok(Attempt::Done(Answer { resp, tap }))
     }
 
     fn refused(&self, url: &Url, redirected_to: Option<&Url>, refusal: Refusal) -> FetchError {
@@ -760,18 +837,84 @@ pub fn status_hint(status: u16) -> Option<&'static str> {
     }
 }
 
-/// At most [`ERROR_BODY_LIMIT`] bytes of an error response; the rest is never read.
-async fn error_body(resp: reqwest::Response) -> Vec<u8> {
+/// At most [`ERROR_BODY_LIMIT`] bytes of an answer that is not read as a page or file (an
+/// error, a throttling answer, a redirect), shown to the observer; the rest is never read.
+async fn bounded_body(resp: reqwest::Response, tap: &mut Tap) -> Vec<u8> {
     let mut body = Vec::new();
     let mut stream = resp.bytes_stream();
-    while let Some(Ok(chunk)) = stream.next().await {
-        let room = ERROR_BODY_LIMIT - body.len();
-        body.extend_from_slice(&chunk[..chunk.len().min(room)]);
-        if body.len() >= ERROR_BODY_LIMIT {
-            break;
+    let mut end = BodyEnd::Cut;
+    loop {
+        match stream.next().await {
+            None => {
+                end = BodyEnd::Complete;
+                break;
+            }
+            Some(Err(_)) => break,
+            Some(Ok(chunk)) => {
+                let room = ERROR_BODY_LIMIT - body.len();
+                let kept = &chunk[..chunk.len().min(room)];
+                tap.chunk(kept);
+                body.extend_from_slice(kept);
+                if kept.len() < chunk.len() {
+                    break;
+                }
+            }
         }
     }
+    std::mem::take(tap).end(end);
     body
+}
+
+/// A request as it goes on the wire, for the observer: reqwest adds no header of its own
+/// (no default headers, no compression), and hyper adds `Host`, and `Content-Length` for a
+/// body.
+struct SentRequest {
+    method: String,
+    url: Url,
+    headers: HeaderMap,
+    body: Vec<u8>,
+}
+
+impl SentRequest {
+    fn of(request: &reqwest::Request) -> Self {
+        let url = request.url().clone();
+        let mut headers = HeaderMap::new();
+        let host = match (url.host_str(), url.port()) {
+            (Some(h), Some(p)) => format!("{h}:{p}"),
+            (Some(h), None) => h.to_string(),
+            (None, _) => String::new(),
+        };
+        if let Ok(v) = HeaderValue::from_str(&host) {
+            headers.insert(HOST, v);
+        }
+        for (name, value) in request.headers() {
+            headers.append(name, value.clone());
+        }
+        let body = request
+            .body()
+            .and_then(|b| b.as_bytes())
+            .map(<[u8]>::to_vec)
+            .unwrap_or_default();
+        if request.method() == reqwest::Method::POST {
+            headers.insert(CONTENT_LENGTH, HeaderValue::from(body.len()));
+        }
+        Self {
+            method: request.method().as_str().to_string(),
+            url,
+            headers,
+            body,
+        }
+    }
+}
+
+fn http_version(v: reqwest::Version) -> &'static str {
+    match v {
+        reqwest::Version::HTTP_09 => "HTTP/0.9",
+        reqwest::Version::HTTP_10 => "HTTP/1.0",
+        reqwest::Version::HTTP_2 => "HTTP/2",
+        reqwest::Version::HTTP_3 => "HTTP/3",
+        _ => "HTTP/1.1",
+    }
 }
 
 fn part_path(dest: &Path) -> PathBuf {

@@ -118,6 +118,7 @@ const BAG_KEYS: &[&str] = &[
     "external_description",
     "contact_name",
     "contact_email",
+    "warc",
 ];
 const FIELD_KEYS: &[&str] = &["field", "internal", "as"];
 const HTML_KEYS: &[&str] = &[

@@ -33,6 +33,9 @@ pub struct BagSpec {
     pub contact_name: Option<String>,
     /// Contact-Email.
     pub contact_email: Option<String>,
+    /// Keep every HTTP exchange as WARC records in the bag, as `--warc` does.
+    #[serde(default)]
+    pub warc: bool,
 }
 
 /// Where a neutral field's value comes from.
