@@ -160,3 +160,162 @@ fn the_capture_rolls_over_at_its_size_and_each_file_opens_with_warcinfo() {
         assert!(last.1.offset < 20000, "{f}: a record began past the size");
     }
 }
+
+/// Rewrites the gzip member of `record` in `warc` with one byte of its response body
+/// flipped, keeping the gzip valid: a change only the record's digests can tell.
+fn flip_body_byte(warc: &Path, record: &Scanned) {
+    use std::io::{Read, Write};
+    let bytes = std::fs::read(warc).unwrap();
+    let (start, end) = (
+        record.offset as usize,
+        (record.offset + record.length) as usize,
+    );
+    let mut plain = Vec::new();
+    flate2::read::GzDecoder::new(&bytes[start..end])
+        .read_to_end(&mut plain)
+        .unwrap();
+    // The last byte of the body, just before the record's closing CRLF CRLF.
+    let at = plain.len() - 5;
+    plain[at] ^= 0x01;
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(&plain).unwrap();
+    let member = gz.finish().unwrap();
+    let mut out = bytes[..start].to_vec();
+    out.extend_from_slice(&member);
+    out.extend_from_slice(&bytes[end..]);
+    std::fs::write(warc, out).unwrap();
+}
+
+#[test]
+fn verify_names_the_record_and_the_warc_file_when_a_response_body_changed() {
+    let portal = Portal::start(PortalOptions::default());
+    let tmp = tempfile::tempdir().unwrap();
+    let bag = tmp.path().join("bag");
+    crawl_cmd(&portal, &mapping(), &bag)
+        .arg("--warc")
+        .assert()
+        .success();
+    verify(&bag).success();
+    let recs = records(&bag);
+    let (file, victim) = recs
+        .iter()
+        .find(|(_, r)| {
+            r.field("WARC-Type") == Some("response")
+                && r.field("WARC-Target-URI")
+                    .is_some_and(|u| u.ends_with(".pdf"))
+        })
+        .expect("a PDF's response");
+    let id = victim.field("WARC-Record-ID").unwrap().to_string();
+    let url = victim.field("WARC-Target-URI").unwrap().to_string();
+    flip_body_byte(&bag.join("data/capture").join(file), victim);
+
+    let out = verify(&bag).code(3);
+    let said = String::from_utf8_lossy(&out.get_output().stdout).into_owned()
+        + &String::from_utf8_lossy(&out.get_output().stderr);
+    let line = said
+        .lines()
+        .find(|l| l.contains("warc-digest-mismatch"))
+        .unwrap_or_else(|| panic!("no warc-digest-mismatch in:\n{said}"));
+    assert!(line.contains(&format!("data/capture/{file}")), "{line}");
+    assert!(line.contains(&id), "{line}");
+    assert!(line.contains(&url), "{line}");
+    // Only that record: the others still match their digests.
+    assert_eq!(
+        said.lines()
+            .filter(|l| l.contains("warc-digest-mismatch"))
+            .count(),
+        2,
+        "its block and its payload:\n{said}"
+    );
+}
+
+#[test]
+fn a_crawl_killed_mid_capture_and_resumed_keeps_each_exchange_once() {
+    use std::process::{Command, Stdio};
+    let portal = Portal::start(PortalOptions::default());
+    let tmp = tempfile::tempdir().unwrap();
+    let bag = tmp.path().join("bag");
+    let args: Vec<String> = vec![
+        "crawl".into(),
+        portal.url(),
+        "--mapping".into(),
+        mapping().to_string_lossy().into(),
+        "--out".into(),
+        bag.to_string_lossy().into(),
+        "--page-size".into(),
+        "4".into(),
+        "--rate".into(),
+        "40".into(),
+        "--quiet".into(),
+        "--warc".into(),
+    ];
+    let mut child = Command::new(assert_cmd::cargo::cargo_bin("sharc"))
+        .args(&args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let staging = sharc::bundle::staging_path(&bag).unwrap();
+    common::wait_for_journal(&staging, 25, &mut child);
+    child.kill().unwrap(); // SIGKILL, wherever the capture is in its writes
+    child.wait().unwrap();
+    assert!(!bag.exists(), "killed before the end");
+    common::sharc().args(&args).assert().success();
+    verify(&bag).success();
+
+    let recs = records(&bag);
+    let mut sent: BTreeMap<String, usize> = BTreeMap::new();
+    for l in portal.requests() {
+        *sent
+            .entry(format!("{} {}", l.method, l.path_and_query))
+            .or_default() += 1;
+    }
+    let mut captured: BTreeMap<String, usize> = BTreeMap::new();
+    for (_, r) in recs
+        .iter()
+        .filter(|(_, r)| r.field("WARC-Type") == Some("request"))
+    {
+        *captured.entry(request_line(r)).or_default() += 1;
+    }
+    // Every exchange captured was made, and is there once per time it was made; only those
+    // in flight at the kill may be missing.
+    for (req, n) in &captured {
+        let made = sent.get(req).copied().unwrap_or(0);
+        assert!(*n <= made, "{req}: captured {n} times, made {made}");
+    }
+    let made: usize = sent.values().sum();
+    let missing = made - captured.values().sum::<usize>();
+    assert!(
+        missing <= 8,
+        "{missing} of {made} exchanges lost at the kill"
+    );
+    // Resumed pages were asked for again: there are such repeats, each a real request.
+    assert!(captured.values().any(|n| *n > 1), "the resume asked again");
+    // Each request is followed by its response.
+    for pair in recs.windows(2) {
+        if pair[0].1.field("WARC-Type") == Some("request") {
+            assert_eq!(pair[1].1.field("WARC-Type"), Some("response"));
+        }
+    }
+    if let Some(warcio) = std::env::var_os("SHARC_WARCIO") {
+        let dir = bag.join("data/capture");
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.to_string_lossy().ends_with(".warc.gz"))
+            .collect();
+        files.sort();
+        let out = Command::new(warcio)
+            .arg("check")
+            .args(&files)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "warcio check: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        println!("warcio check accepted the resumed capture");
+    }
+}

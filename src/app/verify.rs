@@ -6,7 +6,8 @@
 //! or as JSON, is [`crate::report::verify`]'s.
 
 use super::Outcome;
-use crate::bundle::{self, BagReader, DirReader};
+use crate::bundle::{self, BagReader, DirReader, Finding, FindingCode};
+use crate::capture;
 use crate::error::Error;
 use crate::record::check::verify_with_records;
 use crate::record::schema::RecordValidator;
@@ -28,7 +29,44 @@ pub fn open_bag(path: &Path) -> Result<Box<dyn BagReader>, Error> {
 pub fn check(path: &Path) -> Result<Verdict, Error> {
     let mut reader = open_bag(path)?;
     let validator = RecordValidator::bundled()?;
-    Ok(verify_with_records(reader.as_mut(), &validator)?)
+    let mut verdict = verify_with_records(reader.as_mut(), &validator)?;
+    check_capture(reader.as_mut(), &mut verdict);
+    Ok(verdict)
+}
+
+/// Checks the capture (`data/capture/*.warc.gz`), when the bag has one: every record's
+/// digests; each problem becomes a finding about its WARC file.
+fn check_capture(reader: &mut dyn BagReader, verdict: &mut Verdict) {
+    let Ok(entries) = reader.list_entries() else {
+        return;
+    };
+    let mut warcs: Vec<String> = entries
+        .into_iter()
+        .filter(|e| e.kind == bundle::EntryKind::File)
+        .map(|e| e.path)
+        .filter(|p| {
+            p.strip_prefix("data/capture/")
+                .is_some_and(|n| !n.contains('/') && n.ends_with(".warc.gz"))
+        })
+        .collect();
+    warcs.sort();
+    for path in warcs {
+        let problems = match reader.open(&path) {
+            Ok(file) => capture::verify::check_warc(file),
+            // The bag verifier already says a file cannot be read.
+            Err(_) => continue,
+        };
+        for p in problems {
+            let code = match p.kind {
+                capture::verify::ProblemKind::Unreadable => FindingCode::WarcUnreadable,
+                capture::verify::ProblemKind::DigestMismatch => FindingCode::WarcDigestMismatch,
+            };
+            verdict
+                .bag
+                .findings
+                .push(Finding::at(code, &path, p.message));
+        }
+    }
 }
 
 /// Verifies the bag at `path`, printing each problem as a line; `Invalid` when there is any.

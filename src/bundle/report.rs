@@ -89,11 +89,17 @@ pub enum FindingCode {
     /// A tag file (`bag-info.txt`, a manifest, a tag manifest, `fetch.txt`) is larger than
     /// [`MAX_TAG_FILE_BYTES`](super::MAX_TAG_FILE_BYTES); it is not read.
     TagFileTooLarge,
+    /// A WARC file of the capture (`data/capture/`) does not read as WARC records to its
+    /// end.
+    WarcUnreadable,
+    /// A record of the capture is not what its `WARC-Block-Digest` or
+    /// `WARC-Payload-Digest` says.
+    WarcDigestMismatch,
 }
 
 impl FindingCode {
     /// Every code, in declaration order.
-    pub const ALL: [FindingCode; 36] = [
+    pub const ALL: [FindingCode; 38] = [
         Self::BadBagitTxt,
         Self::UnsupportedEncoding,
         Self::MissingPayloadDir,
@@ -130,6 +136,8 @@ impl FindingCode {
         Self::ZipPortability,
         Self::ZipHeaderMismatch,
         Self::TagFileTooLarge,
+        Self::WarcUnreadable,
+        Self::WarcDigestMismatch,
     ];
 
     /// The stable kebab-case name, such as `checksum-mismatch`.
@@ -171,6 +179,8 @@ impl FindingCode {
             Self::ZipPortability => "zip-portability",
             Self::ZipHeaderMismatch => "zip-header-mismatch",
             Self::TagFileTooLarge => "tag-file-too-large",
+            Self::WarcUnreadable => "warc-unreadable",
+            Self::WarcDigestMismatch => "warc-digest-mismatch",
         }
     }
 }
@@ -200,7 +210,7 @@ pub struct Finding {
 
 impl Finding {
     /// A finding about `path`.
-    pub(crate) fn at(code: FindingCode, path: &str, message: impl Into<String>) -> Self {
+    pub fn at(code: FindingCode, path: &str, message: impl Into<String>) -> Self {
         Self {
             code,
             path: Some(path.to_string()),

@@ -15,6 +15,7 @@
 
 pub mod index;
 pub mod read;
+pub mod verify;
 pub mod warc;
 
 use crate::fetch::{BodyEnd, BodyObserver, Captured, Exchange, Observer};

@@ -100,8 +100,12 @@ impl<R: BufRead> BufRead for Counting<R> {
 
 /// Reads every complete record of the WARC file at `path`, in order, handing each to
 /// `each`; stops at the first member that is torn or not a WARC record and says so.
-pub fn scan(path: &Path, mut each: impl FnMut(&Scanned)) -> io::Result<ScanEnd> {
-    let file = File::open(path)?;
+pub fn scan(path: &Path, each: impl FnMut(&Scanned)) -> io::Result<ScanEnd> {
+    scan_reader(File::open(path)?, each)
+}
+
+/// [`scan`] of a WARC file read from `file`.
+pub fn scan_reader(file: impl Read, mut each: impl FnMut(&Scanned)) -> io::Result<ScanEnd> {
     let mut input = Counting {
         inner: BufReader::with_capacity(64 * 1024, file),
         pos: 0,

@@ -333,6 +333,11 @@ impl Client {
             .timeout(opts.request_timeout)
             // Redirects are followed by `attempt`, one hop at a time, each in scope.
             .redirect(reqwest::redirect::Policy::none())
+            // Never decoded by reqwest, whatever features another crate of the build turns on.
+            .no_gzip()
+            .no_brotli()
+            .no_deflate()
+            .no_zstd()
             .build()
             .map_err(setup)?;
         let user_agent = HeaderValue::from_str(&opts.user_agent).map_err(|_| {
