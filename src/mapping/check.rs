@@ -120,7 +120,7 @@ const BAG_KEYS: &[&str] = &[
     "contact_email",
     "warc",
 ];
-const FIELD_KEYS: &[&str] = &["field", "internal", "as"];
+const FIELD_KEYS: &[&str] = &["field", "internal", "as", "volatile"];
 const HTML_KEYS: &[&str] = &[
     "start",
     "links",
