@@ -77,8 +77,10 @@ fn transient_faults_are_retried_and_everything_is_archived() {
             .unwrap();
     assert_eq!(report["complete"], true);
     assert_eq!(report["failures"], Value::Array(vec![]));
-    let run: Value =
-        serde_json::from_slice(&std::fs::read(out.join("sharc-run.json")).unwrap()).unwrap();
+    let run: Value = serde_json::from_slice(
+        &std::fs::read(sharc::bundle::crawl_bag::run_stats_path(&out)).unwrap(),
+    )
+    .unwrap();
     assert!(
         run["http"]["retries"].as_u64().unwrap() >= injected as u64,
         "{run}"

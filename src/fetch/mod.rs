@@ -685,7 +685,14 @@ impl Client {
                         });
                     }
                     self.stats.retries.fetch_add(1, Ordering::Relaxed);
-                    tracing::debug!(url = %redact(url), attempt = n, ?delay, %why, "retrying");
+                    // Said at the default level, so that a long wait never looks like a hang.
+                    tracing::info!(
+                        "retrying in {:.1} s: {why} from {} (attempt {} of {})",
+                        delay.as_secs_f64(),
+                        redact(url),
+                        n + 1,
+                        self.retry.max_attempts
+                    );
                     tokio::time::sleep(delay).await;
                     waited += delay;
                 }
