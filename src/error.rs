@@ -78,6 +78,11 @@ pub enum Error {
         /// The cause.
         source: std::io::Error,
     },
+    /// The site URL answers 404: the site is not at that path.
+    #[error(
+        "{0} answers HTTP 404 (not found) for the site itself: check the site's path in the URL — the address of its home page, such as https://stp.longan.gov.vn/ or https://portal.example.vn/sites/stp/"
+    )]
+    SiteNotFound(String),
     /// `verify` was given what an interrupted crawl left, not a finished bag.
     #[error("{} is an unfinished crawl, not a bag: run the same crawl command again to resume it; the bag appears without the .sharc-partial suffix when it is complete", .0.display())]
     UnfinishedCrawl(PathBuf),

@@ -177,9 +177,12 @@ fn robots_txt_is_obeyed_and_ignore_robots_overrides_it() {
     let out = tmp.path().join("obeyed");
     crawl(&portal, &careless, &out, &["--source", "html"]).success();
     let log = portal.requests();
+    // The site itself is looked at first (is it there at all?), then robots.txt, before
+    // any page of the list.
+    assert_eq!(log[0].path_and_query, "/");
     assert_eq!(
-        log[0].path_and_query, "/robots.txt",
-        "robots.txt is read first"
+        log[1].path_and_query, "/robots.txt",
+        "robots.txt is read before any page of the list"
     );
     assert!(
         log.iter()

@@ -22,13 +22,14 @@ fn edited(dir: &Path, edits: &[(&str, &str)]) -> PathBuf {
     path
 }
 
-/// `LINE:COLUMN` (1-based, columns in characters) of the first occurrence of `needle`.
-fn place_of(path: &Path, needle: &str) -> String {
+/// `LINE:COLUMN` (1-based, columns in characters) of `needle` on the first line holding
+/// `line_needle`.
+fn place_of(path: &Path, line_needle: &str, needle: &str) -> String {
     let text = std::fs::read_to_string(path).unwrap();
     let (n, line) = text
         .lines()
         .enumerate()
-        .find(|(_, l)| l.contains(needle))
+        .find(|(_, l)| l.contains(line_needle))
         .unwrap();
     let col = line[..line.find(needle).unwrap()].chars().count() + 1;
     format!("{}:{col}", n + 1)
@@ -104,7 +105,7 @@ fn a_conversion_that_cannot_fill_its_field_is_caught_offline() {
             "\"Số lượt người đọc\", as = \"boolean\"",
         )],
     );
-    let place = place_of(&m, "\"boolean\"");
+    let place = place_of(&m, "\"Số lượt người đọc\", as = \"boolean\"", "\"boolean\"");
     check(&m, None).code(2).stderr(predicate::str::contains(format!(
         "m.toml:{place}: [fields] view_count: conversion `boolean` cannot fill view_count; use one of: integer, number (mapping-conversion-does-not-fit)"
     )));

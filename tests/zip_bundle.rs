@@ -115,11 +115,17 @@ fn a_crawl_to_a_zip_writes_one_portable_archive() {
     let out = tmp.path().join(&nfd);
     crawl_zip(&portal, &out, &[]).success();
     sharc().arg("verify").arg(&out).assert().success();
-    let leftovers: Vec<_> = fs::read_dir(tmp.path())
+    let mut leftovers: Vec<_> = fs::read_dir(tmp.path())
         .unwrap()
         .map(|e| e.unwrap().file_name())
         .collect();
-    assert_eq!(leftovers.len(), 1, "only the zip is left: {leftovers:?}");
+    leftovers.sort();
+    let stats = sharc::bundle::crawl_bag::run_stats_path(&out);
+    assert_eq!(
+        leftovers,
+        [out.file_name().unwrap(), stats.file_name().unwrap()],
+        "only the zip and its run's statistics are left"
+    );
 
     let bytes = fs::read(&out).unwrap();
     let (central, local) = headers(&bytes);

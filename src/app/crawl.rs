@@ -219,6 +219,7 @@ struct Setup {
 /// Runs a crawl.
 pub async fn run(cfg: &CrawlConfig) -> Result<CrawlSummary, Error> {
     let setup = prepare(cfg)?;
+    probe(&setup.client, &cfg.site).await?;
     let content_type = setup.mapping.list.content_type.clone();
     run_with(cfg, setup)
         .await
@@ -413,6 +414,22 @@ fn prepare(cfg: &CrawlConfig) -> Result<Setup, Error> {
         client,
         started,
     })
+}
+
+/// How long the first look at the site may take before the crawl goes on regardless.
+const PROBE_WITHIN: std::time::Duration = std::time::Duration::from_secs(4);
+
+/// One look at the site before the crawl settles in to retry for minutes: a site that cannot
+/// be reached as its URL gives it (nothing on the port, an unknown host, https to a plain
+/// HTTP port) or that is not there (404) stops the run at once, saying what to check.
+async fn probe(client: &Client, site: &Url) -> Result<(), Error> {
+    match client.probe(site, PROBE_WITHIN).await {
+        Err(FetchError::Status {
+            status: 404, url, ..
+        }) => Err(Error::SiteNotFound(url)),
+        Err(e @ FetchError::Unreachable { .. }) => Err(e.into()),
+        _ => Ok(()),
+    }
 }
 
 /// The mapping, or every problem it has at once, each with its line and column.

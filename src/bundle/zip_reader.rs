@@ -311,8 +311,16 @@ fn check_end_record(file: &File, len: u64) -> std::result::Result<(), Finding> {
     if read.is_ok() {
         for start in (0..tail.len().saturating_sub(RECORD as usize - 1)).rev() {
             if tail[start..].starts_with(b"PK\x05\x06") {
+                let field = |at: usize| {
+                    u32::from_le_bytes([tail[at], tail[at + 1], tail[at + 2], tail[at + 3]])
+                };
                 let comment = u16::from_le_bytes([tail[start + 20], tail[start + 21]]) as usize;
-                if start + RECORD as usize + comment == tail.len() {
+                let (cd_size, cd_offset) = (field(start + 12), field(start + 16));
+                let at = len - tail_len + start as u64;
+                // The record of a zip stored inside this one points at a central directory
+                // relative to where that zip begins, not to just before itself.
+                let own = cd_offset == u32::MAX || u64::from(cd_offset) + u64::from(cd_size) == at;
+                if start + RECORD as usize + comment == tail.len() && own {
                     return Ok(());
                 }
             }

@@ -127,7 +127,7 @@ fn selector_reason(e: &scraper::error::SelectorErrorKind) -> String {
     } else if has("PseudoClass") || has("PseudoElement") || has("NoIdentForPseudo") {
         "a `:` pseudo-class that sharc does not support; use classes, ids, attributes, `>` and :first-child, :nth-child(n) or :not(…)"
     } else if has("EndOfLine") {
-        "it ends where more was expected"
+        "it ends where more was expected (after a `.`, `#`, `>` or `:`, say)"
     } else {
         "a character that cannot stand there"
     };
@@ -375,7 +375,7 @@ mod tests {
             reason(".news-list a[news-link"),
             "the `[` at character 13 is never closed; close it with `]`"
         );
-        assert!(reason("a[href*='/Attachments/]").contains("quote ' at character 8"));
+        assert!(reason("a[href*='/Attachments/]").contains("quote ' at character 9"));
         assert!(reason("a:not(.x").contains("`(` at character 6"));
         assert!(reason("a.x]").contains("closes nothing"));
         assert!(Css::parse(".news-list a[href*='(']").is_ok());
@@ -384,7 +384,8 @@ mod tests {
     #[test]
     fn parser_errors_are_worded_without_the_parsers_names() {
         for (bad, words) in [
-            (".news-list .", "a `.` must be followed by a class name"),
+            (".news-list .!x", "a `.` must be followed by a class name"),
+            (".news-list .", "it ends where more was expected"),
             ("a >", "has nothing after it"),
             ("a:frobnicate", "pseudo-class"),
         ] {
