@@ -490,7 +490,7 @@ fn assert_paced(farm: &Farm, out: &Path, rate: usize, what: &str) {
         "{what}: {n} requests in {span:.1}s at --rate {rate}"
     );
     let stats: Value = serde_json::from_slice(
-        &std::fs::read(sharc::bundle::crawl_bag::run_stats_path(&out)).unwrap(),
+        &std::fs::read(sharc::bundle::crawl_bag::run_stats_path(out)).unwrap(),
     )
     .unwrap();
     assert_eq!(
