@@ -24,11 +24,14 @@
 //!   in each shape, evaluate the small `$filter` subset, and stream files.
 //! - `html` renders the public pages an anonymous reader gets when `/_api` is closed: the
 //!   paged news list, article pages shaped like the seed page, robots.txt.
+//! - [`changes`] changes the portal between two runs of a client (`POST /_sharc/change`),
+//!   for tests of incremental backups.
 //! - [`soap`] answers as SharePoint 2010 ([`Sp2010`]): no `/_api`, the lists over the SOAP
 //!   web services `Lists.asmx`, `Views.asmx` and `Sites.asmx`.
 
 mod api;
 mod body;
+pub mod changes;
 pub mod data;
 mod error;
 pub mod farm;
