@@ -86,6 +86,9 @@ pub enum FindingCode {
     /// A zip's local headers disagree with its central directory, or hide entries it does
     /// not list.
     ZipHeaderMismatch,
+    /// A readable zip with no `bagit.txt` at its root or in its top-level directory: not a
+    /// bag.
+    ZipNotABag,
     /// A tag file (`bag-info.txt`, a manifest, a tag manifest, `fetch.txt`) is larger than
     /// [`MAX_TAG_FILE_BYTES`](super::MAX_TAG_FILE_BYTES); it is not read.
     TagFileTooLarge,
@@ -99,7 +102,7 @@ pub enum FindingCode {
 
 impl FindingCode {
     /// Every code, in declaration order.
-    pub const ALL: [FindingCode; 38] = [
+    pub const ALL: [FindingCode; 39] = [
         Self::BadBagitTxt,
         Self::UnsupportedEncoding,
         Self::MissingPayloadDir,
@@ -136,6 +139,7 @@ impl FindingCode {
         Self::ZipPortability,
         Self::ZipHeaderMismatch,
         Self::TagFileTooLarge,
+        Self::ZipNotABag,
         Self::WarcUnreadable,
         Self::WarcDigestMismatch,
     ];
@@ -178,6 +182,7 @@ impl FindingCode {
             Self::ZipTopDirName => "zip-top-dir-name",
             Self::ZipPortability => "zip-portability",
             Self::ZipHeaderMismatch => "zip-header-mismatch",
+            Self::ZipNotABag => "zip-not-a-bag",
             Self::TagFileTooLarge => "tag-file-too-large",
             Self::WarcUnreadable => "warc-unreadable",
             Self::WarcDigestMismatch => "warc-digest-mismatch",
