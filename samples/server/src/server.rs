@@ -29,6 +29,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use super::api;
+use super::auth;
 use super::body::Response;
 use super::data::Portal;
 use super::error::SampleError;
@@ -105,8 +106,12 @@ impl RunningPortal {
         let web_url = format!("{origin}{}", encode_path(&web_path));
         let portal = opts.farm.apply(portal);
         let shared = Arc::new(Shared::new(portal, opts, origin, web_url, web_path));
+        let readers = Readers {
+            public: Arc::new(shared.public_view()),
+            signed_in: Arc::clone(&shared),
+        };
         let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(accept_loop(listener, Arc::clone(&shared), stopped));
+        let task = tokio::spawn(accept_loop(listener, Arc::new(readers), stopped));
         tracing::info!(url = %base_url, "sample portal listening");
         Ok(RunningPortal {
             base_url,
@@ -153,14 +158,29 @@ impl Drop for RunningPortal {
     }
 }
 
+/// The portal as each kind of reader sees it.
+struct Readers {
+    /// Signed in, or no sign-in required: everything.
+    signed_in: Arc<Shared>,
+    /// Anonymous readers of a portal that wants a sign-in: approved items only.
+    public: Arc<Shared>,
+}
+
+/// One accepted TCP connection: its number and what NTLM remembers on it.
+struct Conn {
+    id: u64,
+    auth: auth::Connection,
+}
+
 /// Accepts connections until `stopped` fires (or its sender is dropped), serving each on its
 /// own task; then waits for the open ones to finish their answers.
 async fn accept_loop(
     listener: TcpListener,
-    shared: Arc<Shared>,
+    readers: Arc<Readers>,
     mut stopped: oneshot::Receiver<()>,
 ) {
     let graceful = GracefulShutdown::new();
+    let mut accepted_so_far = 0u64;
     loop {
         let stream = tokio::select! {
             accepted = listener.accept() => match accepted {
@@ -174,10 +194,16 @@ async fn accept_loop(
             },
             _ = &mut stopped => break,
         };
-        let shared = Arc::clone(&shared);
+        accepted_so_far += 1;
+        let conn = Arc::new(Conn {
+            id: accepted_so_far,
+            auth: auth::Connection::default(),
+        });
+        let readers = Arc::clone(&readers);
         let service = service_fn(move |request| {
-            let shared = Arc::clone(&shared);
-            async move { Ok::<_, Infallible>(handle(&shared, request).await) }
+            let readers = Arc::clone(&readers);
+            let conn = Arc::clone(&conn);
+            async move { Ok::<_, Infallible>(handle(&readers, &conn, request).await) }
         });
         let connection = http1::Builder::new().serve_connection(TokioIo::new(stream), service);
         let connection = graceful.watch(connection);
@@ -192,9 +218,42 @@ async fn accept_loop(
     graceful.shutdown().await;
 }
 
-async fn handle(shared: &Shared, request: Request<Incoming>) -> Response {
+async fn handle(readers: &Readers, conn: &Conn, request: Request<Incoming>) -> Response {
     let method = request.method().clone();
     let uri = request.uri().clone();
+    let path_and_query = uri
+        .path_and_query()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_else(|| uri.path().to_owned());
+    let shared = &*readers.signed_in;
+    let (shared, signed_in) = match &shared.opts.auth {
+        None => (shared, false),
+        Some(_) if uri.path().eq_ignore_ascii_case(auth::LOGIN_PATH) => {
+            return answered(
+                shared,
+                conn,
+                &method,
+                path_and_query,
+                false,
+                auth::login_page(),
+            );
+        }
+        Some(opts) => {
+            match auth::gate(
+                opts,
+                &shared.uses,
+                &conn.auth,
+                &path_and_query,
+                request.headers(),
+            ) {
+                auth::Reader::SignedIn => (shared, true),
+                auth::Reader::Anonymous => (&*readers.public, false),
+                auth::Reader::TurnedAway(response) => {
+                    return answered(shared, conn, &method, path_and_query, false, response);
+                }
+            }
+        }
+    };
     let header = |name| {
         request
             .headers()
@@ -203,10 +262,6 @@ async fn handle(shared: &Shared, request: Request<Incoming>) -> Response {
             .map(str::to_owned)
     };
     let accept = header(header::ACCEPT);
-    let path_and_query = uri
-        .path_and_query()
-        .map(|p| p.as_str().to_owned())
-        .unwrap_or_else(|| uri.path().to_owned());
     // SharePoint 2010's web services read a SOAP envelope from the request body.
     let service = shared
         .opts
@@ -243,13 +298,41 @@ async fn handle(shared: &Shared, request: Request<Incoming>) -> Response {
     )
     .await;
     shared.stamp(&mut response);
+    log(shared, conn, &method, path_and_query, status, signed_in);
+    response
+}
+
+/// Stamps, logs and returns an answer given before any route ran (the sign-in gate's).
+fn answered(
+    shared: &Shared,
+    conn: &Conn,
+    method: &Method,
+    path_and_query: String,
+    signed_in: bool,
+    mut response: Response,
+) -> Response {
+    shared.stamp(&mut response);
+    let status = response.status().as_u16();
+    log(shared, conn, method, path_and_query, status, signed_in);
+    response
+}
+
+fn log(
+    shared: &Shared,
+    conn: &Conn,
+    method: &Method,
+    path_and_query: String,
+    status: u16,
+    signed_in: bool,
+) {
     tracing::debug!(%method, %path_and_query, status, "sample portal");
     shared.lock_log().push(RequestLog {
         method: method.to_string(),
         path_and_query,
         status,
+        connection: conn.id,
+        signed_in,
     });
-    response
 }
 
 /// The largest SOAP request body read: 1 MiB.

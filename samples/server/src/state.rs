@@ -5,11 +5,12 @@
 //! so each of them can read it without reaching back up.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use hyper::header::HeaderName;
 
+use super::auth::{self, AuthOptions, Uses};
 use super::body::Response;
 use super::data::Portal;
 use super::farm::Farm;
@@ -48,6 +49,9 @@ pub struct PortalOptions {
     /// SOAP web services (`/_vti_bin/Lists.asmx`), and `MicrosoftSharePointTeamServices`
     /// says 14 (see [`Sp2010`]).
     pub sp2010: Option<Sp2010>,
+    /// `Some`: readers must sign in this way (see [`crate::auth`]); signed-in readers also
+    /// see the drafts and pending items anonymous readers do not.
+    pub auth: Option<AuthOptions>,
 }
 
 impl Default for PortalOptions {
@@ -64,6 +68,7 @@ impl Default for PortalOptions {
             html_crawl_delay: Some(0.0),
             farm: Farm::LongAn,
             sp2010: None,
+            auth: None,
         }
     }
 }
@@ -91,6 +96,10 @@ pub struct RequestLog {
     /// [`STATUS_RESET`](crate::faults::STATUS_RESET) or
     /// [`STATUS_TRUNCATED`](crate::faults::STATUS_TRUNCATED) (the wire said 200).
     pub status: u16,
+    /// The TCP connection it came on, numbered from 1 in the order they were accepted.
+    pub connection: u64,
+    /// Whether it came signed in (always `false` when the portal requires no sign-in).
+    pub signed_in: bool,
 }
 
 /// State shared by every request.
@@ -105,12 +114,14 @@ pub(crate) struct Shared {
     pub web_url: String,
     /// The web's server-relative URL without a trailing slash (empty for a root site).
     pub web_path: String,
-    log: Mutex<Vec<RequestLog>>,
-    counter: AtomicU64,
+    log: Arc<Mutex<Vec<RequestLog>>>,
+    counter: Arc<AtomicU64>,
     /// Where the fault schedule stands (request numbers, runs of faults).
-    pub schedule: Schedule,
+    pub schedule: Arc<Schedule>,
     /// Views of each public article page, for its "Lượt người xem".
-    pub page_views: PageViews,
+    pub page_views: Arc<PageViews>,
+    /// Signed-in requests answered, for credentials that expire.
+    pub uses: Arc<Uses>,
 }
 
 impl Shared {
@@ -128,10 +139,32 @@ impl Shared {
             origin,
             web_url,
             web_path,
-            log: Mutex::new(Vec::new()),
-            counter: AtomicU64::new(0),
-            schedule: Schedule::default(),
-            page_views: PageViews::default(),
+            log: Arc::default(),
+            counter: Arc::default(),
+            schedule: Arc::default(),
+            page_views: Arc::default(),
+            uses: Arc::default(),
+        }
+    }
+
+    /// The same portal as anonymous readers see it: approved items only. It shares the log,
+    /// the counters and the fault schedule with this one.
+    pub fn public_view(&self) -> Shared {
+        let mut portal = self.portal.clone();
+        for list in &mut portal.lists {
+            list.items.retain(|_, item| auth::approved(&item.values));
+        }
+        Shared {
+            portal,
+            opts: self.opts.clone(),
+            origin: self.origin.clone(),
+            web_url: self.web_url.clone(),
+            web_path: self.web_path.clone(),
+            log: Arc::clone(&self.log),
+            counter: Arc::clone(&self.counter),
+            schedule: Arc::clone(&self.schedule),
+            page_views: Arc::clone(&self.page_views),
+            uses: Arc::clone(&self.uses),
         }
     }
 
