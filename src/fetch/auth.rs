@@ -7,7 +7,7 @@
 //! never comes from a command-line flag (visible in `ps` and in crontab): [`Secret::from_env`]
 //! and [`Secret::from_file`] read it, and a file other users can read gets a warning.
 //!
-//! The client adds credentials in its one request path ([`Credentials::for_url`]), and only
+//! The client adds credentials in its one request path (`Credentials::signing`), and only
 //! to the portal's own scheme, host and port as the one [`Scope`](super::Scope) decides it
 //! ([`Scope::is_site`](super::Scope::is_site)): a host allowed with `--allow-host` gets none,
 //! and a redirect to another host loses them, as in a browser. [`redact_header`] is the one
