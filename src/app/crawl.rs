@@ -145,7 +145,7 @@ pub fn parse_site_url(site: &str) -> Result<Url, Error> {
     }
     if !u.username().is_empty() || u.password().is_some() {
         return Err(Error::Usage(format!(
-            "site URL `{}` carries a user name or password: sharc takes no password in a URL or on the command line: give the URL without `user:password@` and sign in with --auth (README: Authentication), the password in an environment variable or a file",
+            "site URL `{}` carries a user name or password: sharc takes no password in a URL or on the command line: give the URL without `user:password@` and sign in with the authentication options (--auth, the password in an environment variable or a file; README: Authentication)",
             crate::fetch::redact(&u)
         )));
     }
