@@ -24,6 +24,8 @@
 //!   in each shape, evaluate the small `$filter` subset, and stream files.
 //! - `html` renders the public pages an anonymous reader gets when `/_api` is closed: the
 //!   paged news list, article pages shaped like the seed page, robots.txt.
+//! - [`changes`] changes the portal between two runs of a client (`POST /_sharc/change`),
+//!   for tests of incremental backups.
 //! - [`soap`] answers as SharePoint 2010 ([`Sp2010`]): no `/_api`, the lists over the SOAP
 //!   web services `Lists.asmx`, `Views.asmx` and `Sites.asmx`.
 //! - [`auth`] requires a sign-in ([`AuthOptions`]): bearer, cookie, Basic or NTLM, with fixed
@@ -32,6 +34,7 @@
 mod api;
 pub mod auth;
 mod body;
+pub mod changes;
 pub mod data;
 mod error;
 pub mod farm;

@@ -31,19 +31,20 @@ use tokio::task::JoinHandle;
 use super::api;
 use super::auth;
 use super::body::Response;
+use super::changes;
 use super::data::Portal;
 use super::error::SampleError;
 use super::faults;
 use super::files::{self, Lookup};
 use super::odata::{decode, encode_path};
 use super::soap;
-use super::state::{ApiAccess, PortalOptions, RequestLog, Shared};
+use super::state::{ApiAccess, Live, PortalOptions, RequestLog, Shared, snapshot};
 
 /// A sample portal answering on 127.0.0.1 until [`RunningPortal::shutdown`] (or drop).
 pub struct RunningPortal {
     /// `http://127.0.0.1:PORT/`.
     pub base_url: url::Url,
-    shared: Arc<Shared>,
+    live: Arc<Live>,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
 }
@@ -105,17 +106,15 @@ impl RunningPortal {
         };
         let web_url = format!("{origin}{}", encode_path(&web_path));
         let portal = opts.farm.apply(portal);
-        let shared = Arc::new(Shared::new(portal, opts, origin, web_url, web_path));
-        let readers = Readers {
-            public: Arc::new(shared.public_view()),
-            signed_in: Arc::clone(&shared),
-        };
+        let live = Arc::new(Live::new(Shared::new(
+            portal, opts, origin, web_url, web_path,
+        )));
         let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(accept_loop(listener, Arc::new(readers), stopped));
+        let task = tokio::spawn(accept_loop(listener, Arc::clone(&live), stopped));
         tracing::info!(url = %base_url, "sample portal listening");
         Ok(RunningPortal {
             base_url,
-            shared,
+            live,
             stop: Some(stop),
             task: Some(task),
         })
@@ -123,13 +122,25 @@ impl RunningPortal {
 
     /// Every request answered so far, in order.
     pub fn requests(&self) -> Vec<RequestLog> {
-        self.shared.lock_log().clone()
+        snapshot(&self.live).lock_log().clone()
+    }
+
+    /// Applies the deterministic change of `POST /_sharc/change` (see [`crate::changes`])
+    /// as that request would, whether or not the portal serves the endpoint; `None` when it
+    /// was applied already.
+    pub fn change(&self) -> Option<changes::ChangeSummary> {
+        changes::change(&self.live)
+    }
+
+    /// Counts one more view of every item, as `POST /_sharc/views` does.
+    pub fn count_views(&self) {
+        changes::views(&self.live)
     }
 
     /// How many requests had a path (and query) starting with `path_prefix`, compared as
     /// received (percent-encoded, case-sensitive).
     pub fn hits(&self, path_prefix: &str) -> usize {
-        self.shared
+        snapshot(&self.live)
             .lock_log()
             .iter()
             .filter(|r| r.path_and_query.starts_with(path_prefix))
@@ -158,27 +169,9 @@ impl Drop for RunningPortal {
     }
 }
 
-/// The portal as each kind of reader sees it.
-struct Readers {
-    /// Signed in, or no sign-in required: everything.
-    signed_in: Arc<Shared>,
-    /// Anonymous readers of a portal that wants a sign-in: approved items only.
-    public: Arc<Shared>,
-}
-
-/// One accepted TCP connection: its number and what NTLM remembers on it.
-struct Conn {
-    id: u64,
-    auth: auth::Connection,
-}
-
 /// Accepts connections until `stopped` fires (or its sender is dropped), serving each on its
 /// own task; then waits for the open ones to finish their answers.
-async fn accept_loop(
-    listener: TcpListener,
-    readers: Arc<Readers>,
-    mut stopped: oneshot::Receiver<()>,
-) {
+async fn accept_loop(listener: TcpListener, live: Arc<Live>, mut stopped: oneshot::Receiver<()>) {
     let graceful = GracefulShutdown::new();
     let mut accepted_so_far = 0u64;
     loop {
@@ -199,11 +192,19 @@ async fn accept_loop(
             id: accepted_so_far,
             auth: auth::Connection::default(),
         });
-        let readers = Arc::clone(&readers);
+        let live = Arc::clone(&live);
         let service = service_fn(move |request| {
-            let readers = Arc::clone(&readers);
+            let live = Arc::clone(&live);
             let conn = Arc::clone(&conn);
-            async move { Ok::<_, Infallible>(handle(&readers, &conn, request).await) }
+            async move {
+                // The control endpoints change the farm; they are not part of it, so they
+                // are neither logged nor counted.
+                if let Some(answer) = changes::control(&live, &request) {
+                    return Ok::<_, Infallible>(answer);
+                }
+                let shared = snapshot(&live);
+                Ok::<_, Infallible>(handle(&shared, &conn, request).await)
+            }
         });
         let connection = http1::Builder::new().serve_connection(TokioIo::new(stream), service);
         let connection = graceful.watch(connection);
@@ -218,38 +219,36 @@ async fn accept_loop(
     graceful.shutdown().await;
 }
 
-async fn handle(readers: &Readers, conn: &Conn, request: Request<Incoming>) -> Response {
+/// One accepted TCP connection: its number and what NTLM remembers on it.
+struct Conn {
+    id: u64,
+    auth: auth::Connection,
+}
+
+async fn handle(shared: &Shared, conn: &Conn, request: Request<Incoming>) -> Response {
     let method = request.method().clone();
     let uri = request.uri().clone();
     let path_and_query = uri
         .path_and_query()
         .map(|p| p.as_str().to_owned())
         .unwrap_or_else(|| uri.path().to_owned());
-    let shared = &*readers.signed_in;
+    // The sign-in gate, when the portal wants one: who the reader is decides what they see.
+    let public;
     let (shared, signed_in) = match &shared.opts.auth {
         None => (shared, false),
         Some(_) if uri.path().eq_ignore_ascii_case(auth::LOGIN_PATH) => {
-            return answered(
-                shared,
-                conn,
-                &method,
-                path_and_query,
-                false,
-                auth::login_page(),
-            );
+            return answered(shared, conn, &method, path_and_query, auth::login_page());
         }
         Some(opts) => {
-            match auth::gate(
-                opts,
-                &shared.uses,
-                &conn.auth,
-                &path_and_query,
-                request.headers(),
-            ) {
+            let headers = request.headers();
+            match auth::gate(opts, &shared.uses, &conn.auth, &path_and_query, headers) {
                 auth::Reader::SignedIn => (shared, true),
-                auth::Reader::Anonymous => (&*readers.public, false),
+                auth::Reader::Anonymous => {
+                    public = shared.public_view();
+                    (&public, false)
+                }
                 auth::Reader::TurnedAway(response) => {
-                    return answered(shared, conn, &method, path_and_query, false, response);
+                    return answered(shared, conn, &method, path_and_query, response);
                 }
             }
         }
@@ -262,6 +261,10 @@ async fn handle(readers: &Readers, conn: &Conn, request: Request<Incoming>) -> R
             .map(str::to_owned)
     };
     let accept = header(header::ACCEPT);
+    let conditional = files::Conditional {
+        if_none_match: header(header::IF_NONE_MATCH),
+        if_modified_since: header(header::IF_MODIFIED_SINCE),
+    };
     // SharePoint 2010's web services read a SOAP envelope from the request body.
     let service = shared
         .opts
@@ -284,7 +287,13 @@ async fn handle(readers: &Readers, conn: &Conn, request: Request<Incoming>) -> R
             Some((service, action, body)) => {
                 soap_answer(shared, *service, &method, action.as_deref(), body)
             }
-            None => dispatch(shared, &method, uri.path(), uri.query(), accept.as_deref()).await,
+            None => {
+                let asked = Asked {
+                    accept: accept.as_deref(),
+                    conditional: &conditional,
+                };
+                dispatch(shared, &method, uri.path(), uri.query(), asked).await
+            }
         }
     };
     // The fault gate: may replace the answer (429, 503) or cut its body short.
@@ -302,18 +311,17 @@ async fn handle(readers: &Readers, conn: &Conn, request: Request<Incoming>) -> R
     response
 }
 
-/// Stamps, logs and returns an answer given before any route ran (the sign-in gate's).
+/// Stamps, logs and returns the sign-in gate's answer, given before any route ran.
 fn answered(
     shared: &Shared,
     conn: &Conn,
     method: &Method,
     path_and_query: String,
-    signed_in: bool,
     mut response: Response,
 ) -> Response {
     shared.stamp(&mut response);
     let status = response.status().as_u16();
-    log(shared, conn, method, path_and_query, status, signed_in);
+    log(shared, conn, method, path_and_query, status, false);
     response
 }
 
@@ -352,13 +360,21 @@ fn soap_answer(
     soap::handle(shared, service, method, action, body)
 }
 
+/// What the request's headers ask of the answer.
+#[derive(Clone, Copy)]
+struct Asked<'a> {
+    accept: Option<&'a str>,
+    conditional: &'a files::Conditional,
+}
+
 async fn dispatch(
     shared: &Shared,
     method: &Method,
     path: &str,
     query: Option<&str>,
-    accept: Option<&str>,
+    asked: Asked<'_>,
 ) -> Response {
+    let accept = asked.accept;
     if let Some(rest) = api_remainder(&shared.web_path, path) {
         // SharePoint 2010 has no REST API at all.
         if shared.opts.sp2010.is_some() {
@@ -388,6 +404,9 @@ async fn dispatch(
     }
     match files::resolve(&shared.portal, &shared.web_path, &segments) {
         Lookup::Found(target) => {
+            if asked.conditional.not_modified(&target) {
+                return files::not_modified(&target);
+            }
             let content_type = files::content_type(&target.name);
             faults::respond_file(&shared.opts.faults, &target, content_type).await
         }

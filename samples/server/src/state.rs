@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 
 use hyper::header::HeaderName;
 
@@ -49,6 +49,9 @@ pub struct PortalOptions {
     /// SOAP web services (`/_vti_bin/Lists.asmx`), and `MicrosoftSharePointTeamServices`
     /// says 14 (see [`Sp2010`]).
     pub sp2010: Option<Sp2010>,
+    /// `POST /_sharc/change` and `POST /_sharc/views` change the portal between two runs of
+    /// a client (see `changes`); off, both answer 404 like any unknown path.
+    pub allow_changes: bool,
     /// `Some`: readers must sign in this way (see [`crate::auth`]); signed-in readers also
     /// see the drafts and pending items anonymous readers do not.
     pub auth: Option<AuthOptions>,
@@ -68,6 +71,7 @@ impl Default for PortalOptions {
             html_crawl_delay: Some(0.0),
             farm: Farm::LongAn,
             sp2010: None,
+            allow_changes: false,
             auth: None,
         }
     }
@@ -102,10 +106,13 @@ pub struct RequestLog {
     pub signed_in: bool,
 }
 
-/// State shared by every request.
+/// State shared by every request: a snapshot of the portal as it stands, with the counters
+/// every snapshot shares. Cheap to clone; a change replaces the portal of the live snapshot
+/// ([`Live`]), and requests already running keep the one they started with.
+#[derive(Clone)]
 pub(crate) struct Shared {
-    /// The loaded sample.
-    pub portal: Portal,
+    /// The loaded sample, as changed so far.
+    pub portal: Arc<Portal>,
     /// The behaviour switches.
     pub opts: PortalOptions,
     /// `http://127.0.0.1:PORT`, the value of `{{site}}` in item values.
@@ -120,8 +127,18 @@ pub(crate) struct Shared {
     pub schedule: Arc<Schedule>,
     /// Views of each public article page, for its "Lượt người xem".
     pub page_views: Arc<PageViews>,
+    /// Changes applied so far by `POST /_sharc/change` (0 or 1).
+    pub changes: u32,
     /// Signed-in requests answered, for credentials that expire.
     pub uses: Arc<Uses>,
+}
+
+/// The snapshot new requests are answered from; a change swaps it.
+pub(crate) type Live = RwLock<Shared>;
+
+/// The snapshot to answer the next request from.
+pub(crate) fn snapshot(live: &Live) -> Shared {
+    live.read().unwrap_or_else(|e| e.into_inner()).clone()
 }
 
 impl Shared {
@@ -134,7 +151,7 @@ impl Shared {
         web_path: String,
     ) -> Shared {
         Shared {
-            portal,
+            portal: Arc::new(portal),
             opts,
             origin,
             web_url,
@@ -143,28 +160,21 @@ impl Shared {
             counter: Arc::default(),
             schedule: Arc::default(),
             page_views: Arc::default(),
+            changes: 0,
             uses: Arc::default(),
         }
     }
 
-    /// The same portal as anonymous readers see it: approved items only. It shares the log,
-    /// the counters and the fault schedule with this one.
+    /// This snapshot as anonymous readers of a portal that wants a sign-in see it: approved
+    /// items only; the log, the counters and the fault schedule stay shared.
     pub fn public_view(&self) -> Shared {
-        let mut portal = self.portal.clone();
+        let mut portal = (*self.portal).clone();
         for list in &mut portal.lists {
             list.items.retain(|_, item| auth::approved(&item.values));
         }
         Shared {
-            portal,
-            opts: self.opts.clone(),
-            origin: self.origin.clone(),
-            web_url: self.web_url.clone(),
-            web_path: self.web_path.clone(),
-            log: Arc::clone(&self.log),
-            counter: Arc::clone(&self.counter),
-            schedule: Arc::clone(&self.schedule),
-            page_views: Arc::clone(&self.page_views),
-            uses: Arc::clone(&self.uses),
+            portal: Arc::new(portal),
+            ..self.clone()
         }
     }
 
