@@ -166,8 +166,8 @@ fn each_method_crawls_a_protected_portal_with_its_drafts_and_never_writes_the_se
         let own = vec![tmp.path().join("cookies.txt")];
         assert_no_secret(&s.secrets, tmp.path(), &all, &own);
         assert!(
-            String::from_utf8_lossy(&output.stderr).contains("DEBUG"),
-            "-vv logs what the HTTP stack does"
+            String::from_utf8_lossy(&output.stderr).contains("GET http://127.0.0.1"),
+            "-vv logs each request"
         );
     }
 }
