@@ -9,14 +9,18 @@
 //! counted, failures are classified once (transient ones retried, permanent ones failed at
 //! once), bodies read into memory are capped, files are asked for without compression and
 //! streamed to disk under `--max-file-size` while their fixity is computed, and every
-//! request has a deadline.
+//! request has a deadline. Credentials ([`Credentials`]) are added on the same path, to the
+//! portal's own origin only, and never shown ([`redact_header`]).
 
+pub mod auth;
 mod decode;
+mod ntlm;
 mod observe;
 mod pace;
 mod retry;
 pub mod scope;
 
+pub use auth::{AuthMethod, Credentials, Secret, redact_header};
 pub use observe::{BodyEnd, BodyObserver, Captured, Exchange, Observer};
 pub use pace::Pacer;
 pub use retry::{RetryPolicy, is_transient_status};
@@ -27,8 +31,9 @@ use futures::StreamExt;
 use observe::Tap;
 use reqwest::StatusCode;
 use reqwest::header::{
-    ACCEPT, ACCEPT_ENCODING, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE, ETAG, HOST, HeaderMap,
-    HeaderName, HeaderValue, IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED, USER_AGENT,
+    ACCEPT, ACCEPT_ENCODING, AUTHORIZATION, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE, ETAG,
+    HOST, HeaderMap, HeaderName, HeaderValue, IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED,
+    USER_AGENT,
 };
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -78,6 +83,8 @@ pub struct FetchOptions {
     pub health_step: Duration,
     /// The `User-Agent` header.
     pub user_agent: String,
+    /// How to sign in; sent only to the site's own origin.
+    pub credentials: Credentials,
 }
 
 impl FetchOptions {
@@ -107,6 +114,7 @@ impl Default for FetchOptions {
                 "sharc/{} (+archiving; SharePoint portal archiver)",
                 env!("CARGO_PKG_VERSION")
             ),
+            credentials: Credentials::Anonymous,
         }
     }
 }
@@ -202,6 +210,21 @@ pub enum FetchError {
         /// The last failure.
         last: String,
     },
+    /// The portal wants a signed-in reader, or refused the credentials given: a `401`, a
+    /// redirect to a sign-in page, or a forms sign-in demanded. Never archived as content.
+    #[error("{url}: {}", sign_in_words(*status, asks, *sent, login_page.as_deref()))]
+    NotSignedIn {
+        /// The URL requested.
+        url: String,
+        /// The HTTP status: 401, a redirect's, or 403.
+        status: u16,
+        /// The schemes the server's `WWW-Authenticate` asks for (`NTLM`, `Bearer`, …).
+        asks: Vec<String>,
+        /// How this request signed in.
+        sent: AuthMethod,
+        /// The sign-in page it was sent to, when it was a redirect.
+        login_page: Option<String>,
+    },
     /// Writing the download to disk failed.
     #[error("{}: {source}; check free space and permissions", path.display())]
     Io {
@@ -219,9 +242,77 @@ impl FetchError {
     /// The HTTP status, when the server answered.
     pub fn status(&self) -> Option<u16> {
         match self {
-            FetchError::Status { status, .. } => Some(*status),
+            FetchError::Status { status, .. } | FetchError::NotSignedIn { status, .. } => {
+                Some(*status)
+            }
             _ => None,
         }
+    }
+
+    /// For a request the portal wants signed in: what it asks for, and the flags to use.
+    pub fn sign_in_hint(&self) -> Option<String> {
+        match self {
+            FetchError::NotSignedIn {
+                status,
+                asks,
+                sent,
+                login_page,
+                ..
+            } => Some(sign_in_words(*status, asks, *sent, login_page.as_deref())),
+            _ => None,
+        }
+    }
+
+    /// Whether this is a sign-in refused or lost after sharc sent credentials: the crawl
+    /// stops rather than archive what a signed-out reader gets.
+    pub fn is_sign_in_lost(&self) -> bool {
+        matches!(self, FetchError::NotSignedIn { sent, .. } if *sent != AuthMethod::Anonymous)
+    }
+}
+
+/// What a `401`, or a redirect to a sign-in page, means, and the flags that help.
+fn sign_in_words(status: u16, asks: &[String], sent: AuthMethod, login: Option<&str>) -> String {
+    let wanted: Vec<AuthMethod> = asks
+        .iter()
+        .filter_map(|a| auth::method_for_scheme(a))
+        .collect();
+    let asked = if asks.is_empty() {
+        String::new()
+    } else {
+        format!(" (WWW-Authenticate: {})", asks.join(", "))
+    };
+    let how = match (wanted.first(), login) {
+        (Some(m), _) => format!("sign in with {}: {}", m.as_str().to_uppercase(), m.flags()),
+        (None, Some(_)) => format!(
+            "sign in with a cookie of a signed-in browser ({}) or, on SharePoint Online, a token ({})",
+            AuthMethod::Cookie.flags(),
+            AuthMethod::Bearer.flags()
+        ),
+        (None, None) => format!(
+            "sign in with one of --auth bearer, cookie, basic or ntlm (e.g. {})",
+            AuthMethod::Ntlm.flags()
+        ),
+    };
+    let what = match login {
+        Some(page) => format!("HTTP {status} to the sign-in page {page}: not signed in"),
+        None => format!("HTTP {status}{asked}"),
+    };
+    if sent == AuthMethod::Anonymous {
+        return format!("{what}: the portal wants a signed-in reader; {how}");
+    }
+    let refused = format!(
+        "{what}: the portal refused the --auth {sent} credentials, or they expired (a token or cookie lasts hours, not days)"
+    );
+    match wanted.first() {
+        Some(_) if !wanted.contains(&sent) => format!("{refused}; it asks to {how}"),
+        _ => format!(
+            "{refused}; get a fresh {}, check the account may read the list, and run again",
+            match sent {
+                AuthMethod::Bearer => "token",
+                AuthMethod::Cookie => "cookie",
+                _ => "password",
+            }
+        ),
     }
 }
 
@@ -239,12 +330,18 @@ pub struct Body {
 }
 
 /// The HTTP client. Cheap to clone; clones share the connections, the scope, the limits,
-/// the pacing and the counters.
+/// the pacing, the counters and the credentials.
 #[derive(Clone)]
 pub struct Client {
-    /// Never decompresses: pages are decoded here, within the page cap, so an observer sees
-    /// the bytes as received; files are asked for as `identity` and stored as sent.
-    http: reqwest::Client,
+    /// How to sign in to the site's own origin.
+    credentials: Arc<Credentials>,
+    /// NTLM's connections: a handshake and its request go out on one of them.
+    lanes: Arc<Lanes>,
+    /// For pages: never decompresses; pages are decoded here, within the page cap, so an
+    /// observer sees the bytes as received.
+    pages: reqwest::Client,
+    /// For files: no decompression; files are asked for as `identity` and stored as sent.
+    files: reqwest::Client,
     user_agent: HeaderValue,
     observer: Option<Arc<dyn Observer>>,
     scope: Arc<Scope>,
@@ -458,29 +555,20 @@ pub const POST_BODY_LIMIT: usize = 1024 * 1024;
 impl Client {
     /// Builds a client.
     pub fn new(opts: &FetchOptions) -> Result<Self, FetchError> {
-        let setup = |e: reqwest::Error| FetchError::Setup(e.to_string());
-        let http = reqwest::Client::builder()
-            .connect_timeout(opts.connect_timeout)
-            .read_timeout(opts.read_timeout)
-            .timeout(opts.request_timeout)
-            // Redirects are followed by `attempt`, one hop at a time, each in scope.
-            .redirect(reqwest::redirect::Policy::none())
-            // Never decoded by reqwest, whatever features another crate of the build turns on.
-            .no_gzip()
-            .no_brotli()
-            .no_deflate()
-            .no_zstd()
-            .build()
-            .map_err(setup)?;
-        let user_agent = HeaderValue::from_str(&opts.user_agent).map_err(|_| {
-            FetchError::Setup(format!(
-                "the User-Agent `{}` is not a valid HTTP header value",
-                opts.user_agent
-            ))
-        })?;
         Ok(Self {
-            http,
-            user_agent,
+            credentials: Arc::new(opts.credentials.clone()),
+            lanes: Arc::new(Lanes {
+                opts: opts.clone(),
+                idle: std::sync::Mutex::new(Vec::new()),
+            }),
+            pages: http_client(opts, false)?,
+            files: http_client(opts, false)?,
+            user_agent: HeaderValue::from_str(&opts.user_agent).map_err(|_| {
+                FetchError::Setup(format!(
+                    "the User-Agent `{}` is not a valid HTTP header value",
+                    opts.user_agent
+                ))
+            })?,
             observer: None,
             scope: Arc::new(opts.scope.clone()),
             slots: Arc::new(Semaphore::new(opts.concurrency.max(1))),
@@ -506,6 +594,11 @@ impl Client {
     /// What this client may fetch.
     pub fn scope(&self) -> &Scope {
         &self.scope
+    }
+
+    /// How this client signs in.
+    pub fn auth_method(&self) -> AuthMethod {
+        self.credentials.method()
     }
 
     /// Requests to `url`'s host start at least `delay` apart from now on (a host's
@@ -570,7 +663,7 @@ impl Client {
         };
         self.with_retries(url, || async {
             let _slot = self.slots.acquire().await;
-            let Answer { resp, mut tap } = match self.attempt(url, want).await? {
+            let (Answer { resp, mut tap }, _lane) = match self.attempt(url, want).await? {
                 Attempt::Done(r) => r,
                 Attempt::Retry(r) => return Ok(Attempt::Retry(r)),
             };
@@ -626,26 +719,10 @@ impl Client {
     /// first and are renamed into place only when complete, as long as announced and within
     /// [`FetchOptions::max_file`]; a failed attempt leaves nothing at `dest`.
     pub async fn download(&self, url: &Url, dest: &Path) -> Result<Fixity, FetchError> {
-        match self.fetch_file(url, dest, None).await?.0 {
+        match self.fetch_file(url, dest, None).await? {
             Conditional::Fetched(fixity, _) => Ok(fixity),
             // Only a conditional request is answered 304; any other is an error in `answer`.
             Conditional::NotModified(_) => Err(FetchError::Setup(format!(
-                "{}: 304 Not Modified to a request that held no copy",
-                redact(url)
-            ))),
-        }
-    }
-
-    /// [`download`](Client::download), also returning where an [`Observer`] kept the
-    /// exchange that gave the file.
-    pub async fn download_captured(
-        &self,
-        url: &Url,
-        dest: &Path,
-    ) -> Result<(Fixity, Option<Captured>), FetchError> {
-        match self.fetch_file(url, dest, None).await? {
-            (Conditional::Fetched(fixity, _), captured) => Ok((fixity, captured)),
-            (Conditional::NotModified(_), _) => Err(FetchError::Setup(format!(
                 "{}: 304 Not Modified to a request that held no copy",
                 redact(url)
             ))),
@@ -663,16 +740,15 @@ impl Client {
         held: &Validators,
     ) -> Result<Conditional, FetchError> {
         let held = (!held.is_empty()).then_some(held);
-        Ok(self.fetch_file(url, dest, held).await?.0)
+        self.fetch_file(url, dest, held).await
     }
 
-    /// A file, conditionally when `held`, with where an observer kept the exchange.
     async fn fetch_file(
         &self,
         url: &Url,
         dest: &Path,
         held: Option<&Validators>,
-    ) -> Result<(Conditional, Option<Captured>), FetchError> {
+    ) -> Result<Conditional, FetchError> {
         let part = part_path(dest);
         let too_large = |announced| FetchError::FileTooLarge {
             url: redact(url),
@@ -682,17 +758,15 @@ impl Client {
         let result = self
             .with_retries(url, || async {
                 let _slot = self.slots.acquire().await;
-                let Answer { resp, mut tap } = match self.attempt(url, Want::File(held)).await? {
-                    Attempt::Done(r) => r,
-                    Attempt::Retry(r) => return Ok(Attempt::Retry(r)),
-                };
+                let (Answer { resp, mut tap }, _lane) =
+                    match self.attempt(url, Want::File(held)).await? {
+                        Attempt::Done(r) => r,
+                        Attempt::Retry(r) => return Ok(Attempt::Retry(r)),
+                    };
                 let validators = Validators::of(resp.headers());
                 if resp.status() == StatusCode::NOT_MODIFIED {
-                    let captured = tap.end(BodyEnd::Complete);
-                    return Ok(Attempt::Done((
-                        Conditional::NotModified(validators),
-                        captured,
-                    )));
+                    tap.end(BodyEnd::Complete);
+                    return Ok(Attempt::Done(Conditional::NotModified(validators)));
                 }
                 let expected = content_length(resp.headers());
                 let max = self.limits.max_file;
@@ -727,19 +801,22 @@ impl Client {
                 {
                     return Ok(Attempt::Retry(truncated(hasher.size(), expected)));
                 }
-                let done = Conditional::Fetched(hasher.finish(), validators);
-                Ok(Attempt::Done((done, tap.end(BodyEnd::Complete))))
+                tap.end(BodyEnd::Complete);
+                Ok(Attempt::Done(Conditional::Fetched(
+                    hasher.finish(),
+                    validators,
+                )))
             })
             .await;
         match result {
-            Ok(done @ (Conditional::Fetched(..), _)) => {
+            Ok(Conditional::Fetched(fixity, validators)) => {
                 tokio::fs::rename(&part, dest)
                     .await
                     .map_err(|source| FetchError::Io {
                         path: dest.to_path_buf(),
                         source,
                     })?;
-                Ok(done)
+                Ok(Conditional::Fetched(fixity, validators))
             }
             Ok(not_modified) => Ok(not_modified),
             Err(e) => {
@@ -750,26 +827,43 @@ impl Client {
     }
 
     /// One attempt at `url`: sends it and follows its redirects, every hop checked against
-    /// the scope, paced, counted and shown to the observer. Returns a success response, a
-    /// transient failure to retry, or a permanent error.
-    async fn attempt(&self, url: &Url, want: Want<'_>) -> Result<Attempt<Answer>, FetchError> {
+    /// the scope, paced, counted and signed in when it is the site's own. Returns a success
+    /// response (with the NTLM lane it came on, kept until its body is read), a transient
+    /// failure to retry, or a permanent error.
+    async fn attempt(
+        &self,
+        url: &Url,
+        want: Want<'_>,
+    ) -> Result<Attempt<(Answer, Option<Lane>)>, FetchError> {
         self.scope
             .check(url)
             .map_err(|refusal| self.refused(url, None, refusal))?;
         let mut current = url.clone();
         let mut visited = vec![url.clone()];
+        let mut lane: Option<Lane> = None;
         loop {
             self.pacer.wait(&current).await;
             self.stats.requests.fetch_add(1, Ordering::Relaxed);
+            let signing = self.credentials.signing(self.scope.is_site(&current));
+            if matches!(signing, auth::Signing::Ntlm(_)) && lane.is_none() {
+                lane = Some(self.lanes.lease()?);
+            }
+            let (pages, files) = match (&signing, &lane) {
+                (auth::Signing::Ntlm(_), Some(l)) => (&l.pages, &l.files),
+                _ => (&self.pages, &self.files),
+            };
+            let http = if matches!(want, Want::File(_)) {
+                files
+            } else {
+                pages
+            };
             let request = match want {
-                Want::Page { accept } => self
-                    .http
+                Want::Page { accept } => pages
                     .get(current.clone())
                     .header(ACCEPT, accept)
                     .header(ACCEPT_ENCODING, decode::ACCEPTED),
                 Want::Post(post) => {
-                    let mut r = self
-                        .http
+                    let mut r = pages
                         .post(current.clone())
                         .header(ACCEPT, post.accept)
                         .header(ACCEPT_ENCODING, decode::ACCEPTED)
@@ -780,8 +874,7 @@ impl Client {
                     r.body(post.body.to_vec())
                 }
                 Want::File(held) => {
-                    let mut r = self
-                        .http
+                    let mut r = files
                         .get(current.clone())
                         .header(ACCEPT_ENCODING, "identity");
                     let valid = |v: &Option<String>| {
@@ -798,6 +891,19 @@ impl Client {
                     r
                 }
             };
+            let request = match signing {
+                auth::Signing::None => request,
+                auth::Signing::Header(value) => {
+                    request.header(self.credentials.header_name(), secret_value(&value)?)
+                }
+                auth::Signing::Ntlm(account) => {
+                    match self.ntlm_handshake(http, &current, account).await {
+                        Ok(Some(value)) => request.header(AUTHORIZATION, secret_value(&value)?),
+                        Ok(None) => request,
+                        Err(retry) => return Ok(Attempt::Retry(retry)),
+                    }
+                }
+            };
             let sent = std::time::Instant::now();
             let method = if matches!(want, Want::Post(_)) {
                 "POST"
@@ -809,7 +915,7 @@ impl Client {
                 .build()
                 .map_err(|e| FetchError::Setup(format!("{}: {e}", redact(&current))))?;
             let seen = self.observer.as_ref().map(|_| SentRequest::of(&request));
-            let resp = match self.http.execute(request).await {
+            let resp = match http.execute(request).await {
                 Ok(r) => r,
                 Err(e) => {
                     tracing::debug!(
@@ -835,9 +941,14 @@ impl Client {
                 None if resp.status() == StatusCode::NOT_MODIFIED
                     && matches!(want, Want::File(Some(_))) =>
                 {
-                    return Ok(Attempt::Done(Answer { resp, tap }));
+                    return Ok(Attempt::Done((Answer { resp, tap }, lane)));
                 }
-                None => return self.answer(url, resp, tap).await,
+                None => {
+                    return Ok(match self.answer(url, resp, tap).await? {
+                        Attempt::Done(r) => Attempt::Done((r, lane)),
+                        Attempt::Retry(r) => Attempt::Retry(r),
+                    });
+                }
                 Some(Err(message)) => {
                     return Err(FetchError::Redirect {
                         url: redact(url),
@@ -848,6 +959,15 @@ impl Client {
             };
             let status = resp.status().as_u16();
             bounded_body(resp, &mut tap).await;
+            if auth::is_login_page(&next) {
+                return Err(FetchError::NotSignedIn {
+                    url: redact(url),
+                    status,
+                    asks: Vec::new(),
+                    sent: self.sent_to(&current),
+                    login_page: Some(redact(&next)),
+                });
+            }
             if matches!(want, Want::Post(_)) && !matches!(status, 307 | 308) {
                 return Err(FetchError::Redirect {
                     url: redact(url),
@@ -882,24 +1002,6 @@ impl Client {
         }
     }
 
-    /// What the observer is shown of a response to `seen`, and receives its body.
-    fn tap(&self, seen: Option<&SentRequest>, resp: &reqwest::Response) -> Tap {
-        let (Some(observer), Some(seen)) = (&self.observer, seen) else {
-            return Tap::default();
-        };
-        let status = resp.status();
-        Tap::new(Some(observer.exchange(&Exchange {
-            method: &seen.method,
-            url: &seen.url,
-            request_headers: &seen.headers,
-            request_body: &seen.body,
-            version: http_version(resp.version()),
-            status: status.as_u16(),
-            reason: status.canonical_reason().unwrap_or(""),
-            response_headers: resp.headers(),
-        })))
-    }
-
     /// A final (not redirecting) response: success, a transient failure, or a permanent one.
     async fn answer(
         &self,
@@ -920,11 +1022,103 @@ impl Client {
                 unreachable: None,
             }));
         }
+        let forms_sign_in = resp.headers().get("x-forms_based_auth_required");
+        if status == StatusCode::UNAUTHORIZED
+            || (status == StatusCode::FORBIDDEN && forms_sign_in.is_some())
+        {
+            let e = FetchError::NotSignedIn {
+                url: redact(url),
+                status: status.as_u16(),
+                asks: auth::challenges(resp.headers()),
+                sent: self.sent_to(resp.url()),
+                login_page: forms_sign_in
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| Url::parse(v).ok())
+                    .map(|u| redact(&u)),
+            };
+            bounded_body(resp, &mut tap).await;
+            return Err(e);
+        }
         if !status.is_success() {
             let body = bounded_body(resp, &mut tap).await;
             return Err(status_error(url, status, body));
         }
         Ok(Attempt::Done(Answer { resp, tap }))
+    }
+
+    /// What the observer is shown of a response to `seen`, and receives its body.
+    fn tap(&self, seen: Option<&SentRequest>, resp: &reqwest::Response) -> Tap {
+        let (Some(observer), Some(seen)) = (&self.observer, seen) else {
+            return Tap::default();
+        };
+        let status = resp.status();
+        Tap::new(Some(observer.exchange(&Exchange {
+            method: &seen.method,
+            url: &seen.url,
+            request_headers: &seen.headers,
+            request_body: &seen.body,
+            version: http_version(resp.version()),
+            status: status.as_u16(),
+            reason: status.canonical_reason().unwrap_or(""),
+            response_headers: resp.headers(),
+        })))
+    }
+
+    /// How a request to `url` signed in: the crawl's method on the site's own origin,
+    /// anonymously anywhere else.
+    fn sent_to(&self, url: &Url) -> AuthMethod {
+        if self.scope.is_site(url) {
+            self.credentials.method()
+        } else {
+            AuthMethod::Anonymous
+        }
+    }
+
+    /// The first two legs of NTLM on `http` (a lane's client, whose one connection the third
+    /// leg, the real request, reuses): sends a `NEGOTIATE_MESSAGE` to `url` and answers the
+    /// server's challenge. `None` when the server asks for no NTLM handshake there (the real
+    /// request then goes out unsigned, and a `401` to it is explained).
+    async fn ntlm_handshake(
+        &self,
+        http: &reqwest::Client,
+        url: &Url,
+        account: &auth::Account,
+    ) -> Result<Option<String>, Retry> {
+        self.stats.requests.fetch_add(1, Ordering::Relaxed);
+        let negotiate = format!("NTLM {}", auth::base64_encode(&ntlm::negotiate()));
+        let resp = http
+            .get(url.clone())
+            .header(AUTHORIZATION, negotiate)
+            .send()
+            .await
+            .map_err(|e| self.network_retry(&e))?;
+        let challenge = (resp.status() == StatusCode::UNAUTHORIZED)
+            .then(|| {
+                resp.headers()
+                    .get_all(reqwest::header::WWW_AUTHENTICATE)
+                    .iter()
+                    .filter_map(|v| v.to_str().ok())
+                    .find_map(|v| v.strip_prefix("NTLM "))
+                    .and_then(auth::base64_decode)
+                    .and_then(|m| ntlm::parse_challenge(&m))
+            })
+            .flatten();
+        tracing::debug!(
+            "GET {} {} (NTLM negotiate{})",
+            redact(url),
+            resp.status().as_u16(),
+            if challenge.is_some() {
+                ", challenged"
+            } else {
+                ", no challenge"
+            }
+        );
+        // Read the answer to its end, so its connection is free for the third leg.
+        let _ = error_body(resp).await;
+        Ok(challenge.map(|c| {
+            let m = ntlm::authenticate(account, &c, ntlm::client_challenge(), ntlm::filetime_now());
+            format!("NTLM {}", auth::base64_encode(&m))
+        }))
     }
 
     fn refused(&self, url: &Url, redirected_to: Option<&Url>, refusal: Refusal) -> FetchError {
@@ -980,7 +1174,7 @@ impl Client {
             }),
             Ok(Err(e @ FetchError::Status { .. })) => Err(e),
             // Read (within the error-body bound), so an observer keeps the whole answer.
-            Ok(Ok(Attempt::Done(Answer { resp, mut tap }))) => {
+            Ok(Ok(Attempt::Done((Answer { resp, mut tap }, _lane)))) => {
                 bounded_body(resp, &mut tap).await;
                 Ok(())
             }
@@ -1067,6 +1261,81 @@ fn redirect_target(current: &Url, resp: &reqwest::Response) -> Option<Result<Url
     }))
 }
 
+/// A reqwest client as every request of sharc wants it; `one_connection` keeps at most one idle
+/// connection per host, so the legs of an NTLM handshake share theirs.
+fn http_client(opts: &FetchOptions, one_connection: bool) -> Result<reqwest::Client, FetchError> {
+    let mut builder = reqwest::Client::builder()
+        .user_agent(opts.user_agent.clone())
+        .connect_timeout(opts.connect_timeout)
+        .read_timeout(opts.read_timeout)
+        .timeout(opts.request_timeout)
+        // Redirects are followed by `attempt`, one hop at a time, each in scope.
+        .redirect(reqwest::redirect::Policy::none())
+        // Never decoded by reqwest, whatever features another crate of the build turns on:
+        // fetch decodes pages itself, after an observer saw the bytes as received.
+        .no_gzip()
+        .no_brotli()
+        .no_deflate()
+        .no_zstd();
+    if one_connection {
+        builder = builder.pool_max_idle_per_host(1);
+    }
+    builder
+        .build()
+        .map_err(|e| FetchError::Setup(e.to_string()))
+}
+
+/// A header value holding a secret, marked sensitive so the HTTP stack never logs it.
+fn secret_value(value: &str) -> Result<HeaderValue, FetchError> {
+    let mut v = HeaderValue::from_str(value).map_err(|_| {
+        FetchError::Setup("the credentials hold characters no HTTP header may carry".into())
+    })?;
+    v.set_sensitive(true);
+    Ok(v)
+}
+
+/// NTLM authenticates a connection, not a request: each request signed with NTLM takes a
+/// lane (clients keeping one idle connection each, for pages and for files) for itself, so
+/// its three legs go out on one connection; the lane goes back when the answer is read.
+struct Lanes {
+    opts: FetchOptions,
+    idle: std::sync::Mutex<Vec<(reqwest::Client, reqwest::Client)>>,
+}
+
+/// A lane leased for one request; back to its [`Lanes`] on drop.
+struct Lane {
+    pages: reqwest::Client,
+    files: reqwest::Client,
+    home: Arc<Lanes>,
+}
+
+impl Lanes {
+    fn lease(self: &Arc<Self>) -> Result<Lane, FetchError> {
+        let idle = self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
+        let (pages, files) = match idle {
+            Some(pair) => pair,
+            None => (
+                http_client(&self.opts, true)?,
+                http_client(&self.opts, true)?,
+            ),
+        };
+        Ok(Lane {
+            pages,
+            files,
+            home: Arc::clone(self),
+        })
+    }
+}
+
+impl Drop for Lane {
+    fn drop(&mut self) {
+        let mut idle = self.home.idle.lock().unwrap_or_else(|e| e.into_inner());
+        if idle.len() < self.home.opts.concurrency.max(1) {
+            idle.push((self.pages.clone(), self.files.clone()));
+        }
+    }
+}
+
 fn content_length(headers: &HeaderMap) -> Option<u64> {
     headers.get(CONTENT_LENGTH)?.to_str().ok()?.parse().ok()
 }
@@ -1112,6 +1381,20 @@ pub fn status_hint(status: u16) -> Option<&'static str> {
         300..=399 => Some("a redirect sharc cannot follow: no Location to go to"),
         _ => None,
     }
+}
+
+/// At most [`ERROR_BODY_LIMIT`] bytes of an error response; the rest is never read.
+async fn error_body(resp: reqwest::Response) -> Vec<u8> {
+    let mut body = Vec::new();
+    let mut stream = resp.bytes_stream();
+    while let Some(Ok(chunk)) = stream.next().await {
+        let room = ERROR_BODY_LIMIT - body.len();
+        body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        if body.len() >= ERROR_BODY_LIMIT {
+            break;
+        }
+    }
+    body
 }
 
 /// At most [`ERROR_BODY_LIMIT`] bytes of an answer that is not read as a page or file (an
