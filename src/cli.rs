@@ -119,6 +119,11 @@ pub struct CrawlArgs {
     /// With --warc: close a WARC file and begin the next at this size, in bytes.
     #[arg(long, default_value_t = sharc::capture::FILE_SIZE, value_name = "BYTES")]
     pub warc_file_size: u64,
+    /// Also describe the bag in data/mets.xml: METS with PREMIS 3.0 objects, events and
+    /// agents, as preservation systems ingest it. The mapping's [bag] mets = true also turns
+    /// it on.
+    #[arg(long)]
+    pub mets: bool,
     /// Signing in.
     #[command(flatten)]
     pub auth: AuthArgs,
@@ -451,4 +456,12 @@ pub struct DemoArgs {
     /// Bagging date (YYYY-MM-DD) to pin for reproducible bags; SOURCE_DATE_EPOCH also works.
     #[arg(long, env = "SHARC_BAGGING_DATE")]
     pub bagging_date: Option<String>,
+    /// Capture every HTTP exchange as WARC records, as `sharc crawl --warc` does (with a
+    /// pinned bagging date, the portal's Date header is pinned too and requests go one at a
+    /// time, so the capture is reproducible).
+    #[arg(long)]
+    pub warc: bool,
+    /// Describe the bag in data/mets.xml, as `sharc crawl --mets` does.
+    #[arg(long)]
+    pub mets: bool,
 }

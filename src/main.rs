@@ -191,6 +191,8 @@ fn run(cli: Cli) -> Result<ExitCode, Stop> {
                 format,
                 bagging_date: args.bagging_date,
                 source_date_epoch: std::env::var("SOURCE_DATE_EPOCH").ok(),
+                warc: args.warc,
+                mets: args.mets,
             };
             let outcome = block_on(sample::demo(demo)).map_err(|e| {
                 on_interrupt(e, || {
@@ -493,6 +495,7 @@ fn crawl_config(args: cli::CrawlArgs, quiet: bool) -> Result<CrawlConfig, Error>
         ));
     }
     cfg.warc = args.warc;
+    cfg.mets = args.mets;
     cfg.warc_file_size = args.warc_file_size;
     cfg.command_line = std::env::args().collect();
     Ok(cfg)

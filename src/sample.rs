@@ -41,6 +41,10 @@ pub struct Demo {
     pub bagging_date: Option<String>,
     /// `SOURCE_DATE_EPOCH`.
     pub source_date_epoch: Option<String>,
+    /// `--warc`.
+    pub warc: bool,
+    /// `--mets`.
+    pub mets: bool,
 }
 
 /// Serves a sample portal until Ctrl-C.
@@ -61,7 +65,18 @@ pub async fn serve(serve: Serve) -> Result<(), Stop> {
 
 /// Serves the sample portal in-process, crawls it with the shipped mapping, verifies the bag.
 pub async fn demo(demo: Demo) -> Result<Outcome, Stop> {
-    let portal = start(demo.dir.as_deref(), PortalOptions::default(), demo.port).await?;
+    // With a pinned date the portal's clock is pinned too: a capture holds its Date headers.
+    let frozen_at = demo
+        .bagging_date
+        .as_deref()
+        .and_then(|d| format!("{d}T00:00:00Z").parse::<jiff::Timestamp>().ok())
+        .and_then(|t| u64::try_from(t.as_second()).ok())
+        .map(|s| std::time::UNIX_EPOCH + std::time::Duration::from_secs(s));
+    let options = PortalOptions {
+        frozen_at,
+        ..PortalOptions::default()
+    };
+    let portal = start(demo.dir.as_deref(), options, demo.port).await?;
     let config = app::demo::DemoConfig {
         site: portal.base_url.to_string(),
         mapping: PathBuf::from(DEMO_MAPPING_NAME),
@@ -70,6 +85,8 @@ pub async fn demo(demo: Demo) -> Result<Outcome, Stop> {
         format: demo.format,
         bagging_date: demo.bagging_date,
         source_date_epoch: demo.source_date_epoch,
+        warc: demo.warc,
+        mets: demo.mets,
     };
     let outcome = app::demo::run(&config).await;
     portal.shutdown().await;

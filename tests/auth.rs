@@ -103,13 +103,28 @@ fn all_files(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
+/// A file's bytes, inflated when it is gzip (a WARC capture), so a secret cannot hide in
+/// compression.
+fn readable(f: &Path) -> Vec<u8> {
+    use std::io::Read;
+    let bytes = std::fs::read(f).unwrap();
+    if !f.to_string_lossy().ends_with(".gz") {
+        return bytes;
+    }
+    let mut out = Vec::new();
+    flate2::read::MultiGzDecoder::new(bytes.as_slice())
+        .read_to_end(&mut out)
+        .unwrap();
+    out
+}
+
 /// Fails when any secret is in any file under `dir` (the secret files the test wrote
 /// itself aside) or in the output.
 fn assert_no_secret(secrets: &[String], dir: &Path, output: &[u8], own: &[PathBuf]) {
     let output = String::from_utf8_lossy(output);
     let mut searched = 0;
     for f in all_files(dir).iter().filter(|f| !own.contains(f)) {
-        let bytes = std::fs::read(f).unwrap();
+        let bytes = readable(f);
         for s in secrets {
             assert!(
                 !bytes.windows(s.len()).any(|w| w == s.as_bytes()),
@@ -143,7 +158,12 @@ fn each_method_crawls_a_protected_portal_with_its_drafts_and_never_writes_the_se
         let s = sign_in(method, tmp.path());
         let out = tmp.path().join("bag");
         let mut cmd = crawl_cmd(&portal, &mapping(), &out);
-        cmd.args(&s.args).arg("-vv").arg("--page-size").arg("10");
+        // With the capture on: every signed-in exchange is kept, its secrets redacted.
+        cmd.args(&s.args)
+            .arg("-vv")
+            .arg("--page-size")
+            .arg("10")
+            .arg("--warc");
         for (k, v) in &s.env {
             cmd.env(k, v);
         }
@@ -165,6 +185,17 @@ fn each_method_crawls_a_protected_portal_with_its_drafts_and_never_writes_the_se
         );
         let own = vec![tmp.path().join("cookies.txt")];
         assert_no_secret(&s.secrets, tmp.path(), &all, &own);
+        let capture = readable(&out.join("data/capture/sharc-00000.warc.gz"));
+        let header = match method {
+            AuthMethod::Cookie => "cookie: [redacted]\r\n",
+            _ => "authorization: [redacted]\r\n",
+        };
+        assert!(
+            capture
+                .windows(header.len())
+                .any(|w| w == header.as_bytes()),
+            "{method:?}: the capture keeps the signed-in requests, their secret redacted"
+        );
         assert!(
             String::from_utf8_lossy(&output.stderr).contains("GET http://127.0.0.1"),
             "-vv logs each request"

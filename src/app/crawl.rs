@@ -82,6 +82,9 @@ pub struct CrawlConfig {
     pub warc_file_size: u64,
     /// The command line as given, for the capture's `warcinfo` (secrets are removed there).
     pub command_line: Vec<String>,
+    /// Describe the bag in `data/mets.xml` (`--mets`; the mapping's `[bag] mets` also turns
+    /// it on).
+    pub mets: bool,
 }
 
 impl CrawlConfig {
@@ -113,6 +116,7 @@ impl CrawlConfig {
             warc: false,
             warc_file_size: crate::capture::FILE_SIZE,
             command_line: Vec::new(),
+            mets: false,
         })
     }
 
@@ -939,6 +943,82 @@ impl Crawl<'_> {
         Ok(())
     }
 
+    /// `data/mets.xml`: every payload file so far, the items, the crawl's events.
+    fn write_mets(&mut self, resolved: &ResolvedMapping) -> Result<(), Error> {
+        let host = crate::mapping::apply::host_key(&self.cfg.site);
+        let date = self.clock.date(&self.zone);
+        let objid = format!("urn:sharc:{host}:{}:{date}", resolved.schema.list.id);
+        let label = self
+            .cfg
+            .out
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let payload: std::collections::BTreeMap<String, crate::fixity::Fixity> = self
+            .writer
+            .payload()
+            .iter()
+            .map(|(p, f)| (p.as_str().to_string(), f.clone()))
+            .collect();
+        let path_map: Vec<(String, String)> = self
+            .files
+            .path_map()
+            .map(|(u, p)| (u.to_string(), p.to_string()))
+            .collect();
+        let mut failures: Vec<record::mets::MetsFailure> = self
+            .report
+            .failures
+            .iter()
+            .map(|f| record::mets::MetsFailure {
+                code: f.code.as_str().to_string(),
+                item_id: f.item_id,
+                url: f.url.clone(),
+                message: f.error.clone(),
+            })
+            .collect();
+        failures.extend(
+            self.report
+                .refused
+                .iter()
+                .map(|r| record::mets::MetsFailure {
+                    code: r.code.as_str().to_string(),
+                    item_id: r.item_id,
+                    url: Some(r.url.clone()),
+                    message: r.reason.clone(),
+                }),
+        );
+        let created = self.clock.stamp(&self.zone);
+        let data_dir = self.writer.staging_dir().join("data");
+        let input = record::mets::MetsInput {
+            objid: &objid,
+            label: &label,
+            created: &created,
+            site: self.cfg.site.as_str(),
+            payload: &payload,
+            data_dir: &data_dir,
+            path_map: &path_map,
+            failures: &failures,
+        };
+        let temp = self.writer.temp_file()?;
+        let written = std::fs::File::create(&temp).and_then(|f| {
+            let mut out = std::io::BufWriter::new(f);
+            record::mets::write_mets(&input, &mut out)?;
+            std::io::Write::flush(&mut out)?;
+            out.into_inner().map_err(|e| e.into_error())?.sync_all()
+        });
+        written.map_err(crate::error::io(&temp))?;
+        let fixity = std::fs::File::open(&temp)
+            .and_then(crate::fixity::of_reader)
+            .map_err(crate::error::io(&temp))?;
+        self.writer.move_file_keyed(
+            &PayloadPath::new(record::mets::METS_PATH)?,
+            &temp,
+            fixity,
+            &(),
+        )?;
+        Ok(())
+    }
+
     /// The payload files besides records and files: the record schema, the path map and
     /// the crawl report.
     fn write_payload_extras(&mut self) -> Result<(), Error> {
@@ -1001,6 +1081,9 @@ impl Crawl<'_> {
         }
         self.write_capture()?;
         self.write_payload_extras()?;
+        if self.cfg.mets || mapping.bag.mets {
+            self.write_mets(resolved)?;
+        }
         let mut info = self.describe(mapping, resolved).bag_info();
         if let Some(inc) = &self.increment {
             info.extra.extend(inc.link.elements());

@@ -26,6 +26,10 @@ pub struct DemoConfig {
     pub bagging_date: Option<String>,
     /// `SOURCE_DATE_EPOCH`.
     pub source_date_epoch: Option<String>,
+    /// Capture every exchange (`--warc`).
+    pub warc: bool,
+    /// Write `data/mets.xml` (`--mets`).
+    pub mets: bool,
 }
 
 /// Crawls `demo.site` into `demo.out` (replacing an old demo bag), verifies the bag and
@@ -47,6 +51,14 @@ pub async fn run(demo: &DemoConfig) -> Result<Outcome, Error> {
     cfg.bagging_date = demo.bagging_date.clone();
     cfg.source_date_epoch = demo.source_date_epoch.clone();
     cfg.quiet = false;
+    cfg.warc = demo.warc;
+    cfg.mets = demo.mets;
+    if demo.warc {
+        // The demo's own words, not its arguments (which name the output): two demos of the
+        // same date give the same capture, and with requests one at a time the same order.
+        cfg.command_line = vec!["sharc".into(), "demo".into(), "--warc".into()];
+        cfg.fetch.concurrency = 1;
+    }
     let summary = crawl::run(&cfg).await?;
     println!("crawled {}: {}", cfg.site, summary.line());
     let verdict = super::verify::run(&summary.bag)?;

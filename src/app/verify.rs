@@ -51,7 +51,54 @@ pub fn check(path: &Path) -> Result<Verdict, Error> {
         .collect();
     let mut verdict = verify_with_records_held(reader.as_mut(), &validator, &held)?;
     check_capture(reader.as_mut(), &mut verdict);
+    check_mets(reader.as_mut(), &mut verdict);
     Ok(verdict)
+}
+
+/// Checks `data/mets.xml`, when the bag has one: the PREMIS fixity of every file equals the
+/// manifests, and both list the same files (the METS document itself aside).
+fn check_mets(reader: &mut dyn BagReader, verdict: &mut Verdict) {
+    const METS: &str = "data/mets.xml";
+    if !verdict.bag.manifest.contains_key(METS) {
+        return;
+    }
+    let Ok(file) = reader.open(METS) else {
+        return;
+    };
+    let manifest = &verdict.bag.manifest;
+    let mut findings = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
+    let read = crate::record::mets::read_fixity(std::io::BufReader::new(file), |obj| {
+        let listed = manifest.get(&obj.path);
+        for (algorithm, digest) in &obj.fixity {
+            let said = listed.and_then(|d| d.get(&algorithm.to_ascii_lowercase()));
+            if said.is_none_or(|s| !s.eq_ignore_ascii_case(digest)) {
+                findings.push(Finding::at(
+                    FindingCode::MetsFixityMismatch,
+                    METS,
+                    format!(
+                        "{}: PREMIS gives {algorithm} {digest}, the manifests {}",
+                        obj.path,
+                        said.unwrap_or("nothing")
+                    ),
+                ));
+            }
+        }
+        seen.insert(obj.path);
+    });
+    if let Err(e) = read {
+        findings.push(Finding::at(FindingCode::MetsUnreadable, METS, e));
+    }
+    for path in manifest.keys() {
+        if path != METS && !seen.contains(path) {
+            findings.push(Finding::at(
+                FindingCode::MetsFixityMismatch,
+                METS,
+                format!("{path} is in the manifests but has no PREMIS object in the METS document"),
+            ));
+        }
+    }
+    verdict.bag.findings.extend(findings);
 }
 
 /// Checks the capture (`data/capture/*.warc.gz`), when the bag has one: every record's

@@ -98,11 +98,16 @@ pub enum FindingCode {
     /// A record of the capture is not what its `WARC-Block-Digest` or
     /// `WARC-Payload-Digest` says.
     WarcDigestMismatch,
+    /// `data/mets.xml` cannot be read as XML.
+    MetsUnreadable,
+    /// The PREMIS fixity `data/mets.xml` gives a file differs from the manifests, or the
+    /// METS document and the manifests do not list the same files.
+    MetsFixityMismatch,
 }
 
 impl FindingCode {
     /// Every code, in declaration order.
-    pub const ALL: [FindingCode; 39] = [
+    pub const ALL: [FindingCode; 41] = [
         Self::BadBagitTxt,
         Self::UnsupportedEncoding,
         Self::MissingPayloadDir,
@@ -142,6 +147,8 @@ impl FindingCode {
         Self::ZipNotABag,
         Self::WarcUnreadable,
         Self::WarcDigestMismatch,
+        Self::MetsUnreadable,
+        Self::MetsFixityMismatch,
     ];
 
     /// The stable kebab-case name, such as `checksum-mismatch`.
@@ -186,6 +193,8 @@ impl FindingCode {
             Self::TagFileTooLarge => "tag-file-too-large",
             Self::WarcUnreadable => "warc-unreadable",
             Self::WarcDigestMismatch => "warc-digest-mismatch",
+            Self::MetsUnreadable => "mets-unreadable",
+            Self::MetsFixityMismatch => "mets-fixity-mismatch",
         }
     }
 }

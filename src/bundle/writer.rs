@@ -301,6 +301,11 @@ impl BagWriter {
         })
     }
 
+    /// Every payload file added so far, with its fixity.
+    pub fn payload(&self) -> &BTreeMap<PayloadPath, Fixity> {
+        &self.payload
+    }
+
     /// The staging directory the bag is built in.
     pub fn staging_dir(&self) -> &Path {
         &self.staging

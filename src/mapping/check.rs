@@ -122,6 +122,7 @@ const BAG_KEYS: &[&str] = &[
     "contact_name",
     "contact_email",
     "warc",
+    "mets",
 ];
 const FIELD_KEYS: &[&str] = &["field", "internal", "as", "volatile"];
 const HTML_KEYS: &[&str] = &[

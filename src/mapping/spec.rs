@@ -36,6 +36,9 @@ pub struct BagSpec {
     /// Keep every HTTP exchange as WARC records in the bag, as `--warc` does.
     #[serde(default)]
     pub warc: bool,
+    /// Describe the bag in `data/mets.xml` (METS with PREMIS 3.0), as `--mets` does.
+    #[serde(default)]
+    pub mets: bool,
 }
 
 /// Where a neutral field's value comes from.

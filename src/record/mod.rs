@@ -8,6 +8,7 @@
 pub mod check;
 pub mod content;
 pub mod field;
+pub mod mets;
 pub mod schema;
 pub mod slots;
 

@@ -203,7 +203,14 @@ async fn accept_loop(listener: TcpListener, live: Arc<Live>, mut stopped: onesho
                     return Ok::<_, Infallible>(answer);
                 }
                 let shared = snapshot(&live);
-                Ok::<_, Infallible>(handle(&shared, &conn, request).await)
+                let mut answer = handle(&shared, &conn, request).await;
+                // hyper writes its own Date only when the answer has none.
+                if let Some(at) = shared.opts.frozen_at
+                    && let Ok(date) = HeaderValue::from_str(&httpdate::fmt_http_date(at))
+                {
+                    answer.headers_mut().insert(header::DATE, date);
+                }
+                Ok::<_, Infallible>(answer)
             }
         });
         let connection = http1::Builder::new().serve_connection(TokioIo::new(stream), service);

@@ -54,6 +54,9 @@ pub struct PortalOptions {
     /// `POST /_sharc/change` and `POST /_sharc/views` change the portal between two runs of
     /// a client (see `changes`); off, both answer 404 like any unknown path.
     pub allow_changes: bool,
+    /// `Some`: every answer's `Date` header says this instant instead of the clock's, so
+    /// that captures of two runs (`sharc demo --warc`) hold the same bytes.
+    pub frozen_at: Option<std::time::SystemTime>,
     /// `Some`: readers must sign in this way (see [`crate::auth`]); signed-in readers also
     /// see the drafts and pending items anonymous readers do not.
     pub auth: Option<AuthOptions>,
@@ -75,6 +78,7 @@ impl Default for PortalOptions {
             farm: Farm::LongAn,
             sp2010: None,
             allow_changes: false,
+            frozen_at: None,
             auth: None,
         }
     }
