@@ -389,9 +389,13 @@ fn href(path: &str) -> String {
     percent_encoding::utf8_percent_encode(path, SET).to_string()
 }
 
-/// An RFC 3339 instant as `xs:dateTime` wants it for `CREATEDATE` (no fraction).
+/// An RFC 3339 instant as `CREATEDATE`: UTC without a zone suffix, as Archivematica writes
+/// it (readers such as metsrw compare it with their own clock in that form).
 fn xs_datetime(s: &str) -> String {
-    s.to_string()
+    match s.parse::<jiff::Timestamp>() {
+        Ok(t) => t.strftime("%Y-%m-%dT%H:%M:%S").to_string(),
+        Err(_) => s.to_string(),
+    }
 }
 
 /// Text for XML content and attribute values.
