@@ -293,6 +293,10 @@ pub struct ServeArgs {
     /// try incremental backups.
     #[arg(long)]
     pub allow_changes: bool,
+    /// Grow the news list to N items (copies of its own), to measure against a list of a
+    /// realistic size.
+    #[arg(long, value_name = "N")]
+    pub items: Option<usize>,
 }
 
 /// The farms the sample portal can answer as.

@@ -158,6 +158,7 @@ fn run(cli: Cli) -> Result<ExitCode, Stop> {
                     },
                     sp2010: args.sp2010.then(sharc_sample::Sp2010::default),
                     allow_changes: args.allow_changes,
+                    items: args.items,
                     ..Default::default()
                 },
             };

@@ -51,6 +51,8 @@ pub struct PortalOptions {
     /// `POST /_sharc/change` and `POST /_sharc/views` change the portal between two runs of
     /// a client (see `changes`); off, both answer 404 like any unknown path.
     pub allow_changes: bool,
+    /// `Some(n)`: the largest list grown to `n` items, copies of its own (see `changes`).
+    pub items: Option<usize>,
 }
 
 impl Default for PortalOptions {
@@ -68,6 +70,7 @@ impl Default for PortalOptions {
             farm: Farm::LongAn,
             sp2010: None,
             allow_changes: false,
+            items: None,
         }
     }
 }
