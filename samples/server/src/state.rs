@@ -57,6 +57,8 @@ pub struct PortalOptions {
     /// `Some`: every answer's `Date` header says this instant instead of the clock's, so
     /// that captures of two runs (`sharc demo --warc`) hold the same bytes.
     pub frozen_at: Option<std::time::SystemTime>,
+    /// `Some(n)`: the largest list grown to `n` items, copies of its own (see `changes`).
+    pub items: Option<usize>,
     /// `Some`: readers must sign in this way (see [`crate::auth`]); signed-in readers also
     /// see the drafts and pending items anonymous readers do not.
     pub auth: Option<AuthOptions>,
@@ -79,6 +81,7 @@ impl Default for PortalOptions {
             sp2010: None,
             allow_changes: false,
             frozen_at: None,
+            items: None,
             auth: None,
         }
     }
