@@ -11,12 +11,26 @@ pub struct Cli {
     /// Only warnings and errors; no progress.
     #[arg(short, long, global = true)]
     pub quiet: bool,
-    /// More log detail (repeat for more).
+    /// More log detail: -v one line per request (method, URL, status, size, time), -vv also
+    /// pacing decisions. Other crates' debug output only under SHARC_LOG.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
+    /// How log lines on stderr are written: text, or json (one JSON object a line, the same
+    /// events, for log collectors).
+    #[arg(long, global = true, value_enum, default_value = "text")]
+    pub log_format: LogFormatArg,
     /// The command.
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormatArg {
+    /// Plain lines.
+    Text,
+    /// One JSON object a line.
+    Json,
 }
 
 /// sharc's commands.
@@ -151,6 +165,9 @@ pub enum FormatArg {
 
 /// `sharc backup`.
 #[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  sharc backup https://stp.longan.gov.vn/ --mapping mappings/tin-tuc-mo-rong.toml --archive /srv/sharc/stp
+  sharc backup https://stp.longan.gov.vn/ --mapping stp.toml --archive /srv/sharc/stp --full-every 30d")]
 pub struct BackupArgs {
     /// The site URL, e.g. https://stp.longan.gov.vn/
     pub site_url: String,
@@ -187,6 +204,9 @@ pub struct BackupArgs {
 
 /// `sharc restore`.
 #[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  sharc restore /srv/sharc/stp --out stp-today
+  sharc restore /srv/sharc/stp --at 2026-12-02 --out stp-as-of-2026-12-02")]
 pub struct RestoreArgs {
     /// The archive directory `sharc backup --archive` wrote.
     pub archive: PathBuf,

@@ -6,7 +6,9 @@ mod cli;
 mod sample;
 
 use clap::Parser;
-use cli::{ApiArg, Cli, Command, FarmArg, FormatArg, MappingCommand, OdataArg, SourceArg};
+use cli::{
+    ApiArg, Cli, Command, FarmArg, FormatArg, LogFormatArg, MappingCommand, OdataArg, SourceArg,
+};
 use sharc::app::{
     self,
     crawl::{CrawlConfig, SourceKind},
@@ -28,7 +30,7 @@ fn main() -> std::process::ExitCode {
     let unattended = matches!(cli.command, Command::Backup(_))
         && !std::io::IsTerminal::is_terminal(&std::io::stderr());
     cli.quiet |= unattended;
-    init_logging(cli.quiet, cli.verbose, unattended);
+    init_logging(cli.quiet, cli.verbose, unattended, cli.log_format);
     let code = match run(cli) {
         Ok(code) => code,
         Err(stop) => {
@@ -76,18 +78,13 @@ fn on_interrupt(stop: Stop, message: impl FnOnce() -> String) -> Stop {
 
 fn run(cli: Cli) -> Result<ExitCode, Stop> {
     let quiet = cli.quiet;
+    let json = cli.log_format == LogFormatArg::Json;
     match cli.command {
         Command::Crawl(args) => {
             let cfg = crawl_config(args, quiet)?;
             let summary = block_on(app::crawl::run(&cfg))
                 .map_err(|e| on_interrupt(e, || app::crawl::interrupted(&cfg)))?;
-            for f in &summary.report.failures {
-                eprintln!("failed: {}", safe(&f.to_string()));
-            }
-            for r in &summary.report.refused {
-                eprintln!("refused: {}", safe(&r.to_string()));
-            }
-            println!("{}", safe(&summary.line()));
+            print_crawl_end(&summary, json);
             Ok(summary.outcome.exit_code())
         }
         Command::Verify(args) => {
@@ -184,6 +181,46 @@ fn run(cli: Cli) -> Result<ExitCode, Stop> {
             Ok(outcome.exit_code())
         }
     }
+}
+
+/// What a finished crawl prints: each failure and refused URL once, then the summary last
+/// (on stdout). With `--log-format json` the failures and the summary are also log events.
+fn print_crawl_end(summary: &app::crawl::CrawlSummary, json: bool) {
+    let report = &summary.report;
+    for f in &report.failures {
+        if json {
+            tracing::warn!(
+                code = f.code.as_str(),
+                item_id = f.item_id,
+                url = f.url.as_deref(),
+                "failed: {f}"
+            );
+        } else {
+            eprintln!("failed: {}", safe(&f.to_string()));
+        }
+    }
+    for r in &report.refused {
+        if json {
+            tracing::warn!(code = r.code.as_str(), item_id = r.item_id, url = %r.url, "refused: {r}");
+        } else {
+            eprintln!("refused: {}", safe(&r.to_string()));
+        }
+    }
+    if json {
+        let c = &report.counts;
+        tracing::info!(
+            items = c.items_archived,
+            files = c.files,
+            file_bytes = c.file_bytes,
+            payload_files = summary.payload_files,
+            failures = report.failures.len(),
+            refused = report.refused.len(),
+            complete = report.complete,
+            "{}",
+            summary.line()
+        );
+    }
+    println!("{}", safe(&summary.line()));
 }
 
 /// The output path and format `--out` and `--format` ask for: `.zip` means a zip unless
@@ -363,20 +400,25 @@ fn block_on<T, E: Into<Stop>>(
     })
 }
 
-fn init_logging(quiet: bool, verbose: u8, errors_only: bool) {
+/// Logging on stderr: sharc's own events at the level `-q`/`-v` ask for, other crates' only
+/// their warnings (their debug output only when `SHARC_LOG` asks for it), as plain lines or
+/// JSON lines.
+fn init_logging(quiet: bool, verbose: u8, errors_only: bool, format: LogFormatArg) {
     let default = match (quiet, verbose) {
         _ if errors_only && verbose == 0 => "error",
         (true, _) => "warn",
         (false, 0) => "sharc=info,warn",
-        (false, 1) => "sharc=debug,info",
-        _ => "debug",
+        (false, 1) => "sharc=debug,warn",
+        _ => "sharc=trace,warn",
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("SHARC_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    tracing_subscriber::fmt()
+    let terminal = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let fmt = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_target(false)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_writer(std::io::stderr)
-        .init();
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormatArg::Text => fmt.with_target(false).with_ansi(terminal).init(),
+        LogFormatArg::Json => fmt.json().with_current_span(false).init(),
+    }
 }

@@ -194,6 +194,8 @@ pub struct CrawlSummary {
     pub report: CrawlReport,
     /// Wall time.
     pub elapsed: std::time::Duration,
+    /// Payload files in the bag: records, attachments and images, and the crawl's own files.
+    pub payload_files: u64,
     /// Success, or partial when something failed.
     pub outcome: Outcome,
     /// A backup run's changes, handed back with the state they leave.
@@ -207,7 +209,8 @@ pub struct CrawlSummary {
 impl CrawlSummary {
     /// The one-line summary printed at the end.
     pub fn line(&self) -> String {
-        self.report.summary_line(self.elapsed, &self.bag)
+        self.report
+            .summary_line(self.elapsed, &self.bag, self.payload_files)
     }
 }
 
@@ -473,7 +476,7 @@ const PROBE_WITHIN: std::time::Duration = std::time::Duration::from_secs(4);
 /// One look at the site before the crawl settles in to retry for minutes: a site that cannot
 /// be reached as its URL gives it (nothing on the port, an unknown host, https to a plain
 /// HTTP port) or that is not there (404) stops the run at once, saying what to check.
-async fn probe(client: &Client, site: &Url) -> Result<(), Error> {
+pub(crate) async fn probe(client: &Client, site: &Url) -> Result<(), Error> {
     match client.probe(site, PROBE_WITHIN).await {
         Err(FetchError::Status {
             status: 404, url, ..
@@ -887,6 +890,7 @@ impl Crawl<'_> {
             bag: finished.path,
             report: self.report,
             elapsed: started.elapsed(),
+            payload_files: finished.payload_oxum.1,
             outcome,
             files_referenced: self.files.counts().referenced,
             increment: self.increment,
@@ -908,6 +912,7 @@ impl Crawl<'_> {
             bag: staging,
             report: self.report,
             elapsed: started.elapsed(),
+            payload_files: 0,
             outcome,
             files_referenced: self.files.counts().referenced,
             increment: self.increment,
