@@ -330,22 +330,90 @@ fn allowed_hosts(args: &[String]) -> Result<Vec<AllowedHost>, Error> {
         .collect()
 }
 
+/// The crawl's configuration, or every mistake in its options at once — with the mapping
+/// file's own problems, when it has some — rather than one per run.
 fn crawl_config(args: cli::CrawlArgs, quiet: bool) -> Result<CrawlConfig, Error> {
-    let (out, format) = bundle_out(args.out, args.format)?;
-    let mut cfg = CrawlConfig::new(&args.site_url, args.mapping, out)?;
+    let mut problems: Vec<String> = Vec::new();
+    let mut note = |r: Result<(), Error>| {
+        if let Err(e) = r {
+            problems.push(e.to_string());
+        }
+    };
+    let usage = |bad: bool, message: &str| {
+        if bad {
+            Err(Error::Usage(message.to_string()))
+        } else {
+            Ok(())
+        }
+    };
+    note(usage(
+        args.max_pages == 0,
+        "--max-pages 0 would read nothing: give at least 1",
+    ));
+    note(usage(
+        !(1..=5000).contains(&args.page_size),
+        &format!(
+            "--page-size {} is out of range: SharePoint pages 1 to 5000 items",
+            args.page_size
+        ),
+    ));
+    note(usage(
+        args.concurrency == 0,
+        "--concurrency 0 would send nothing: give at least 1 request in flight",
+    ));
+    note(usage(
+        args.request_timeout == 0,
+        "--request-timeout 0 leaves no time for any request: give seconds, e.g. 600",
+    ));
+    let rate = rate(args.rate);
+    let allowed = allowed_hosts(&args.allow_hosts);
+    let list = list_title(args.list);
+    let out = bundle_out(args.out, args.format);
+    let site = CrawlConfig::new(&args.site_url, &args.mapping, PathBuf::new());
+    for e in [
+        rate.as_ref().err(),
+        allowed.as_ref().err(),
+        list.as_ref().err(),
+        out.as_ref().err(),
+        site.as_ref().err(),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        problems.push(e.to_string());
+    }
+    if !problems.is_empty() {
+        let mut text = format!("{} problem(s) with the options:", problems.len());
+        for p in &problems {
+            text.push_str("\n  ");
+            text.push_str(p);
+        }
+        if let Ok(mapping_text) = std::fs::read_to_string(&args.mapping) {
+            let checked = sharc::mapping::check::check_text(&mapping_text, &args.mapping);
+            for p in &checked.problems {
+                text.push_str("\n  ");
+                text.push_str(&sharc::report::mapping_check::problem_line(
+                    &args.mapping,
+                    p.line,
+                    p.column,
+                    p.code.as_str(),
+                    &p.message,
+                ));
+            }
+        }
+        return Err(Error::Usage(text));
+    }
+    let (out, format) = out?;
+    let mut cfg = site?;
+    cfg.out = out;
     cfg.format = format;
-    cfg.list_title = list_title(args.list)?;
+    cfg.list_title = list?;
     cfg.source = match args.source {
         SourceArg::Auto => SourceKind::Auto,
         SourceArg::Rest => SourceKind::Rest,
         SourceArg::Html => SourceKind::Html,
         SourceArg::Soap => SourceKind::Soap,
     };
-    if args.max_pages == 0 {
-        return Err(Error::Usage(
-            "--max-pages 0 would read nothing: give at least 1".into(),
-        ));
-    }
     cfg.max_pages = args.max_pages;
     cfg.ignore_robots = args.ignore_robots;
     cfg.shape = match args.odata {
@@ -354,32 +422,16 @@ fn crawl_config(args: cli::CrawlArgs, quiet: bool) -> Result<CrawlConfig, Error>
         OdataArg::Minimalmetadata => ShapeChoice::Fixed(Shape::MinimalMetadata),
         OdataArg::Nometadata => ShapeChoice::Fixed(Shape::NoMetadata),
     };
-    if !(1..=5000).contains(&args.page_size) {
-        return Err(Error::Usage(format!(
-            "--page-size {} is out of range: SharePoint pages 1 to 5000 items",
-            args.page_size
-        )));
-    }
     cfg.page_size = args.page_size;
-    if args.concurrency == 0 {
-        return Err(Error::Usage(
-            "--concurrency 0 would send nothing: give at least 1 request in flight".into(),
-        ));
-    }
     cfg.fetch.concurrency = args.concurrency;
     set_max_wait(&mut cfg.fetch, args.max_wait);
-    if args.request_timeout == 0 {
-        return Err(Error::Usage(
-            "--request-timeout 0 leaves no time for any request: give seconds, e.g. 600".into(),
-        ));
-    }
     cfg.fetch.request_timeout = Duration::from_secs(args.request_timeout);
     cfg.fetch.max_file = Some(args.max_file_size);
-    cfg.fetch.rate = rate(args.rate)?;
+    cfg.fetch.rate = rate?;
     cfg.fail_fast = args.fail_fast;
     cfg.bagging_date = args.bagging_date;
     cfg.source_date_epoch = std::env::var("SOURCE_DATE_EPOCH").ok();
-    cfg.allowed_hosts = allowed_hosts(&args.allow_hosts)?;
+    cfg.allowed_hosts = allowed?;
     cfg.quiet = quiet;
     Ok(cfg)
 }
