@@ -310,7 +310,7 @@ fn the_three_legs_of_ntlm_arrive_on_one_connection() {
 
 #[test]
 fn a_sign_in_that_expires_part_way_stops_the_crawl_and_a_fresh_one_resumes_it() {
-    for method in [AuthMethod::Bearer, AuthMethod::Cookie] {
+    for method in METHODS {
         let tmp = tempfile::tempdir().unwrap();
         let s = sign_in(method, tmp.path());
         let out = tmp.path().join("bag");
@@ -421,4 +421,49 @@ fn secrets_come_only_from_the_environment_or_a_file_and_basic_needs_https() {
             );
     }
     assert!(!out.exists());
+}
+
+#[test]
+fn inspect_mapping_check_and_backup_sign_in_the_same_way_and_keep_no_secret() {
+    let portal = Portal::start(protected(AuthMethod::Bearer));
+    let tmp = tempfile::tempdir().unwrap();
+    let s = sign_in(AuthMethod::Bearer, tmp.path());
+    let mut inspect = common::sharc();
+    inspect
+        .arg("inspect")
+        .arg(portal.url())
+        .args(&s.args)
+        .envs(s.env.iter().cloned());
+    inspect
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("Tin tức sự kiện  31"));
+    let mut check = common::sharc();
+    check
+        .args(["mapping", "check"])
+        .arg(mapping())
+        .arg("--site")
+        .arg(portal.url())
+        .args(&s.args)
+        .envs(s.env.iter().cloned());
+    check
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("ok:"));
+    let archive = tmp.path().join("archive");
+    let mut backup = common::sharc();
+    backup
+        .arg("backup")
+        .arg(portal.url())
+        .arg("--mapping")
+        .arg(mapping())
+        .arg("--archive")
+        .arg(&archive)
+        .args(&s.args)
+        .arg("-vv")
+        .envs(s.env.iter().cloned());
+    let ran = backup.assert().success();
+    let runs = std::fs::read_to_string(archive.join("runs.jsonl")).unwrap();
+    assert!(runs.contains("\"items_added\":31"), "{runs}");
+    assert_no_secret(&s.secrets, tmp.path(), &ran.get_output().stderr, &[]);
 }

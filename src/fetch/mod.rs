@@ -1020,6 +1020,16 @@ impl Client {
                     .and_then(|m| ntlm::parse_challenge(&m))
             })
             .flatten();
+        tracing::debug!(
+            "GET {} {} (NTLM negotiate{})",
+            redact(url),
+            resp.status().as_u16(),
+            if challenge.is_some() {
+                ", challenged"
+            } else {
+                ", no challenge"
+            }
+        );
         // Read the answer to its end, so its connection is free for the third leg.
         let _ = error_body(resp).await;
         Ok(challenge.map(|c| {
