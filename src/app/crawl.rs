@@ -483,7 +483,13 @@ const PROBE_WITHIN: std::time::Duration = std::time::Duration::from_secs(4);
 /// One look at the site before the crawl settles in to retry for minutes: a site that cannot
 /// be reached as its URL gives it (nothing on the port, an unknown host, https to a plain
 /// HTTP port) or that is not there (404) stops the run at once, saying what to check.
+///
+/// A crawl that signs in skips it: a sign-in (NTLM's above all) belongs to the connection
+/// and the requests that follow, and its first request is the crawl's own.
 pub(crate) async fn probe(client: &Client, site: &Url) -> Result<(), Error> {
+    if client.auth_method() != crate::fetch::AuthMethod::Anonymous {
+        return Ok(());
+    }
     match client.probe(site, PROBE_WITHIN).await {
         Err(FetchError::Status {
             status: 404, url, ..
