@@ -15,10 +15,10 @@ pub struct Cli {
     /// pacing decisions. Other crates' debug output only under SHARC_LOG.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
-    /// How log lines on stderr are written: text, or json (one JSON object a line, the same
-    /// events, for log collectors).
+    /// How log lines and errors are written on stderr: text, or one JSON object a line
+    /// (for schedulers and log collectors).
     #[arg(long, global = true, value_enum, default_value = "text")]
-    pub log_format: LogFormatArg,
+    pub log_format: LogFormat,
     /// The command.
     #[command(subcommand)]
     pub command: Command,
@@ -26,8 +26,8 @@ pub struct Cli {
 
 /// How log lines are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum LogFormatArg {
-    /// Plain lines.
+pub enum LogFormat {
+    /// Lines for a person.
     Text,
     /// One JSON object a line.
     Json,
@@ -392,6 +392,10 @@ pub struct ServeArgs {
     /// try incremental backups.
     #[arg(long)]
     pub allow_changes: bool,
+    /// Grow the news list to N items (copies of its own), to measure against a list of a
+    /// realistic size.
+    #[arg(long, value_name = "N")]
+    pub items: Option<usize>,
     /// Require this sign-in, with the sample's fixed test credentials (README:
     /// Authentication); signed-in readers also see drafts and pending items.
     #[arg(long, value_enum, value_name = "METHOD")]

@@ -7,7 +7,7 @@ mod sample;
 
 use clap::Parser;
 use cli::{
-    ApiArg, AuthArg, AuthArgs, Cli, Command, FarmArg, FormatArg, LogFormatArg, MappingCommand,
+    ApiArg, AuthArg, AuthArgs, Cli, Command, FarmArg, FormatArg, LogFormat, MappingCommand,
     OdataArg, RequireAuthArg, SourceArg,
 };
 use sharc::app::{
@@ -32,9 +32,14 @@ fn main() -> std::process::ExitCode {
     let unattended = matches!(cli.command, Command::Backup(_))
         && !std::io::IsTerminal::is_terminal(&std::io::stderr());
     cli.quiet |= unattended;
-    init_logging(cli.quiet, cli.verbose, unattended, cli.log_format);
+    let json = cli.log_format == LogFormat::Json;
+    init_logging(cli.quiet, cli.verbose, unattended, json);
     let code = match run(cli) {
         Ok(code) => code,
+        Err(stop) if json => {
+            tracing::error!(exit_code = stop.exit_code() as u8, "{}", stop);
+            stop.exit_code()
+        }
         Err(stop) => {
             eprintln!("{}", safe(&stop.to_string()));
             stop.exit_code()
@@ -80,7 +85,7 @@ fn on_interrupt(stop: Stop, message: impl FnOnce() -> String) -> Stop {
 
 fn run(cli: Cli) -> Result<ExitCode, Stop> {
     let quiet = cli.quiet;
-    let json = cli.log_format == LogFormatArg::Json;
+    let json = cli.log_format == LogFormat::Json;
     match cli.command {
         Command::Crawl(args) => {
             let cfg = crawl_config(args, quiet)?;
@@ -170,6 +175,7 @@ fn run(cli: Cli) -> Result<ExitCode, Stop> {
                         valid_for: args.auth_valid_for,
                     }),
                     allow_changes: args.allow_changes,
+                    items: args.items,
                     ..Default::default()
                 },
             };
@@ -595,8 +601,8 @@ fn block_on<T, E: Into<Stop>>(
 
 /// Logging on stderr: sharc's own events at the level `-q`/`-v` ask for, other crates' only
 /// their warnings (their debug output only when `SHARC_LOG` asks for it), as plain lines or
-/// JSON lines.
-fn init_logging(quiet: bool, verbose: u8, errors_only: bool, format: LogFormatArg) {
+/// JSON lines (with each event's target, so a collector can tell sharc's own from others').
+fn init_logging(quiet: bool, verbose: u8, errors_only: bool, json: bool) {
     let default = match (quiet, verbose) {
         _ if errors_only && verbose == 0 => "error",
         (true, _) => "warn",
@@ -606,12 +612,14 @@ fn init_logging(quiet: bool, verbose: u8, errors_only: bool, format: LogFormatAr
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("SHARC_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    let terminal = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let fmt = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
-    match format {
-        LogFormatArg::Text => fmt.with_target(false).with_ansi(terminal).init(),
-        LogFormatArg::Json => fmt.json().with_current_span(false).init(),
+    if json {
+        fmt.json().with_current_span(false).init();
+    } else {
+        fmt.with_target(false)
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .init();
     }
 }
