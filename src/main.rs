@@ -113,6 +113,7 @@ fn run(cli: Cli) -> Result<ExitCode, Stop> {
             let serve = sample::Serve {
                 dir: args.sample_dir,
                 port: args.port,
+                items: args.items,
                 options: sharc_sample::PortalOptions {
                     json_light: !args.verbose_only,
                     api: match args.api {
@@ -127,6 +128,7 @@ fn run(cli: Cli) -> Result<ExitCode, Stop> {
                         FarmArg::Vietnamese => sharc_sample::Farm::Vietnamese,
                     },
                     sp2010: args.sp2010.then(sharc_sample::Sp2010::default),
+                    request_log: args.request_log,
                     ..Default::default()
                 },
             };

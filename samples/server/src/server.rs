@@ -104,7 +104,20 @@ impl RunningPortal {
         };
         let web_url = format!("{origin}{}", encode_path(&web_path));
         let portal = opts.farm.apply(portal);
-        let shared = Arc::new(Shared::new(portal, opts, origin, web_url, web_path));
+        let log_file = match &opts.request_log {
+            Some(path) => {
+                Some(
+                    std::fs::File::create(path).map_err(|source| SampleError::RequestLog {
+                        path: path.clone(),
+                        source,
+                    })?,
+                )
+            }
+            None => None,
+        };
+        let mut shared = Shared::new(portal, opts, origin, web_url, web_path);
+        shared.log_file = log_file.map(std::sync::Mutex::new);
+        let shared = Arc::new(shared);
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(accept_loop(listener, Arc::clone(&shared), stopped));
         tracing::info!(url = %base_url, "sample portal listening");
@@ -244,7 +257,7 @@ async fn handle(shared: &Shared, request: Request<Incoming>) -> Response {
     .await;
     shared.stamp(&mut response);
     tracing::debug!(%method, %path_and_query, status, "sample portal");
-    shared.lock_log().push(RequestLog {
+    shared.log(RequestLog {
         method: method.to_string(),
         path_and_query,
         status,

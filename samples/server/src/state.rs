@@ -5,6 +5,8 @@
 //! so each of them can read it without reaching back up.
 
 use std::collections::HashMap;
+use std::io::Write;
+use std::path::PathBuf;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -48,6 +50,9 @@ pub struct PortalOptions {
     /// SOAP web services (`/_vti_bin/Lists.asmx`), and `MicrosoftSharePointTeamServices`
     /// says 14 (see [`Sp2010`]).
     pub sp2010: Option<Sp2010>,
+    /// Also write every request answered to this file, one line each as it is answered:
+    /// method, status, path and query as received (`GET 200 /Lists/…`).
+    pub request_log: Option<PathBuf>,
 }
 
 impl Default for PortalOptions {
@@ -64,6 +69,7 @@ impl Default for PortalOptions {
             html_crawl_delay: Some(0.0),
             farm: Farm::LongAn,
             sp2010: None,
+            request_log: None,
         }
     }
 }
@@ -106,6 +112,8 @@ pub(crate) struct Shared {
     /// The web's server-relative URL without a trailing slash (empty for a root site).
     pub web_path: String,
     log: Mutex<Vec<RequestLog>>,
+    /// The file [`PortalOptions::request_log`] names, open.
+    pub log_file: Option<Mutex<std::fs::File>>,
     counter: AtomicU64,
     /// Where the fault schedule stands (request numbers, runs of faults).
     pub schedule: Schedule,
@@ -129,6 +137,7 @@ impl Shared {
             web_url,
             web_path,
             log: Mutex::new(Vec::new()),
+            log_file: None,
             counter: AtomicU64::new(0),
             schedule: Schedule::default(),
             page_views: PageViews::default(),
@@ -139,6 +148,21 @@ impl Shared {
     pub fn lock_log(&self) -> std::sync::MutexGuard<'_, Vec<RequestLog>> {
         // A panic elsewhere must not hide the log from the test that wants to read it.
         self.log.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Logs one request answered: in memory, and in the request log file when there is one.
+    pub fn log(&self, entry: RequestLog) {
+        if let Some(file) = &self.log_file {
+            let line = format!(
+                "{} {} {}\n",
+                entry.method, entry.status, entry.path_and_query
+            );
+            let mut file = file.lock().unwrap_or_else(|e| e.into_inner());
+            if let Err(e) = file.write_all(line.as_bytes()) {
+                tracing::warn!(error = %e, "sample portal: cannot write the request log");
+            }
+        }
+        self.lock_log().push(entry);
     }
 
     /// Adds the headers a SharePoint farm sends on every answer.
