@@ -24,8 +24,14 @@ pub struct Cli {
 pub enum Command {
     /// Crawl a SharePoint list into a BagIt bundle.
     Crawl(CrawlArgs),
-    /// Check a bundle: completeness, fixity, records against the schema.
+    /// Check a bundle: completeness, fixity, records against the schema; or a backup
+    /// archive: every bundle and the chain between them.
     Verify(VerifyArgs),
+    /// Back a list up into an archive directory: a full bundle first, then only what
+    /// changed (for scheduled jobs; quiet unless something fails when not on a terminal).
+    Backup(BackupArgs),
+    /// Make a complete bag of the portal as one backup run found it.
+    Restore(RestoreArgs),
     /// Discover a portal: its site, lists, a list's fields; draft a mapping for it.
     Inspect(InspectArgs),
     /// Mapping files: check one offline or against a site.
@@ -139,10 +145,61 @@ pub enum FormatArg {
     Zip,
 }
 
+/// `sharc backup`.
+#[derive(Debug, Args)]
+pub struct BackupArgs {
+    /// The site URL, e.g. https://stp.longan.gov.vn/
+    pub site_url: String,
+    /// The mapping file (TOML), e.g. mappings/tin-tuc-mo-rong.toml
+    #[arg(short, long)]
+    pub mapping: PathBuf,
+    /// The archive directory: bundles, sharc-state.json, runs.jsonl (made on the first run).
+    #[arg(short, long)]
+    pub archive: PathBuf,
+    /// Start a new full bundle (a new series) after N bundles, or when the series' full
+    /// bundle is N days old (`Nd`, e.g. 30d).
+    #[arg(long, value_name = "N|Nd")]
+    pub full_every: Option<String>,
+    /// Read the list with this title instead of the mapping's `[list] title`.
+    #[arg(long, value_name = "TITLE")]
+    pub list: Option<String>,
+    /// Requests in flight at once (at least 1).
+    #[arg(long, default_value_t = 4)]
+    pub concurrency: usize,
+    /// Longest a request may spend waiting on throttling and retries, in seconds.
+    #[arg(long, default_value_t = 900)]
+    pub max_wait: u64,
+    /// At most this many requests per second (default: no cap beyond --concurrency).
+    #[arg(long)]
+    pub rate: Option<f64>,
+    /// Bagging date (YYYY-MM-DD) to pin; SOURCE_DATE_EPOCH also works. Bundle names take
+    /// the run's time, so pin it only for tests.
+    #[arg(long, env = "SHARC_BAGGING_DATE")]
+    pub bagging_date: Option<String>,
+    /// Fetch files from this host too: HOST or HOST:PORT (repeatable).
+    #[arg(long = "allow-host", value_name = "HOST[:PORT]")]
+    pub allow_hosts: Vec<String>,
+}
+
+/// `sharc restore`.
+#[derive(Debug, Args)]
+pub struct RestoreArgs {
+    /// The archive directory `sharc backup --archive` wrote.
+    pub archive: PathBuf,
+    /// The run to restore: a bundle's name, a date (YYYY-MM-DD: the last run that day, UTC)
+    /// or an instant (RFC 3339); the last run by default.
+    #[arg(long, value_name = "BUNDLE|DATE")]
+    pub at: Option<String>,
+    /// Where to write the bag (must not exist yet).
+    #[arg(short, long)]
+    pub out: PathBuf,
+}
+
 /// `sharc verify`.
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
-    /// The bag: its directory, or a .zip bundle (checked in place, without unpacking).
+    /// The bag: its directory, or a .zip bundle (checked in place, without unpacking); or a
+    /// backup archive directory.
     pub bundle: PathBuf,
     /// Print one JSON document on stdout instead of lines: every problem and warning with
     /// its stable code (README: Failure and finding codes).
@@ -238,6 +295,11 @@ pub struct ServeArgs {
     /// Write each request answered to FILE, one line each: method, status, path and query.
     #[arg(long, value_name = "FILE")]
     pub request_log: Option<PathBuf>,
+    /// Answer `POST /_sharc/change` (edit, add and delete items, replace an attachment; the
+    /// same change every time) and `POST /_sharc/views` (one more view of every item), to
+    /// try incremental backups.
+    #[arg(long)]
+    pub allow_changes: bool,
 }
 
 /// The farms the sample portal can answer as.

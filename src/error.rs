@@ -70,6 +70,37 @@ pub enum Error {
         /// The cause.
         source: std::io::Error,
     },
+    /// The backup archive could not be read or written, or holds another portal.
+    #[error(transparent)]
+    State(#[from] crate::state::StateError),
+    /// Another backup run holds the archive's lock.
+    #[error(
+        "another sharc backup{} is running into the archive {}: it holds the lock {}; this run stopped without touching the archive (when no backup is running, the lock is stale and the next run takes it over by itself)",
+        pid.map(|p| format!(" (process {p})")).unwrap_or_default(),
+        archive.display(),
+        lock.display()
+    )]
+    ArchiveLocked {
+        /// The archive.
+        archive: PathBuf,
+        /// The lock file.
+        lock: PathBuf,
+        /// The process holding it, when known.
+        pid: Option<u32>,
+    },
+    /// `sharc backup` reads lists over REST only.
+    #[error(
+        "{site}: {why}; `sharc backup` reads lists over the REST API only, so it cannot back this portal up incrementally: archive it with `sharc crawl` (which also reads the public pages and SharePoint 2010's web services) into a new --out each time"
+    )]
+    BackupNeedsRest {
+        /// The site.
+        site: String,
+        /// What the REST API answered.
+        why: String,
+    },
+    /// `sharc restore --at` names no bundle of the archive.
+    #[error("{0}")]
+    NoSuchBundle(String),
     /// Ctrl-C.
     #[error("interrupted")]
     Interrupted,
@@ -93,7 +124,10 @@ impl Error {
             | Error::OutputExists(_)
             | Error::OtherCrawl(_)
             | Error::DraftExists(_)
-            | Error::NoHtmlLayout(_) => ExitCode::Usage,
+            | Error::NoHtmlLayout(_)
+            | Error::BackupNeedsRest { .. }
+            | Error::NoSuchBundle(_)
+            | Error::State(crate::state::StateError::OtherPortal { .. }) => ExitCode::Usage,
             Error::Source(SourceError::ListNotFound { .. } | SourceError::BadUrl(_)) => {
                 ExitCode::Usage
             }

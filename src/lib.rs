@@ -26,4 +26,5 @@ pub mod record;
 pub mod report;
 pub mod sharepoint;
 pub mod source;
+pub mod state;
 pub mod text;

@@ -23,8 +23,12 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 fn main() -> std::process::ExitCode {
-    let cli = Cli::parse();
-    init_logging(cli.quiet, cli.verbose);
+    let mut cli = Cli::parse();
+    // A scheduled backup says nothing but its errors when no one is watching.
+    let unattended = matches!(cli.command, Command::Backup(_))
+        && !std::io::IsTerminal::is_terminal(&std::io::stderr());
+    cli.quiet |= unattended;
+    init_logging(cli.quiet, cli.verbose, unattended);
     let code = match run(cli) {
         Ok(code) => code,
         Err(stop) => {
@@ -92,7 +96,33 @@ fn run(cli: Cli) -> Result<ExitCode, Stop> {
             } else {
                 VerifyOutput::Lines
             };
+            if app::restore::is_archive(&args.bundle) {
+                return Ok(app::verify::run_archive(&args.bundle, output)?.exit_code());
+            }
             Ok(app::verify::run_with(&args.bundle, output)?.exit_code())
+        }
+        Command::Backup(args) => {
+            let cfg = backup_config(args)?;
+            let summary = block_on(app::backup::run(&cfg)).map_err(|e| {
+                on_interrupt(e, || {
+                    "the archive is as the last complete run left it; run the same command again"
+                        .to_owned()
+                })
+            })?;
+            if !quiet {
+                println!("{}", safe(&summary.line()));
+            }
+            Ok(summary.outcome.exit_code())
+        }
+        Command::Restore(args) => {
+            let cfg = app::restore::RestoreConfig {
+                archive: args.archive,
+                at: args.at,
+                out: args.out,
+            };
+            let summary = app::restore::run(&cfg)?;
+            println!("{}", safe(&summary.line()));
+            Ok(ExitCode::Success)
         }
         Command::Inspect(args) => {
             let json = args.json;
@@ -129,6 +159,7 @@ fn run(cli: Cli) -> Result<ExitCode, Stop> {
                     },
                     sp2010: args.sp2010.then(sharc_sample::Sp2010::default),
                     request_log: args.request_log,
+                    allow_changes: args.allow_changes,
                     ..Default::default()
                 },
             };
@@ -212,6 +243,58 @@ fn set_max_wait(fetch: &mut sharc::fetch::FetchOptions, secs: u64) {
     fetch.retry.max_delay = Duration::from_secs(secs.min(300));
 }
 
+fn backup_config(args: cli::BackupArgs) -> Result<app::backup::BackupConfig, Error> {
+    let mut crawl = CrawlConfig::new(&args.site_url, args.mapping, &args.archive)?;
+    crawl.list_title = list_title(args.list)?;
+    crawl.source = SourceKind::Rest;
+    if args.concurrency == 0 {
+        return Err(Error::Usage(
+            "--concurrency 0 would send nothing: give at least 1 request in flight".into(),
+        ));
+    }
+    crawl.fetch.concurrency = args.concurrency;
+    set_max_wait(&mut crawl.fetch, args.max_wait);
+    crawl.fetch.rate = rate(args.rate)?;
+    crawl.bagging_date = args.bagging_date;
+    crawl.source_date_epoch = std::env::var("SOURCE_DATE_EPOCH").ok();
+    crawl.allowed_hosts = allowed_hosts(&args.allow_hosts)?;
+    crawl.quiet = true;
+    let full_every = args
+        .full_every
+        .map(|n| {
+            app::backup::FullEvery::parse(&n).ok_or_else(|| {
+                Error::Usage(format!(
+                    "--full-every `{n}`: give a number of bundles (e.g. 7) or of days (e.g. 30d), at least 1"
+                ))
+            })
+        })
+        .transpose()?;
+    Ok(app::backup::BackupConfig {
+        crawl,
+        archive: args.archive,
+        full_every,
+    })
+}
+
+/// `--rate`: a positive number of requests per second.
+fn rate(arg: Option<f64>) -> Result<Option<f64>, Error> {
+    if let Some(rate) = arg
+        && !(rate > 0.0 && rate.is_finite())
+    {
+        return Err(Error::Usage(format!(
+            "--rate {rate}: give a positive number of requests per second, e.g. 2 or 0.5"
+        )));
+    }
+    Ok(arg)
+}
+
+/// `--allow-host` values.
+fn allowed_hosts(args: &[String]) -> Result<Vec<AllowedHost>, Error> {
+    args.iter()
+        .map(|h| AllowedHost::parse(h).map_err(|e| Error::Usage(format!("--allow-host {e}"))))
+        .collect()
+}
+
 fn crawl_config(args: cli::CrawlArgs, quiet: bool) -> Result<CrawlConfig, Error> {
     let (out, format) = bundle_out(args.out, args.format)?;
     let mut cfg = CrawlConfig::new(&args.site_url, args.mapping, out)?;
@@ -257,22 +340,11 @@ fn crawl_config(args: cli::CrawlArgs, quiet: bool) -> Result<CrawlConfig, Error>
     }
     cfg.fetch.request_timeout = Duration::from_secs(args.request_timeout);
     cfg.fetch.max_file = Some(args.max_file_size);
-    if let Some(rate) = args.rate
-        && !(rate > 0.0 && rate.is_finite())
-    {
-        return Err(Error::Usage(format!(
-            "--rate {rate}: give a positive number of requests per second, e.g. 2 or 0.5"
-        )));
-    }
-    cfg.fetch.rate = args.rate;
+    cfg.fetch.rate = rate(args.rate)?;
     cfg.fail_fast = args.fail_fast;
     cfg.bagging_date = args.bagging_date;
     cfg.source_date_epoch = std::env::var("SOURCE_DATE_EPOCH").ok();
-    cfg.allowed_hosts = args
-        .allow_hosts
-        .iter()
-        .map(|h| AllowedHost::parse(h).map_err(|e| Error::Usage(format!("--allow-host {e}"))))
-        .collect::<Result<_, _>>()?;
+    cfg.allowed_hosts = allowed_hosts(&args.allow_hosts)?;
     cfg.quiet = quiet;
     Ok(cfg)
 }
@@ -293,8 +365,9 @@ fn block_on<T, E: Into<Stop>>(
     })
 }
 
-fn init_logging(quiet: bool, verbose: u8) {
+fn init_logging(quiet: bool, verbose: u8, errors_only: bool) {
     let default = match (quiet, verbose) {
+        _ if errors_only && verbose == 0 => "error",
         (true, _) => "warn",
         (false, 0) => "sharc=info,warn",
         (false, 1) => "sharc=debug,info",

@@ -15,7 +15,7 @@ use super::clock::RunClock;
 use crate::bundle::{self, BagWriter, CrawlDescription, PayloadPath, Staging};
 use crate::error::Error;
 use crate::fetch::{AllowedHost, Client, FetchError, FetchOptions, Scope};
-use crate::files::{self, FileError, Files, RunIdentity};
+use crate::files::{self, FileError, Files, KnownFile, RunIdentity};
 use crate::mapping::{ItemContext, MappedItem, Mapping, ResolvedMapping};
 use crate::record;
 use crate::report::{
@@ -27,6 +27,8 @@ use crate::source::html::{HtmlOptions, HtmlSource};
 use crate::source::rest::{RestSource, ShapeChoice};
 use crate::source::soap::SoapSource;
 use crate::source::{IdSet, RawItem, Source, SourceError};
+use crate::state::Increment;
+use crate::state::increment::{DELETIONS, ItemFile, REFERENCES};
 use crate::text::dates::PortalZone;
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -194,6 +196,12 @@ pub struct CrawlSummary {
     pub elapsed: std::time::Duration,
     /// Success, or partial when something failed.
     pub outcome: Outcome,
+    /// A backup run's changes, handed back with the state they leave.
+    pub increment: Option<Increment>,
+    /// Whether a bag was written: a backup run that found nothing changed writes none.
+    pub written: bool,
+    /// Files not fetched again because an earlier bundle of a backup holds them unchanged.
+    pub files_referenced: u64,
 }
 
 impl CrawlSummary {
@@ -203,8 +211,19 @@ impl CrawlSummary {
     }
 }
 
+/// What every crawl starts from before its output is locked.
+pub(crate) struct Opened {
+    pub(crate) mapping: Mapping,
+    /// The mapping file's text, whose hash is part of the run's identity.
+    pub(crate) mapping_text: String,
+    pub(crate) zone: PortalZone,
+    pub(crate) clock: RunClock,
+    pub(crate) client: Client,
+    started: Instant,
+}
+
 /// What every crawl starts from, whichever source it reads.
-struct Setup {
+pub(crate) struct Setup {
     mapping: Mapping,
     /// The mapping file's text, whose hash is part of the run's identity.
     mapping_text: String,
@@ -325,7 +344,18 @@ async fn crawl_html(
 async fn crawl_with<S: Source>(
     cfg: &CrawlConfig,
     setup: Setup,
+    source: S,
+) -> Result<CrawlSummary, Error> {
+    crawl_source(cfg, setup, source, None).await
+}
+
+/// Crawls `source` with `setup`; a backup run hands over its `increment`, which decides
+/// which records go into the bag and is handed back in the summary.
+pub(crate) async fn crawl_source<S: Source>(
+    cfg: &CrawlConfig,
+    setup: Setup,
     mut source: S,
+    increment: Option<Increment>,
 ) -> Result<CrawlSummary, Error> {
     let Setup {
         mapping,
@@ -345,6 +375,7 @@ async fn crawl_with<S: Source>(
     identity.check(staging.dir(), staging.header(), staging.has_files())?;
     let (writer, kept) = staging.resume(&identity.header())?;
     let mut crawl = Crawl {
+        increment,
         cfg,
         fetched_at: clock.stamp(&zone),
         zone,
@@ -365,6 +396,7 @@ async fn crawl_with<S: Source>(
         progress,
     };
     crawl.resume(&kept)?;
+    crawl.know_earlier_files();
     crawl
         .progress
         .set_total(resolved.schema.list.item_count.unwrap_or(0));
@@ -378,6 +410,11 @@ async fn crawl_with<S: Source>(
 }
 
 fn prepare(cfg: &CrawlConfig) -> Result<Setup, Error> {
+    open(cfg)?.lock(cfg)
+}
+
+/// Reads the mapping, sets the clock and builds the client; nothing is locked or written.
+pub(crate) fn open(cfg: &CrawlConfig) -> Result<Opened, Error> {
     let started = Instant::now();
     let mapping_text = match &cfg.mapping_text {
         Some(text) => text.clone(),
@@ -393,26 +430,40 @@ fn prepare(cfg: &CrawlConfig) -> Result<Setup, Error> {
         cfg.source_date_epoch.as_deref(),
         &zone,
     )?;
-    if cfg.out.exists() {
-        return Err(Error::OutputExists(cfg.out.clone()));
-    }
-    // The output is this run's before anything is fetched: a second run stops here.
-    if cfg.format == bundle::zip::BundleFormat::Zip {
-        bundle::zip::clear_stale_work_dir(&cfg.out)?;
-    }
-    let staging = BagWriter::lock(&cfg.bag_dir())?;
     let mut fetch = cfg.fetch.clone();
     fetch.scope = scope(cfg, &mapping)?;
     let client = Client::new(&fetch)?;
-    Ok(Setup {
+    Ok(Opened {
         mapping,
         mapping_text,
-        staging,
         zone,
         clock,
         client,
         started,
     })
+}
+
+impl Opened {
+    /// Locks the output `cfg.out` for this run: a second run stops here, before anything
+    /// is fetched.
+    pub(crate) fn lock(self, cfg: &CrawlConfig) -> Result<Setup, Error> {
+        if cfg.out.exists() {
+            return Err(Error::OutputExists(cfg.out.clone()));
+        }
+        if cfg.format == bundle::zip::BundleFormat::Zip {
+            bundle::zip::clear_stale_work_dir(&cfg.out)?;
+        }
+        let staging = BagWriter::lock(&cfg.bag_dir())?;
+        Ok(Setup {
+            mapping: self.mapping,
+            mapping_text: self.mapping_text,
+            staging,
+            zone: self.zone,
+            clock: self.clock,
+            client: self.client,
+            started: self.started,
+        })
+    }
 }
 
 /// What the crawl may fetch: the site's origin, the hosts `--allow-host` names and those the
@@ -433,6 +484,8 @@ fn scope(cfg: &CrawlConfig, mapping: &Mapping) -> Result<Scope, Error> {
 
 /// The state of a crawl in progress.
 struct Crawl<'a> {
+    /// A backup run's changes (none for a crawl).
+    increment: Option<Increment>,
     cfg: &'a CrawlConfig,
     zone: PortalZone,
     clock: RunClock,
@@ -464,6 +517,21 @@ impl Crawl<'_> {
             resumed.files
         );
         Ok(())
+    }
+
+    /// Hands the files step the files earlier bundles of a backup hold.
+    fn know_earlier_files(&mut self) {
+        let Some(inc) = &self.increment else { return };
+        let known = inc.known_files().map(|(url, f)| {
+            let file = KnownFile {
+                path: f.path.clone(),
+                fixity: f.fixity(),
+                validators: f.validators.clone(),
+                bundle: f.bundle.clone(),
+            };
+            (url.clone(), file)
+        });
+        self.files.know(known);
     }
 
     /// Copies the files step's counts into the report.
@@ -526,6 +594,9 @@ impl Crawl<'_> {
             } else if !self.ids.insert(item.id) {
                 self.fail(words::duplicate_id(item.id))?;
             } else if !resolved.wants(item) {
+                if let Some(inc) = &mut self.increment {
+                    inc.skip(item);
+                }
                 self.report.counts.items_skipped += 1;
                 self.report
                     .skipped
@@ -535,6 +606,9 @@ impl Crawl<'_> {
             } else {
                 match resolved.apply(item, &ctx) {
                     Ok(m) => {
+                        if let Some(inc) = &mut self.increment {
+                            inc.read(item, &m.record);
+                        }
                         mapped.push(m);
                         continue;
                     }
@@ -609,6 +683,9 @@ impl Crawl<'_> {
                 })?,
             }
         }
+        if !self.keep_record(&record, &wanted, failures.is_empty()) {
+            return Ok(());
+        }
         // A record with a missing file is not journaled as done: a resumed run retries it.
         files::store_record(&mut self.writer, &record, failures.is_empty())?;
         self.report.counts.items_archived += 1;
@@ -616,6 +693,33 @@ impl Crawl<'_> {
             self.report.counts.items_failed += 1;
         }
         Ok(())
+    }
+
+    /// Whether the record goes into the bag: always for a crawl; for a backup, when the item
+    /// is new or changed (the increment decides, and keeps the state).
+    fn keep_record(
+        &mut self,
+        record: &record::Record,
+        wanted: &[record::WantedFile],
+        complete: bool,
+    ) -> bool {
+        let Some(inc) = &mut self.increment else {
+            return true;
+        };
+        let files: Vec<ItemFile> = wanted
+            .iter()
+            .filter_map(|w| {
+                let k = self.files.kept(w.url.as_str())?;
+                Some(ItemFile {
+                    url: w.url.to_string(),
+                    path: k.path.clone(),
+                    fixity: k.fixity.clone(),
+                    validators: k.validators.clone(),
+                    held_by: k.held_by.clone(),
+                })
+            })
+            .collect();
+        inc.settle(record, &files, complete)
     }
 
     /// The run's statistics, a tag file outside the payload: requests and retries vary with
@@ -654,9 +758,23 @@ impl Crawl<'_> {
             &PayloadPath::new("schema/record.schema.json")?,
             record::schema::SCHEMA_JSON.as_bytes(),
         )?;
-        let tsv = bundle::crawl_bag::path_map(self.files.path_map());
+        let tsv = match &self.increment {
+            // Every file of the portal as the bundle leaves it, wherever the copy is.
+            Some(inc) => bundle::crawl_bag::path_map(
+                inc.path_map().iter().map(|(u, p)| (u.as_str(), p.as_str())),
+            ),
+            None => bundle::crawl_bag::path_map(self.files.path_map()),
+        };
         self.writer
             .add_bytes(&PayloadPath::new(bundle::crawl_bag::PATH_MAP)?, &tsv)?;
+        if let Some(inc) = &self.increment
+            && inc.kind == crate::state::BundleKind::Incremental
+        {
+            self.writer
+                .add_bytes(&PayloadPath::new(DELETIONS)?, &inc.deletions_json())?;
+            self.writer
+                .add_bytes(&PayloadPath::new(REFERENCES)?, &inc.references_json())?;
+        }
         let mut report_json = serde_json::to_vec_pretty(&self.report).unwrap_or_default();
         report_json.push(b'\n');
         self.writer.add_bytes(
@@ -696,8 +814,14 @@ impl Crawl<'_> {
         started: Instant,
     ) -> Result<CrawlSummary, Error> {
         self.settle();
+        if self.increment.as_ref().is_some_and(Increment::is_empty) {
+            return self.abandon(started);
+        }
         self.write_payload_extras()?;
-        let info = self.describe(mapping, resolved, started).bag_info();
+        let mut info = self.describe(mapping, resolved, started).bag_info();
+        if let Some(inc) = &self.increment {
+            info.extra.extend(inc.link.elements());
+        }
         let zip_date = info.bagging_date.unwrap_or_default();
         // The lock is kept while the bag is zipped, so no other run clears it meanwhile.
         let (mut finished, lock) = self.writer.finish_locked(info)?;
@@ -716,6 +840,30 @@ impl Crawl<'_> {
             report: self.report,
             elapsed: started.elapsed(),
             outcome,
+            files_referenced: self.files.counts().referenced,
+            increment: self.increment,
+            written: true,
+        })
+    }
+
+    /// A backup run whose items were only saved again: no bag, the staging removed.
+    fn abandon(self, started: Instant) -> Result<CrawlSummary, Error> {
+        let staging = self.writer.staging_dir().to_path_buf();
+        drop(self.writer);
+        std::fs::remove_dir_all(&staging).map_err(crate::error::io(&staging))?;
+        let outcome = if self.report.complete {
+            Outcome::Success
+        } else {
+            Outcome::Partial
+        };
+        Ok(CrawlSummary {
+            bag: staging,
+            report: self.report,
+            elapsed: started.elapsed(),
+            outcome,
+            files_referenced: self.files.counts().referenced,
+            increment: self.increment,
+            written: false,
         })
     }
 }

@@ -1,10 +1,12 @@
 //! One function per command: glue that calls the layers below, nothing clever.
 
+pub mod backup;
 pub mod clock;
 pub mod crawl;
 pub mod demo;
 pub mod inspect;
 pub mod mapping_check;
+pub mod restore;
 pub mod verify;
 
 /// How a command that ran to the end went.

@@ -8,9 +8,15 @@
 use super::Outcome;
 use crate::bundle::{self, BagReader, DirReader};
 use crate::error::Error;
-use crate::record::check::verify_with_records;
+use crate::record::check::verify_with_records_held;
 use crate::record::schema::RecordValidator;
-use crate::report::verify::{self as words, VerifyOutput};
+use crate::report::verify::{self as words, ArchiveVerdict, VerifyOutput};
+use crate::state::audit::{BundleFacts, ChainFinding};
+use crate::state::increment::REFERENCES;
+use crate::state::names::BundleName;
+use crate::state::{ArchiveState, ChainLink};
+use std::collections::BTreeMap;
+use std::fs;
 use std::path::Path;
 
 pub use crate::record::check::Verdict;
@@ -24,11 +30,111 @@ pub fn open_bag(path: &Path) -> Result<Box<dyn BagReader>, Error> {
     }
 }
 
-/// Checks the bag (directory or zip) at `path` without printing.
+/// Checks the bag (directory or zip) at `path` without printing. The records of an
+/// incremental backup bundle may point to files it lists in `data/references.json` as held
+/// by earlier bundles (whether they are is [`check_archive`]'s to say).
 pub fn check(path: &Path) -> Result<Verdict, Error> {
     let mut reader = open_bag(path)?;
     let validator = RecordValidator::bundled()?;
-    Ok(verify_with_records(reader.as_mut(), &validator)?)
+    let held = references(path)
+        .into_iter()
+        .map(|r| (r.path, r.sha256.to_ascii_lowercase()))
+        .collect();
+    Ok(verify_with_records_held(
+        reader.as_mut(),
+        &validator,
+        &held,
+    )?)
+}
+
+/// A file an incremental bundle's records point to in an earlier bundle.
+#[derive(Debug, serde::Deserialize)]
+struct HeldElsewhere {
+    path: String,
+    bundle: String,
+    sha256: String,
+}
+
+/// What `data/references.json` of the bag directory at `path` lists (nothing when absent or
+/// unreadable: the records then point to files the bag lacks, and verify says so).
+fn references(path: &Path) -> Vec<HeldElsewhere> {
+    fs::read(path.join("data").join(REFERENCES))
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .unwrap_or_default()
+}
+
+/// Checks a backup archive without printing: every bundle as a bag, the files its records
+/// point to in earlier bundles, and the chain between them and the state.
+pub fn check_archive(dir: &Path) -> Result<ArchiveVerdict, Error> {
+    let state = ArchiveState::load(dir)?;
+    let mut names: Vec<String> = Vec::new();
+    for entry in fs::read_dir(dir).map_err(crate::error::io(dir))? {
+        let entry = entry.map_err(crate::error::io(dir))?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if BundleName::parse(&name).is_some() && entry.path().is_dir() {
+            names.push(name);
+        }
+    }
+    names.sort();
+    let mut bundles = Vec::new();
+    let mut facts = Vec::new();
+    let mut manifests: BTreeMap<String, String> = BTreeMap::new();
+    for name in &names {
+        let path = dir.join(name);
+        bundles.push((name.clone(), check(&path)?));
+        let info = fs::read_to_string(path.join("bag-info.txt")).unwrap_or_default();
+        let tags = fs::read(path.join("tagmanifest-sha512.txt")).ok();
+        facts.push(BundleFacts {
+            name: name.clone(),
+            link: ChainLink::from_elements(&crate::bundle::bag_info_elements(&info)),
+            tagmanifest_sha512: tags.map(|b| crate::state::chain::tagmanifest_digest(&b)),
+        });
+        let manifest = fs::read_to_string(path.join("manifest-sha256.txt")).unwrap_or_default();
+        manifests.insert(name.clone(), manifest.to_ascii_lowercase());
+    }
+    let mut chain = crate::state::audit::audit(state.as_ref(), &facts);
+    for name in &names {
+        for r in references(&dir.join(name)) {
+            let line = format!(
+                "{}  {}",
+                r.sha256.to_ascii_lowercase(),
+                r.path.to_ascii_lowercase()
+            );
+            let held = manifests
+                .get(&r.bundle)
+                .is_some_and(|m| m.lines().any(|l| l.trim_end() == line));
+            if !held {
+                chain.push(ChainFinding {
+                    bundle: name.clone(),
+                    message: format!(
+                        "its records point to {} in {}, which does not hold that file with that sha256",
+                        r.path, r.bundle
+                    ),
+                });
+            }
+        }
+    }
+    Ok(ArchiveVerdict { bundles, chain })
+}
+
+/// Verifies the backup archive `dir`, printing what was found; `Invalid` when any bundle is
+/// invalid or the chain is broken.
+pub fn run_archive(dir: &Path, output: VerifyOutput) -> Result<Outcome, Error> {
+    let a = check_archive(dir)?;
+    match output {
+        VerifyOutput::Lines => words::print_archive_lines(dir, &a),
+        VerifyOutput::Json => words::print_archive_json(dir, &a),
+    }
+    Ok(verdict(a.is_valid()))
+}
+
+fn verdict(valid: bool) -> Outcome {
+    if valid {
+        Outcome::Success
+    } else {
+        Outcome::Invalid
+    }
 }
 
 /// Verifies the bag at `path`, printing each problem as a line; `Invalid` when there is any.
@@ -43,9 +149,5 @@ pub fn run_with(path: &Path, output: VerifyOutput) -> Result<Outcome, Error> {
         VerifyOutput::Lines => words::print_lines(path, &v),
         VerifyOutput::Json => words::print_json(path, &v),
     }
-    Ok(if v.is_valid() {
-        Outcome::Success
-    } else {
-        Outcome::Invalid
-    })
+    Ok(verdict(v.is_valid()))
 }

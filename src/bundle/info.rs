@@ -166,6 +166,12 @@ pub fn human_size(bytes: u64) -> String {
     format!("{value:.1} {}", UNITS[unit])
 }
 
+/// The elements of a `bag-info.txt` text, `(label, value)` in file order (continuation lines
+/// joined with a space; lines that break the syntax left out).
+pub fn bag_info_elements(text: &str) -> Vec<(String, String)> {
+    parse_bag_info(text).elements
+}
+
 /// What [`parse_bag_info`] found.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct ParsedBagInfo {

@@ -26,7 +26,7 @@ pub mod zip;
 mod zip_reader;
 
 pub use crawl_bag::CrawlDescription;
-pub use info::{BagInfo, human_size};
+pub use info::{BagInfo, bag_info_elements, human_size};
 pub use lock::StagingLock;
 pub use names::{NameAllocator, PayloadPath, is_portable_segment, portable_segment};
 pub use paths::{MAX_PAYLOAD_PATH, Origin, PathPlanner};

@@ -23,8 +23,8 @@ use crate::fixity::{Fixity, FixityHasher};
 use futures::StreamExt;
 use reqwest::StatusCode;
 use reqwest::header::{
-    ACCEPT, ACCEPT_ENCODING, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE, HeaderMap, HeaderName,
-    HeaderValue,
+    ACCEPT, ACCEPT_ENCODING, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE, ETAG, HeaderMap,
+    HeaderName, HeaderValue, IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED,
 };
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -286,9 +286,56 @@ enum Attempt<T> {
 /// request body (a [`Post`]), or a file (as sent, streamed to disk).
 #[derive(Clone, Copy)]
 enum Want<'a> {
-    Page { accept: &'a str },
+    Page {
+        accept: &'a str,
+    },
     Post(&'a Post<'a>),
-    File,
+    /// A file; with validators, asked for only when it changed (a conditional GET).
+    File(Option<&'a Validators>),
+}
+
+/// What a server said identifies one version of a file (`ETag`, `Last-Modified`), kept so
+/// that the next run can ask for the file only if it changed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Validators {
+    /// `ETag`, as sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub etag: Option<String>,
+    /// `Last-Modified`, as sent (an HTTP date).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_modified: Option<String>,
+}
+
+impl Validators {
+    /// The validators in a response's headers.
+    fn of(headers: &HeaderMap) -> Self {
+        let get = |name| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
+        Validators {
+            etag: get(ETAG),
+            last_modified: get(LAST_MODIFIED),
+        }
+    }
+
+    /// Whether there is anything to send back.
+    pub fn is_empty(&self) -> bool {
+        self.etag.is_none() && self.last_modified.is_none()
+    }
+}
+
+/// What a conditional download found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Conditional {
+    /// The server says the copy held is current (304); nothing was written.
+    NotModified(Validators),
+    /// The file changed (or the server does not do conditional GETs): written, with its
+    /// fixity and the new validators.
+    Fetched(Fixity, Validators),
 }
 
 /// A POST whose answer is read like a page: a query sent in a request body, such as a SOAP
@@ -449,6 +496,36 @@ impl Client {
     /// first and are renamed into place only when complete, as long as announced and within
     /// [`FetchOptions::max_file`]; a failed attempt leaves nothing at `dest`.
     pub async fn download(&self, url: &Url, dest: &Path) -> Result<Fixity, FetchError> {
+        match self.fetch_file(url, dest, None).await? {
+            Conditional::Fetched(fixity, _) => Ok(fixity),
+            // Only a conditional request is answered 304; any other is an error in `answer`.
+            Conditional::NotModified(_) => Err(FetchError::Setup(format!(
+                "{}: 304 Not Modified to a request that held no copy",
+                redact(url)
+            ))),
+        }
+    }
+
+    /// Downloads the file at `url` into `dest` as [`download`](Client::download) does, but
+    /// only when it changed since the copy `held` describes: `If-None-Match` and
+    /// `If-Modified-Since` are sent, and a 304 leaves `dest` untouched. The validators of the
+    /// answer come back either way, for the next run.
+    pub async fn download_if_changed(
+        &self,
+        url: &Url,
+        dest: &Path,
+        held: &Validators,
+    ) -> Result<Conditional, FetchError> {
+        let held = (!held.is_empty()).then_some(held);
+        self.fetch_file(url, dest, held).await
+    }
+
+    async fn fetch_file(
+        &self,
+        url: &Url,
+        dest: &Path,
+        held: Option<&Validators>,
+    ) -> Result<Conditional, FetchError> {
         let part = part_path(dest);
         let too_large = |announced| FetchError::FileTooLarge {
             url: redact(url),
@@ -458,10 +535,14 @@ impl Client {
         let result = self
             .with_retries(url, || async {
                 let _slot = self.slots.acquire().await;
-                let resp = match self.attempt(url, Want::File).await? {
+                let resp = match self.attempt(url, Want::File(held)).await? {
                     Attempt::Done(r) => r,
                     Attempt::Retry(r) => return Ok(Attempt::Retry(r)),
                 };
+                let validators = Validators::of(resp.headers());
+                if resp.status() == StatusCode::NOT_MODIFIED {
+                    return Ok(Attempt::Done(Conditional::NotModified(validators)));
+                }
                 let expected = content_length(resp.headers());
                 let max = self.limits.max_file;
                 if let (Some(max), Some(n)) = (max, expected)
@@ -494,19 +575,23 @@ impl Client {
                 {
                     return Ok(Attempt::Retry(truncated(hasher.size(), expected)));
                 }
-                Ok(Attempt::Done(hasher.finish()))
+                Ok(Attempt::Done(Conditional::Fetched(
+                    hasher.finish(),
+                    validators,
+                )))
             })
             .await;
         match result {
-            Ok(fixity) => {
+            Ok(Conditional::Fetched(fixity, validators)) => {
                 tokio::fs::rename(&part, dest)
                     .await
                     .map_err(|source| FetchError::Io {
                         path: dest.to_path_buf(),
                         source,
                     })?;
-                Ok(fixity)
+                Ok(Conditional::Fetched(fixity, validators))
             }
+            Ok(not_modified) => Ok(not_modified),
             Err(e) => {
                 let _ = tokio::fs::remove_file(&part).await;
                 Err(e)
@@ -543,10 +628,24 @@ impl Client {
                     }
                     r.body(post.body.to_vec())
                 }
-                Want::File => self
-                    .files
-                    .get(current.clone())
-                    .header(ACCEPT_ENCODING, "identity"),
+                Want::File(held) => {
+                    let mut r = self
+                        .files
+                        .get(current.clone())
+                        .header(ACCEPT_ENCODING, "identity");
+                    let valid = |v: &Option<String>| {
+                        v.as_deref().and_then(|v| HeaderValue::from_str(v).ok())
+                    };
+                    if let Some(held) = held {
+                        if let Some(etag) = valid(&held.etag) {
+                            r = r.header(IF_NONE_MATCH, etag);
+                        }
+                        if let Some(date) = valid(&held.last_modified) {
+                            r = r.header(IF_MODIFIED_SINCE, date);
+                        }
+                    }
+                    r
+                }
             };
             let resp = match request.send().await {
                 Ok(r) => r,
@@ -554,6 +653,11 @@ impl Client {
             };
             self.pacer.observe(resp.headers());
             let next = match redirect_target(&current, &resp) {
+                None if resp.status() == StatusCode::NOT_MODIFIED
+                    && matches!(want, Want::File(Some(_))) =>
+                {
+                    return Ok(Attempt::Done(resp));
+                }
                 None => return self.answer(url, resp).await,
                 Some(Err(message)) => {
                     return Err(FetchError::Redirect {

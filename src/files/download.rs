@@ -1,8 +1,8 @@
 //! Running the downloads: concurrently, each added to the bag the moment it is complete.
 
-use super::{Fetched, FileError, Files, FilesError};
+use super::{Fetched, FileError, Files, FilesError, KeptFile, KnownFile};
 use crate::bundle::{PayloadPath, PayloadSink};
-use crate::fetch::FetchError;
+use crate::fetch::{Conditional, FetchError, Validators};
 use futures::StreamExt;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -18,6 +18,8 @@ pub(super) struct Job {
     pub payload: PayloadPath,
     /// The temporary file it is written to, its own.
     pub temp: PathBuf,
+    /// The copy an earlier bundle holds: the file is asked for only if it changed.
+    pub known: Option<KnownFile>,
 }
 
 /// Runs `jobs` with at most twice the client's concurrency in flight (the client itself
@@ -33,14 +35,28 @@ pub(super) async fn run(
         .map(|job| {
             let client = client.clone();
             async move {
-                let r = client.download(&job.url, &job.temp).await;
+                let held = job
+                    .known
+                    .as_ref()
+                    .map(|k| k.validators.clone())
+                    .unwrap_or_default();
+                let r = client.download_if_changed(&job.url, &job.temp, &held).await;
                 (job, r)
             }
         })
         .buffer_unordered(limit);
     while let Some((job, result)) = results.next().await {
         match result {
-            Ok(fixity) => files.add(writer, job, fixity)?,
+            // The same bytes again (a server that does not answer 304): still not copied.
+            Ok(Conditional::Fetched(fixity, validators))
+                if job.known.as_ref().is_some_and(|k| k.fixity == fixity) =>
+            {
+                referenced(files, job, validators)
+            }
+            Ok(Conditional::Fetched(fixity, validators)) => {
+                files.add(writer, job, fixity, validators)?
+            }
+            Ok(Conditional::NotModified(validators)) => referenced(files, job, validators),
             Err(e @ FetchError::Io { .. }) => return Err(FilesError::Write(e)),
             Err(e) => {
                 let failed = Fetched::Failed(Arc::new(FileError::Fetch(e)));
@@ -49,4 +65,27 @@ pub(super) async fn run(
         }
     }
     Ok(())
+}
+
+/// A file that has not changed since the copy an earlier bundle holds (the server says so,
+/// or its bytes are the same): the record points at that copy.
+fn referenced(files: &mut Files, job: Job, validators: Validators) {
+    let _ = std::fs::remove_file(&job.temp);
+    let url = job.url.to_string();
+    let Some(known) = job.known else {
+        // Only a request that held a copy is answered 304 (the client sees to it).
+        return;
+    };
+    let validators = if validators.is_empty() {
+        known.validators
+    } else {
+        validators
+    };
+    let kept = KeptFile {
+        path: known.path,
+        fixity: known.fixity,
+        validators,
+        held_by: Some(known.bundle),
+    };
+    files.keep(url, kept);
 }

@@ -19,7 +19,7 @@ mod journal;
 pub use journal::{JournalKey, OtherCrawl, RunIdentity, record_path};
 
 use crate::bundle::{BundleError, Origin, PathPlanner, PayloadPath, PayloadSink};
-use crate::fetch::{Client, FetchError};
+use crate::fetch::{Client, FetchError, Validators};
 use crate::fixity::Fixity;
 use crate::record::{self, FileRef, Record, WantedFile};
 use std::collections::{BTreeMap, BTreeSet};
@@ -38,13 +38,41 @@ pub struct Files {
     paths: PathPlanner,
     /// Every file met so far, by URL.
     index: BTreeMap<String, Fetched>,
+    /// Files an earlier bundle holds, by URL: asked for only if they changed.
+    known: BTreeMap<String, KnownFile>,
     counts: FileCounts,
+}
+
+/// A file an earlier bundle of a backup archive holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KnownFile {
+    /// Its payload path there (`data/…`); a changed copy gets the same path.
+    pub path: String,
+    /// Its fixity.
+    pub fixity: Fixity,
+    /// What the server said identifies that version.
+    pub validators: Validators,
+    /// The bundle that holds it.
+    pub bundle: String,
+}
+
+/// A file a record can point to: in this bag, or (unchanged) in an earlier bundle.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeptFile {
+    /// Its payload path (`data/…`).
+    pub path: String,
+    /// Its fixity.
+    pub fixity: Fixity,
+    /// What the server said identifies this version.
+    pub validators: Validators,
+    /// The earlier bundle that holds it; `None` when it is in this bag.
+    pub held_by: Option<String>,
 }
 
 /// What became of one URL.
 enum Fetched {
-    /// In the bag at this path (`data/…`), with this fixity.
-    Kept { path: String, fixity: Fixity },
+    /// In the bag (or an earlier bundle) at this path.
+    Kept(KeptFile),
     /// Could not be fetched, or could not be named.
     Failed(Arc<FileError>),
 }
@@ -56,6 +84,8 @@ pub struct FileCounts {
     pub files: u64,
     /// Bytes.
     pub bytes: u64,
+    /// Files not fetched again because an earlier bundle holds them unchanged.
+    pub referenced: u64,
 }
 
 /// A file a record wants that is not in the bag.
@@ -119,7 +149,30 @@ impl Files {
                 .map(|h| (h.to_string(), site.port_or_known_default())),
             paths: PathPlanner::new(FILES_ROOT),
             index: BTreeMap::new(),
+            known: BTreeMap::new(),
             counts: FileCounts::default(),
+        }
+    }
+
+    /// Files earlier bundles hold, by URL: each keeps its payload path, and is asked for
+    /// with its validators (a conditional GET), so an unchanged one is referenced, not
+    /// copied.
+    pub fn know(&mut self, known: impl IntoIterator<Item = (String, KnownFile)>) {
+        for (url, file) in known {
+            let parsed = Url::parse(&url).ok();
+            let server_path = parsed.as_ref().map(|u| u.path().to_string());
+            let rel = file.path.strip_prefix("data/").unwrap_or(&file.path);
+            let origin = self.origin(&url, parsed.as_ref(), server_path.as_deref().unwrap_or(""));
+            self.paths.assign(&origin, rel);
+            self.known.insert(url, file);
+        }
+    }
+
+    /// What became of the file at `url`, when it is in this bag or referenced.
+    pub fn kept(&self, url: &str) -> Option<&KeptFile> {
+        match self.index.get(url)? {
+            Fetched::Kept(k) => Some(k),
+            Fetched::Failed(_) => None,
         }
     }
 
@@ -133,7 +186,8 @@ impl Files {
                     let parsed = Url::parse(&url).ok();
                     let origin = self.origin(&url, parsed.as_ref(), &server_path);
                     self.paths.assign(&origin, &entry.path);
-                    self.keep(url, format!("data/{}", entry.path), entry.fixity.clone());
+                    let path = format!("data/{}", entry.path);
+                    self.keep(url, KeptFile::here(path, entry.fixity.clone()));
                     resumed.files += 1;
                 }
                 Some(JournalKey::Record { item_id }) => {
@@ -153,7 +207,7 @@ impl Files {
     /// Every file in the bag: its original URL and payload path (`data/…`), by URL.
     pub fn path_map(&self) -> impl Iterator<Item = (&str, &str)> {
         self.index.iter().filter_map(|(url, f)| match f {
-            Fetched::Kept { path, .. } => Some((url.as_str(), path.as_str())),
+            Fetched::Kept(k) => Some((url.as_str(), k.path.as_str())),
             Fetched::Failed(_) => None,
         })
     }
@@ -180,8 +234,15 @@ impl Files {
             if self.index.contains_key(w.url.as_str()) || jobs.iter().any(|j| j.url == w.url) {
                 continue;
             }
-            let origin = self.origin(w.url.as_str(), Some(&w.url), &w.path);
-            let payload = match self.paths.plan(&origin) {
+            let known = self.known.get(w.url.as_str()).cloned();
+            let planned = match &known {
+                Some(k) => PayloadPath::new(k.path.strip_prefix("data/").unwrap_or(&k.path)),
+                None => {
+                    let origin = self.origin(w.url.as_str(), Some(&w.url), &w.path);
+                    self.paths.plan(&origin)
+                }
+            };
+            let payload = match planned {
                 Ok(p) => p,
                 Err(source) => {
                     self.unnamable(w.url.as_str(), w.path.clone(), source);
@@ -193,6 +254,7 @@ impl Files {
                 server_path: w.path.clone(),
                 payload,
                 temp: writer.temp_file()?,
+                known,
             });
         }
         Ok(jobs)
@@ -226,11 +288,15 @@ impl Files {
             .insert(url.to_string(), Fetched::Failed(Arc::new(error)));
     }
 
-    /// Records a file that is in the bag.
-    fn keep(&mut self, url: String, path: String, fixity: Fixity) {
-        self.counts.files += 1;
-        self.counts.bytes += fixity.size;
-        self.index.insert(url, Fetched::Kept { path, fixity });
+    /// Records a file that is in the bag, or referenced in an earlier bundle.
+    fn keep(&mut self, url: String, kept: KeptFile) {
+        if kept.held_by.is_some() {
+            self.counts.referenced += 1;
+        } else {
+            self.counts.files += 1;
+            self.counts.bytes += kept.fixity.size;
+        }
+        self.index.insert(url, Fetched::Kept(kept));
     }
 
     /// Moves a downloaded file into the bag, journaled with where it came from. A name the
@@ -241,6 +307,7 @@ impl Files {
         writer: &mut impl PayloadSink,
         job: download::Job,
         fixity: Fixity,
+        validators: Validators,
     ) -> Result<(), FilesError> {
         let key = JournalKey::File {
             url: job.url.to_string(),
@@ -249,7 +316,11 @@ impl Files {
         match writer.move_file_keyed(&job.payload, &job.temp, fixity.clone(), &key) {
             Ok(()) => {
                 let path = format!("data/{}", job.payload.as_str());
-                self.keep(job.url.to_string(), path, fixity);
+                let kept = KeptFile {
+                    validators,
+                    ..KeptFile::here(path, fixity)
+                };
+                self.keep(job.url.to_string(), kept);
                 Ok(())
             }
             Err(e @ BundleError::Io { .. }) if refused_name(&e) => {
@@ -268,9 +339,9 @@ impl Files {
         let mut failures = Vec::new();
         for w in wanted {
             match self.index.get(w.url.as_str()) {
-                Some(Fetched::Kept { path, fixity }) => {
-                    let media = record::media_type_for(path);
-                    record.fill(w.slot, FileRef::new(path.clone(), fixity, media));
+                Some(Fetched::Kept(k)) => {
+                    let media = record::media_type_for(&k.path);
+                    record.fill(w.slot, FileRef::new(k.path.clone(), &k.fixity, media));
                 }
                 Some(Fetched::Failed(error)) => failures.push(FileFailure {
                     url: w.url.to_string(),
@@ -280,6 +351,18 @@ impl Files {
             }
         }
         failures
+    }
+}
+
+impl KeptFile {
+    /// A file in this bag, with no validators known.
+    fn here(path: String, fixity: Fixity) -> Self {
+        KeptFile {
+            path,
+            fixity,
+            validators: Validators::default(),
+            held_by: None,
+        }
     }
 }
 
@@ -353,7 +436,14 @@ mod tests {
         let resumed = files.resume(&kept);
         assert_eq!(resumed.files, 1);
         assert_eq!(resumed.records, BTreeSet::from([3]));
-        assert_eq!(files.counts(), FileCounts { files: 1, bytes: 4 });
+        assert_eq!(
+            files.counts(),
+            FileCounts {
+                files: 1,
+                bytes: 4,
+                referenced: 0
+            }
+        );
         assert_eq!(
             files.path_map().collect::<Vec<_>>(),
             [("http://127.0.0.1/k.pdf", "data/files/k.pdf")]
@@ -422,7 +512,12 @@ mod tests {
         std::fs::write(&job.temp, b"%PDF").unwrap();
         let temp = job.temp.clone();
         files
-            .add(&mut sink, job, crate::fixity::of_bytes(b"%PDF"))
+            .add(
+                &mut sink,
+                job,
+                crate::fixity::of_bytes(b"%PDF"),
+                Validators::default(),
+            )
             .expect("one refused name does not stop the step");
         assert!(!temp.exists(), "the download is not left behind");
         let failures = files.attach(&mut record(), &[w]);

@@ -119,7 +119,7 @@ const BAG_KEYS: &[&str] = &[
     "contact_name",
     "contact_email",
 ];
-const FIELD_KEYS: &[&str] = &["field", "internal", "as"];
+const FIELD_KEYS: &[&str] = &["field", "internal", "as", "volatile"];
 const HTML_KEYS: &[&str] = &[
     "start",
     "links",

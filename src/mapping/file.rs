@@ -39,6 +39,15 @@ struct RawMapping {
 }
 
 impl Mapping {
+    /// The fields marked `volatile`: values that move without the item changing.
+    pub fn volatile_fields(&self) -> Vec<NeutralField> {
+        self.fields
+            .iter()
+            .filter(|(_, spec)| spec.volatile)
+            .map(|(field, _)| *field)
+            .collect()
+    }
+
     /// Reads and validates a mapping file.
     pub fn load(path: &Path) -> Result<Self, MappingError> {
         Self::parse(&Self::read(path)?, path)

@@ -46,6 +46,10 @@ pub struct FieldSpec {
     /// How to read the value.
     #[serde(rename = "as")]
     pub conversion: Conversion,
+    /// The value moves without the item changing (a view count): `sharc backup` leaves it
+    /// out of the content hash that tells a changed item.
+    #[serde(default)]
+    pub volatile: bool,
 }
 
 impl FieldSpec {

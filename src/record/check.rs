@@ -27,6 +27,10 @@ pub struct RecordProblem {
     pub path: String,
     /// What is wrong.
     pub message: String,
+    /// The file the record points to, when the problem is with it: its payload path and
+    /// sha256 (lowercase).
+    #[serde(skip)]
+    pub file: Option<(String, String)>,
 }
 
 /// What kind of problem a [`RecordProblem`] is. The kebab-case names are stable: scripts and
@@ -110,6 +114,18 @@ pub fn verify_with_records(
     reader: &mut dyn BagReader,
     validator: &RecordValidator,
 ) -> Result<Verdict, BundleError> {
+    verify_with_records_held(reader, validator, &BTreeMap::new())
+}
+
+/// [`verify_with_records`] for a bag whose records may point to files another bag holds
+/// (an incremental backup bundle): `held_elsewhere` maps each such payload path to its
+/// sha256, and a record pointing there with that digest is not a problem of this bag. Whether
+/// the other bag really holds it is for the caller to check.
+pub fn verify_with_records_held(
+    reader: &mut dyn BagReader,
+    validator: &RecordValidator,
+    held_elsewhere: &BTreeMap<String, String>,
+) -> Result<Verdict, BundleError> {
     let mut tap = RecordTap {
         inner: reader,
         validator,
@@ -117,7 +133,13 @@ pub fn verify_with_records(
         examined: BTreeMap::new(),
     };
     let bag = bundle::verify_reader(&mut tap)?;
-    let (records, records_checked) = tap.finish(&bag);
+    let (mut records, records_checked) = tap.finish(&bag);
+    records.retain(|p| {
+        !(p.code == RecordProblemCode::RecordFileNotInManifest
+            && p.file
+                .as_ref()
+                .is_some_and(|(path, sha)| held_elsewhere.get(path) == Some(sha)))
+    });
     Ok(Verdict {
         bag,
         records,
@@ -205,19 +227,20 @@ impl RecordTap<'_> {
         }
         let mut problems = Vec::new();
         for (path, examined) in &self.examined {
-            let mut problem = |code: RecordProblemCode, message: String| {
+            let mut problem = |code: RecordProblemCode, message: String, file: Option<&FileRef>| {
                 problems.push(RecordProblem {
                     path: path.clone(),
                     code,
                     message,
+                    file: file.map(|f| (f.path.clone(), f.sha256.to_ascii_lowercase())),
                 })
             };
             for (code, message) in &examined.problems {
-                problem(*code, message.clone());
+                problem(*code, message.clone(), None);
             }
             for file in &examined.files {
                 if let Some((code, message)) = check_file(report, &self.sizes, file) {
-                    problem(code, message);
+                    problem(code, message, Some(file));
                 }
             }
         }

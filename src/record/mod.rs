@@ -6,6 +6,7 @@
 //! The JSON Schema in `schema/record.schema.json` describes it and ships inside every bag.
 
 pub mod check;
+pub mod content;
 pub mod field;
 pub mod schema;
 pub mod slots;

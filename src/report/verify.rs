@@ -122,3 +122,74 @@ pub fn print_json(path: &Path, v: &Verdict) {
     let doc = JsonVerdict::new(path, v);
     println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
 }
+
+/// What `verify` found in a backup archive: each bundle's own verdict, and the chain.
+#[derive(Debug)]
+pub struct ArchiveVerdict {
+    /// Each bundle found, in name order, with its verdict.
+    pub bundles: Vec<(String, Verdict)>,
+    /// Problems of the chain and of references between bundles, each naming its bundle.
+    pub chain: Vec<crate::state::audit::ChainFinding>,
+}
+
+impl ArchiveVerdict {
+    /// Every bundle valid and the chain whole.
+    pub fn is_valid(&self) -> bool {
+        self.chain.is_empty() && self.bundles.iter().all(|(_, v)| v.is_valid())
+    }
+}
+
+/// Prints the archive's verdict: a line per bundle and per problem, then the verdict.
+pub fn print_archive_lines(path: &Path, a: &ArchiveVerdict) {
+    for (name, v) in &a.bundles {
+        for f in &v.bag.findings {
+            eprintln!("invalid: {name}: {}", safe(&describe(f)));
+        }
+        for p in &v.records {
+            let line = format!("{name}: {}: {} ({})", p.path, p.message, p.code);
+            eprintln!("invalid: {}", safe(&line));
+        }
+    }
+    for f in &a.chain {
+        eprintln!("invalid: {}: {}", safe(&f.bundle), safe(&f.message));
+    }
+    let shown = path.display().to_string();
+    let archive = safe(&shown);
+    if a.is_valid() {
+        println!(
+            "valid: {archive} ({} bundles, chain whole)",
+            a.bundles.len()
+        );
+    } else {
+        let bad: Vec<&str> = a
+            .bundles
+            .iter()
+            .filter(|(_, v)| !v.is_valid())
+            .map(|(n, _)| n.as_str())
+            .chain(a.chain.iter().map(|f| f.bundle.as_str()))
+            .collect();
+        let mut bad = bad;
+        bad.sort_unstable();
+        bad.dedup();
+        println!("INVALID: {archive}: problems in {}", safe(&bad.join(", ")));
+    }
+}
+
+/// Prints the archive's verdict as one JSON document.
+pub fn print_archive_json(path: &Path, a: &ArchiveVerdict) {
+    let bundles: Vec<serde_json::Value> = a
+        .bundles
+        .iter()
+        .map(|(name, v)| {
+            let doc = JsonVerdict::new(&path.join(name), v);
+            serde_json::to_value(doc).unwrap_or_default()
+        })
+        .collect();
+    let doc = serde_json::json!({
+        "archive": path.display().to_string(),
+        "valid": a.is_valid(),
+        "bundles": bundles,
+        "chain": a.chain,
+    });
+    println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+}

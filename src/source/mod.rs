@@ -6,6 +6,7 @@
 //! farms, which have no REST API, through `Lists.asmx`, giving the same raw items REST would;
 //! the HTML adapter ([`html`]) reads portals whose API is closed through their public pages.
 
+pub mod chosen;
 pub mod discover;
 pub mod facts;
 pub mod html;
@@ -16,6 +17,7 @@ pub mod soap;
 pub use discover::{ListDetail, ListSummary, SiteFacts};
 pub use facts::{ItemFailure, ItemFailureKind, Note, SourceFacts};
 pub use ids::IdSet;
+pub use rest::ListedItem;
 
 use crate::fetch::FetchError;
 use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};

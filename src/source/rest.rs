@@ -10,6 +10,10 @@
 //! (`nometadata`) first, falling back to `verbose` when a SharePoint 2013 farm without JSON
 //! Light rejects it.
 
+mod listing;
+
+pub use listing::{LISTING_PAGE, ListedItem};
+
 use super::facts::{MalformedItem, RefusedRequest, RequestRefusal};
 use super::{
     ContentTypeInfo, FieldDef, ItemQuery, ListInfo, ListSchema, ListSummary, RawAttachment,
@@ -263,6 +267,23 @@ impl RestSource {
     }
 
     fn first_items_url(&self, query: &ItemQuery) -> Result<Url, SourceError> {
+        let (id, select, expand) = self.item_options(query)?;
+        let top = query.page_size.clamp(1, 5000);
+        self.api(&format!(
+            "_api/web/lists(guid'{id}')/items?$select={select}&$expand={expand}&$top={top}"
+        ))
+    }
+
+    /// The URL of one item, with the fields, lookups and attachments a page of items has.
+    fn item_url(&self, item_id: i64, query: &ItemQuery) -> Result<Url, SourceError> {
+        let (id, select, expand) = self.item_options(query)?;
+        self.api(&format!(
+            "_api/web/lists(guid'{id}')/items({item_id})?$select={select}&$expand={expand}"
+        ))
+    }
+
+    /// The list id, `$select` and `$expand` of an item read.
+    fn item_options(&self, query: &ItemQuery) -> Result<(&str, String, String), SourceError> {
         let id = self.list_id.as_deref().ok_or_else(|| {
             SourceError::BadUrl("items requested before the list was described".into())
         })?;
@@ -273,12 +294,7 @@ impl RestSource {
             select.push(format!("{name}/Title"));
             expand.push(name.clone());
         }
-        let top = query.page_size.clamp(1, 5000);
-        self.api(&format!(
-            "_api/web/lists(guid'{id}')/items?$select={}&$expand={}&$top={top}",
-            select.join(","),
-            expand.join(",")
-        ))
+        Ok((id, select.join(","), expand.join(",")))
     }
 
     /// The site: title, language, the `MicrosoftSharePointTeamServices` version, and which

@@ -247,6 +247,56 @@ pub(crate) fn content_type(name: &str) -> &'static str {
     }
 }
 
+/// The validators of a conditional GET (`If-None-Match`, `If-Modified-Since`), as sent.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Conditional {
+    /// `If-None-Match`: one or more entity tags, or `*`.
+    pub if_none_match: Option<String>,
+    /// `If-Modified-Since`: an HTTP date.
+    pub if_modified_since: Option<String>,
+}
+
+impl Conditional {
+    /// Whether the client's copy is current (RFC 9110, 13.2.2): `If-None-Match` decides when
+    /// it is sent (weak comparison); otherwise `If-Modified-Since`, to the second.
+    pub fn not_modified(&self, target: &FileTarget) -> bool {
+        if let Some(tags) = &self.if_none_match {
+            let strip = |t: &str| t.trim().trim_start_matches("W/").to_owned();
+            let ours = strip(&target.etag);
+            return tags.split(',').any(|t| t.trim() == "*" || strip(t) == ours);
+        }
+        let Some(since) = self
+            .if_modified_since
+            .as_deref()
+            .and_then(|d| httpdate::parse_http_date(d).ok())
+        else {
+            return false;
+        };
+        let secs = |t: SystemTime| {
+            t.duration_since(SystemTime::UNIX_EPOCH)
+                .map(|d| d.as_secs())
+                .unwrap_or_default()
+        };
+        secs(target.modified) <= secs(since)
+    }
+}
+
+/// `304 Not Modified` for a file the client holds, with its `ETag` and `Last-Modified`.
+pub(crate) fn not_modified(target: &FileTarget) -> Response {
+    let mut response = body::response(body::full(Bytes::new()));
+    *response.status_mut() = StatusCode::NOT_MODIFIED;
+    validators(response.headers_mut(), target);
+    response
+}
+
+fn validators(headers: &mut hyper::HeaderMap, target: &FileTarget) {
+    headers.insert(header::ETAG, header_value(&target.etag));
+    headers.insert(
+        header::LAST_MODIFIED,
+        header_value(&httpdate::fmt_http_date(target.modified)),
+    );
+}
+
 /// Streams a file with `Content-Type`, `Content-Length`, `ETag` and `Last-Modified`.
 pub(crate) async fn respond(target: &FileTarget, content_type: &str) -> Response {
     let body = match &target.content {
@@ -264,11 +314,7 @@ pub(crate) async fn respond(target: &FileTarget, content_type: &str) -> Response
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, header_value(content_type));
     headers.insert(header::CONTENT_LENGTH, HeaderValue::from(target.len));
-    headers.insert(header::ETAG, header_value(&target.etag));
-    headers.insert(
-        header::LAST_MODIFIED,
-        header_value(&httpdate::fmt_http_date(target.modified)),
-    );
+    validators(headers, target);
     headers.insert(header::ACCEPT_RANGES, HeaderValue::from_static("none"));
     response
 }

@@ -26,11 +26,14 @@
 //!   paged news list, article pages shaped like the seed page, robots.txt.
 //! - `grow` grows the sample to any number of items ([`Portal::grown`]), with generated
 //!   attachments and images of realistic sizes, for measuring a crawler.
+//! - [`changes`] changes the portal between two runs of a client (`POST /_sharc/change`),
+//!   for tests of incremental backups.
 //! - [`soap`] answers as SharePoint 2010 ([`Sp2010`]): no `/_api`, the lists over the SOAP
 //!   web services `Lists.asmx`, `Views.asmx` and `Sites.asmx`.
 
 mod api;
 mod body;
+pub mod changes;
 pub mod data;
 mod error;
 pub mod farm;

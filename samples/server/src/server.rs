@@ -30,19 +30,20 @@ use tokio::task::JoinHandle;
 
 use super::api;
 use super::body::Response;
+use super::changes;
 use super::data::Portal;
 use super::error::SampleError;
 use super::faults;
 use super::files::{self, Lookup};
 use super::odata::{decode, encode_path};
 use super::soap;
-use super::state::{ApiAccess, PortalOptions, RequestLog, Shared};
+use super::state::{ApiAccess, Live, PortalOptions, RequestLog, Shared, snapshot};
 
 /// A sample portal answering on 127.0.0.1 until [`RunningPortal::shutdown`] (or drop).
 pub struct RunningPortal {
     /// `http://127.0.0.1:PORT/`.
     pub base_url: url::Url,
-    shared: Arc<Shared>,
+    live: Arc<Live>,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
 }
@@ -116,14 +117,14 @@ impl RunningPortal {
             None => None,
         };
         let mut shared = Shared::new(portal, opts, origin, web_url, web_path);
-        shared.log_file = log_file.map(std::sync::Mutex::new);
-        let shared = Arc::new(shared);
+        shared.log_file = log_file.map(|f| Arc::new(std::sync::Mutex::new(f)));
+        let live = Arc::new(Live::new(shared));
         let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(accept_loop(listener, Arc::clone(&shared), stopped));
+        let task = tokio::spawn(accept_loop(listener, Arc::clone(&live), stopped));
         tracing::info!(url = %base_url, "sample portal listening");
         Ok(RunningPortal {
             base_url,
-            shared,
+            live,
             stop: Some(stop),
             task: Some(task),
         })
@@ -131,13 +132,25 @@ impl RunningPortal {
 
     /// Every request answered so far, in order.
     pub fn requests(&self) -> Vec<RequestLog> {
-        self.shared.lock_log().clone()
+        snapshot(&self.live).lock_log().clone()
+    }
+
+    /// Applies the deterministic change of `POST /_sharc/change` (see [`crate::changes`])
+    /// as that request would, whether or not the portal serves the endpoint; `None` when it
+    /// was applied already.
+    pub fn change(&self) -> Option<changes::ChangeSummary> {
+        changes::change(&self.live)
+    }
+
+    /// Counts one more view of every item, as `POST /_sharc/views` does.
+    pub fn count_views(&self) {
+        changes::views(&self.live)
     }
 
     /// How many requests had a path (and query) starting with `path_prefix`, compared as
     /// received (percent-encoded, case-sensitive).
     pub fn hits(&self, path_prefix: &str) -> usize {
-        self.shared
+        snapshot(&self.live)
             .lock_log()
             .iter()
             .filter(|r| r.path_and_query.starts_with(path_prefix))
@@ -168,11 +181,7 @@ impl Drop for RunningPortal {
 
 /// Accepts connections until `stopped` fires (or its sender is dropped), serving each on its
 /// own task; then waits for the open ones to finish their answers.
-async fn accept_loop(
-    listener: TcpListener,
-    shared: Arc<Shared>,
-    mut stopped: oneshot::Receiver<()>,
-) {
+async fn accept_loop(listener: TcpListener, live: Arc<Live>, mut stopped: oneshot::Receiver<()>) {
     let graceful = GracefulShutdown::new();
     loop {
         let stream = tokio::select! {
@@ -187,10 +196,18 @@ async fn accept_loop(
             },
             _ = &mut stopped => break,
         };
-        let shared = Arc::clone(&shared);
+        let live = Arc::clone(&live);
         let service = service_fn(move |request| {
-            let shared = Arc::clone(&shared);
-            async move { Ok::<_, Infallible>(handle(&shared, request).await) }
+            let live = Arc::clone(&live);
+            async move {
+                // The control endpoints change the farm; they are not part of it, so they
+                // are neither logged nor counted.
+                if let Some(answer) = changes::control(&live, &request) {
+                    return Ok::<_, Infallible>(answer);
+                }
+                let shared = snapshot(&live);
+                Ok::<_, Infallible>(handle(&shared, request).await)
+            }
         });
         let connection = http1::Builder::new().serve_connection(TokioIo::new(stream), service);
         let connection = graceful.watch(connection);
@@ -216,6 +233,10 @@ async fn handle(shared: &Shared, request: Request<Incoming>) -> Response {
             .map(str::to_owned)
     };
     let accept = header(header::ACCEPT);
+    let conditional = files::Conditional {
+        if_none_match: header(header::IF_NONE_MATCH),
+        if_modified_since: header(header::IF_MODIFIED_SINCE),
+    };
     let path_and_query = uri
         .path_and_query()
         .map(|p| p.as_str().to_owned())
@@ -242,7 +263,13 @@ async fn handle(shared: &Shared, request: Request<Incoming>) -> Response {
             Some((service, action, body)) => {
                 soap_answer(shared, *service, &method, action.as_deref(), body)
             }
-            None => dispatch(shared, &method, uri.path(), uri.query(), accept.as_deref()).await,
+            None => {
+                let asked = Asked {
+                    accept: accept.as_deref(),
+                    conditional: &conditional,
+                };
+                dispatch(shared, &method, uri.path(), uri.query(), asked).await
+            }
         }
     };
     // The fault gate: may replace the answer (429, 503) or cut its body short.
@@ -282,13 +309,21 @@ fn soap_answer(
     soap::handle(shared, service, method, action, body)
 }
 
+/// What the request's headers ask of the answer.
+#[derive(Clone, Copy)]
+struct Asked<'a> {
+    accept: Option<&'a str>,
+    conditional: &'a files::Conditional,
+}
+
 async fn dispatch(
     shared: &Shared,
     method: &Method,
     path: &str,
     query: Option<&str>,
-    accept: Option<&str>,
+    asked: Asked<'_>,
 ) -> Response {
+    let accept = asked.accept;
     if let Some(rest) = api_remainder(&shared.web_path, path) {
         // SharePoint 2010 has no REST API at all.
         if shared.opts.sp2010.is_some() {
@@ -318,6 +353,9 @@ async fn dispatch(
     }
     match files::resolve(&shared.portal, &shared.web_path, &segments) {
         Lookup::Found(target) => {
+            if asked.conditional.not_modified(&target) {
+                return files::not_modified(&target);
+            }
             let content_type = files::content_type(&target.name);
             faults::respond_file(&shared.opts.faults, &target, content_type).await
         }

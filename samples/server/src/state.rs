@@ -7,8 +7,8 @@
 use std::collections::HashMap;
 use std::io::Write;
 use std::path::PathBuf;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
 
 use hyper::header::HeaderName;
 
@@ -53,6 +53,9 @@ pub struct PortalOptions {
     /// Also write every request answered to this file, one line each as it is answered:
     /// method, status, path and query as received (`GET 200 /Lists/…`).
     pub request_log: Option<PathBuf>,
+    /// `POST /_sharc/change` and `POST /_sharc/views` change the portal between two runs of
+    /// a client (see `changes`); off, both answer 404 like any unknown path.
+    pub allow_changes: bool,
 }
 
 impl Default for PortalOptions {
@@ -70,6 +73,7 @@ impl Default for PortalOptions {
             farm: Farm::LongAn,
             sp2010: None,
             request_log: None,
+            allow_changes: false,
         }
     }
 }
@@ -99,10 +103,13 @@ pub struct RequestLog {
     pub status: u16,
 }
 
-/// State shared by every request.
+/// State shared by every request: a snapshot of the portal as it stands, with the counters
+/// every snapshot shares. Cheap to clone; a change replaces the portal of the live snapshot
+/// ([`Live`]), and requests already running keep the one they started with.
+#[derive(Clone)]
 pub(crate) struct Shared {
-    /// The loaded sample.
-    pub portal: Portal,
+    /// The loaded sample, as changed so far.
+    pub portal: Arc<Portal>,
     /// The behaviour switches.
     pub opts: PortalOptions,
     /// `http://127.0.0.1:PORT`, the value of `{{site}}` in item values.
@@ -111,14 +118,24 @@ pub(crate) struct Shared {
     pub web_url: String,
     /// The web's server-relative URL without a trailing slash (empty for a root site).
     pub web_path: String,
-    log: Mutex<Vec<RequestLog>>,
+    log: Arc<Mutex<Vec<RequestLog>>>,
     /// The file [`PortalOptions::request_log`] names, open.
-    pub log_file: Option<Mutex<std::fs::File>>,
-    counter: AtomicU64,
+    pub log_file: Option<Arc<Mutex<std::fs::File>>>,
+    counter: Arc<AtomicU64>,
     /// Where the fault schedule stands (request numbers, runs of faults).
-    pub schedule: Schedule,
+    pub schedule: Arc<Schedule>,
     /// Views of each public article page, for its "Lượt người xem".
-    pub page_views: PageViews,
+    pub page_views: Arc<PageViews>,
+    /// Changes applied so far by `POST /_sharc/change` (0 or 1).
+    pub changes: u32,
+}
+
+/// The snapshot new requests are answered from; a change swaps it.
+pub(crate) type Live = RwLock<Shared>;
+
+/// The snapshot to answer the next request from.
+pub(crate) fn snapshot(live: &Live) -> Shared {
+    live.read().unwrap_or_else(|e| e.into_inner()).clone()
 }
 
 impl Shared {
@@ -131,16 +148,17 @@ impl Shared {
         web_path: String,
     ) -> Shared {
         Shared {
-            portal,
+            portal: Arc::new(portal),
             opts,
             origin,
             web_url,
             web_path,
-            log: Mutex::new(Vec::new()),
+            log: Arc::default(),
             log_file: None,
-            counter: AtomicU64::new(0),
-            schedule: Schedule::default(),
-            page_views: PageViews::default(),
+            counter: Arc::default(),
+            schedule: Arc::default(),
+            page_views: Arc::default(),
+            changes: 0,
         }
     }
 
