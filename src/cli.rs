@@ -45,6 +45,10 @@ pub enum Command {
 
 /// `sharc crawl`.
 #[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  sharc crawl https://stp.longan.gov.vn/ --mapping mappings/tin-tuc-mo-rong.toml --out stp-2025-07-01
+  sharc crawl https://stp.longan.gov.vn/ --mapping stp.toml --out stp.zip --rate 2
+  sharc crawl https://htpldn.moj.gov.vn/ --mapping moj.toml --out /tmp/moj-try --source html --max-pages 1")]
 pub struct CrawlArgs {
     /// The site URL, e.g. https://stp.longan.gov.vn/
     pub site_url: String,
@@ -197,6 +201,10 @@ pub struct RestoreArgs {
 
 /// `sharc verify`.
 #[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  sharc verify stp-2025-07-01
+  sharc verify stp-2025-07-01.zip          # checked in place, without unpacking
+  sharc verify stp-2025-07-01 --json       # every finding with its code, for scripts")]
 pub struct VerifyArgs {
     /// The bag: its directory, or a .zip bundle (checked in place, without unpacking); or a
     /// backup archive directory.
@@ -209,6 +217,10 @@ pub struct VerifyArgs {
 
 /// `sharc inspect`.
 #[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  sharc inspect https://stp.longan.gov.vn/
+  sharc inspect https://stp.longan.gov.vn/ --list \"Tin tức sự kiện\"
+  sharc inspect https://stp.longan.gov.vn/ --list \"Tin tức sự kiện\" --draft-mapping stp.toml")]
 pub struct InspectArgs {
     /// The site URL, e.g. https://stp.longan.gov.vn/
     pub site_url: String,
@@ -247,6 +259,10 @@ pub enum MappingCommand {
 
 /// `sharc mapping check`.
 #[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  sharc mapping check stp.toml
+  sharc mapping check stp.toml --site https://stp.longan.gov.vn/
+  sharc mapping check stp.toml --site https://example.gov.vn/ --list \"Tin tức\"")]
 pub struct MappingCheckArgs {
     /// The mapping file (TOML).
     pub mapping: PathBuf,
@@ -263,6 +279,10 @@ pub struct MappingCheckArgs {
 
 /// `sharc serve`.
 #[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  sharc serve --port 8765
+  sharc serve --port 8765 --api 403                     # only the public HTML pages
+  sharc serve --port 8765 --faults throttle=10,reset=5  # a busy farm")]
 pub struct ServeArgs {
     /// A sample portal directory laid out as samples/README.md describes (default: the
     /// Long An sample built into sharc).
@@ -326,6 +346,10 @@ pub enum ApiArg {
 
 /// `sharc demo`.
 #[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  sharc demo
+  sharc demo --out /tmp/stp
+  sharc demo --port 8765 --bagging-date 2025-07-01 --out /tmp/stp.zip   # reproducible")]
 pub struct DemoArgs {
     /// Where to write the demo bag (replaced if it exists); NAME.zip writes a zip bundle.
     #[arg(long, default_value = "target/sharc-demo/long-an-stp")]

@@ -44,6 +44,14 @@ pub enum Error {
     /// A mapping file that cannot be used.
     #[error(transparent)]
     Mapping(#[from] crate::mapping::MappingError),
+    /// A mapping file with mistakes, every one of them, each on its own line with its place.
+    #[error("{} has {} problem(s); fix them and run again (`sharc mapping check` checks the file alone):\n{}", path.display(), lines.len(), lines.join("\n"))]
+    MappingProblems {
+        /// The mapping file.
+        path: PathBuf,
+        /// One line per problem: `FILE:LINE:COLUMN: message (code)`.
+        lines: Vec<String>,
+    },
     /// The source could not read the list.
     #[error(transparent)]
     Source(#[from] crate::source::SourceError),
@@ -70,6 +78,14 @@ pub enum Error {
         /// The cause.
         source: std::io::Error,
     },
+    /// The site URL answers 404: the site is not at that path.
+    #[error(
+        "{0} answers HTTP 404 (not found) for the site itself: check the site's path in the URL — the address of its home page, such as https://stp.longan.gov.vn/ or https://portal.example.vn/sites/stp/"
+    )]
+    SiteNotFound(String),
+    /// `verify` was given what an interrupted crawl left, not a finished bag.
+    #[error("{} is an unfinished crawl, not a bag: run the same crawl command again to resume it; the bag appears without the .sharc-partial suffix when it is complete", .0.display())]
+    UnfinishedCrawl(PathBuf),
     /// The backup archive could not be read or written, or holds another portal.
     #[error(transparent)]
     State(#[from] crate::state::StateError),
@@ -121,6 +137,7 @@ impl Error {
         match self {
             Error::Usage(_)
             | Error::Mapping(_)
+            | Error::MappingProblems { .. }
             | Error::OutputExists(_)
             | Error::OtherCrawl(_)
             | Error::DraftExists(_)
@@ -128,10 +145,13 @@ impl Error {
             | Error::BackupNeedsRest { .. }
             | Error::NoSuchBundle(_)
             | Error::State(crate::state::StateError::OtherPortal { .. }) => ExitCode::Usage,
-            Error::Source(SourceError::ListNotFound { .. } | SourceError::BadUrl(_)) => {
-                ExitCode::Usage
-            }
+            Error::Source(
+                SourceError::ListNotFound { .. }
+                | SourceError::BadUrl(_)
+                | SourceError::NoArticleLinks { .. },
+            ) => ExitCode::Usage,
             Error::Interrupted => ExitCode::Interrupted,
+            Error::UnfinishedCrawl(_) => ExitCode::Invalid,
             Error::FailFast { .. } => ExitCode::Partial,
             _ => ExitCode::Operational,
         }

@@ -177,9 +177,12 @@ fn robots_txt_is_obeyed_and_ignore_robots_overrides_it() {
     let out = tmp.path().join("obeyed");
     crawl(&portal, &careless, &out, &["--source", "html"]).success();
     let log = portal.requests();
+    // The site itself is looked at first (is it there at all?), then robots.txt, before
+    // any page of the list.
+    assert_eq!(log[0].path_and_query, "/");
     assert_eq!(
-        log[0].path_and_query, "/robots.txt",
-        "robots.txt is read first"
+        log[1].path_and_query, "/robots.txt",
+        "robots.txt is read before any page of the list"
     );
     assert!(
         log.iter()
@@ -361,23 +364,99 @@ fn max_pages_bounds_an_endless_list() {
     });
     let portal = Portal::start(opts);
     let out = tmp.path().join("bounded");
+    // Cut off by --max-pages, the list is not known to be complete: the bag says so.
     crawl(
         &portal,
         &trusting,
         &out,
         &["--source", "html", "--max-pages", "7"],
     )
-    .success()
-    .stderr(predicate::str::contains("--max-pages"));
+    .code(4)
+    .stderr(predicate::str::contains("--max-pages"))
+    .stderr(predicate::str::contains("Page=8"));
     let pages = list_page_requests(&portal);
     assert_eq!(pages.len(), 7, "{pages:#?}");
     assert_eq!(pages[6], format!("{LIST_PAGE}?Page=7"));
     assert_eq!(records(&out).len(), 27);
-    let notes = report(&out)["notes"].to_string();
-    assert!(
-        notes.contains("stopped after 7 list pages") && notes.contains("Page=8"),
-        "{notes}"
+    let rep = report(&out);
+    assert_eq!(rep["complete"], false);
+    let refused = rep["refused"].as_array().unwrap();
+    assert_eq!(refused.len(), 1, "{refused:?}");
+    assert_eq!(refused[0]["code"], "max-pages");
+    assert!(refused[0]["url"].as_str().unwrap().ends_with("Page=8"));
+    assert!(bag_info(&out).contains("Sharc-Crawl-Status: partial"));
+    verify(&out).success();
+}
+
+/// `bag-info.txt` of a bag.
+fn bag_info(bag: &Path) -> String {
+    std::fs::read_to_string(bag.join("bag-info.txt")).unwrap()
+}
+
+/// The article ids one page of the public news list links to, as the portal serves it.
+fn ids_on_list_page(portal: &Portal, page: u32) -> Vec<i64> {
+    let url = format!(
+        "{}{}?Page={page}",
+        portal.url().trim_end_matches('/'),
+        LIST_PAGE
     );
+    let html = portal
+        .rt
+        .block_on(async { reqwest::get(&url).await.unwrap().text().await.unwrap() });
+    let link =
+        regex::Regex::new(r#"class="news-link" href="[^"]*DispForm\.aspx\?ID=(\d+)""#).unwrap();
+    link.captures_iter(&html)
+        .map(|c| c[1].parse().unwrap())
+        .collect()
+}
+
+#[test]
+fn a_list_page_whose_articles_robots_txt_refuses_does_not_end_the_list() {
+    let probe = Portal::start(PortalOptions::default());
+    let page_2 = ids_on_list_page(&probe, 2);
+    drop(probe);
+    assert_eq!(page_2.len(), 10, "{page_2:?}");
+    let portal = Portal::start(PortalOptions {
+        html_robots_disallow: page_2
+            .iter()
+            .map(|id| format!("/Lists/TinTucSuKien/DispForm.aspx?ID={id}$"))
+            .collect(),
+        ..Default::default()
+    });
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("bag");
+    crawl(&portal, &mapping(), &out, &["--source", "html"])
+        .code(4)
+        .stderr(predicate::str::contains(
+            "robots.txt disallows this article page",
+        ));
+    // Page 2 shows only refused articles, and page 3 is read all the same.
+    assert_eq!(list_page_requests(&portal).len(), 3);
+    let archived: BTreeSet<i64> = records(&out).keys().copied().collect();
+    let expected: BTreeSet<i64> = (1..=31)
+        .filter(|i| !NOT_PUBLIC.contains(i) && !page_2.contains(i))
+        .collect();
+    assert_eq!(archived, expected);
+    let rep = report(&out);
+    assert_eq!(rep["complete"], false);
+    let mut refused: Vec<i64> = rep["refused"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .inspect(|r| assert_eq!(r["code"], "robots", "{r}"))
+        .map(|r| r["item_id"].as_i64().unwrap())
+        .collect();
+    refused.sort();
+    let mut wanted = page_2.clone();
+    wanted.sort();
+    assert_eq!(refused, wanted);
+    // The refused items are not taken for items the public cannot see.
+    for s in rep["skipped"].as_array().unwrap() {
+        let first = s["item_id"].as_i64().unwrap();
+        let last = s["last_item_id"].as_i64().unwrap_or(first);
+        assert!(page_2.iter().all(|id| *id < first || *id > last), "{s}");
+    }
+    assert!(bag_info(&out).contains("Sharc-Crawl-Status: partial"));
     verify(&out).success();
 }
 
@@ -397,7 +476,7 @@ fn crawl_delay_is_honoured() {
         &out,
         &["--source", "html", "--max-pages", "1"],
     )
-    .success();
+    .code(4);
     // One list page and three articles after it, a quarter of a second apart.
     assert!(started.elapsed() >= std::time::Duration::from_millis(750));
     assert_eq!(records(&out).len(), 3);
@@ -602,7 +681,7 @@ fn selectors_that_fit_nothing_are_reported() {
         &out,
         &["--source", "html", "--max-pages", "1"],
     )
-    .success();
+    .code(4);
     let notes = report(&out)["notes"].to_string();
     assert!(
         notes.contains("[html.fields] title found no value on any of 10 article page(s)"),
@@ -614,10 +693,39 @@ fn selectors_that_fit_nothing_are_reported() {
         t.replace(".news-list a.news-link", ".tin-tuc a.tieu-de")
     });
     let out = tmp.path().join("no-links");
+    // A rule that matches nothing on the first list page is an error naming the page, not
+    // an empty "complete" bag.
     crawl(&portal, &no_links, &out, &["--source", "html"])
-        .success()
-        .stderr(predicate::str::contains(
-            "no link matches [html] links `.tin-tuc a.tieu-de`",
-        ));
-    assert!(!out.join("data/records").exists() || records(&out).is_empty());
+        .code(2)
+        .stderr(predicate::str::contains(format!(
+            "{}{}: no link on the first list page matches [html] links `.tin-tuc a.tieu-de`",
+            portal.url().trim_end_matches('/'),
+            LIST_PAGE
+        )));
+    assert!(!out.exists());
+}
+
+#[test]
+fn a_list_that_yields_no_item_is_not_a_complete_bag() {
+    let portal = Portal::start(PortalOptions::default());
+    let tmp = tempfile::tempdir().unwrap();
+    // Links are found, but none is an article the pattern accepts.
+    let nothing = mapping_variant(tmp.path(), "nothing.toml", |t| {
+        t.replace(
+            "link_pattern = 'DispForm\\.aspx\\?ID=\\d+'",
+            "link_pattern = 'NoSuchPage\\.aspx'",
+        )
+    });
+    assert_ne!(
+        std::fs::read_to_string(&nothing).unwrap(),
+        std::fs::read_to_string(mapping()).unwrap()
+    );
+    let out = tmp.path().join("bag");
+    crawl(&portal, &nothing, &out, &["--source", "html"])
+        .code(1)
+        .stderr(predicate::str::contains("the list yielded no item"));
+    let rep = report(&out);
+    assert_eq!(rep["complete"], false);
+    assert_eq!(rep["failures"][0]["code"], "list-empty");
+    assert!(bag_info(&out).contains("Sharc-Crawl-Status: partial"));
 }

@@ -38,8 +38,15 @@ fn transient_faults_are_retried_and_everything_is_archived() {
     let portal = faulty("throttle=4,reset=3,truncate=3,burst503=3:2,retry-after=1");
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("bag");
-    crawl(&portal, &out, &[]).success();
+    let done = crawl(&portal, &out, &[]).success();
     sharc().arg("verify").arg(&out).assert().success();
+    // Each retry is announced at the default log level, so a wait never looks like a hang.
+    let stderr = String::from_utf8_lossy(&done.get_output().stderr).into_owned();
+    let announced = regex::Regex::new(
+        r"retrying in \d+\.\d s: HTTP 503 Service Unavailable from http://127\.0\.0\.1:\d+/\S* \(attempt \d+ of 10\)",
+    )
+    .unwrap();
+    assert!(announced.is_match(&stderr), "{stderr}");
 
     let log = portal.requests();
     let count = |s: u16| log.iter().filter(|r| r.status == s).count();
@@ -77,8 +84,10 @@ fn transient_faults_are_retried_and_everything_is_archived() {
             .unwrap();
     assert_eq!(report["complete"], true);
     assert_eq!(report["failures"], Value::Array(vec![]));
-    let run: Value =
-        serde_json::from_slice(&std::fs::read(out.join("sharc-run.json")).unwrap()).unwrap();
+    let run: Value = serde_json::from_slice(
+        &std::fs::read(sharc::bundle::crawl_bag::run_stats_path(&out)).unwrap(),
+    )
+    .unwrap();
     assert!(
         run["http"]["retries"].as_u64().unwrap() >= injected as u64,
         "{run}"

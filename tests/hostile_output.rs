@@ -465,7 +465,7 @@ fn control_characters_in_a_manifest_never_reach_the_terminal_raw() {
 }
 
 /// Asserts that the request starts the farm saw never exceed `rate` per second (one more in
-/// any one-second window allowed for timing noise) and that `sharc-run.json` counts them all.
+/// any one-second window allowed for timing noise) and that the run statistics beside the bag count them all.
 #[track_caller]
 fn assert_paced(farm: &Farm, out: &Path, rate: usize, what: &str) {
     let mut times: Vec<Instant> = farm.farm_requests().iter().map(|s| s.at).collect();
@@ -489,12 +489,14 @@ fn assert_paced(farm: &Farm, out: &Path, rate: usize, what: &str) {
         (n - 1) as f64 / span <= rate as f64 * 1.1,
         "{what}: {n} requests in {span:.1}s at --rate {rate}"
     );
-    let stats: Value =
-        serde_json::from_slice(&std::fs::read(out.join("sharc-run.json")).unwrap()).unwrap();
+    let stats: Value = serde_json::from_slice(
+        &std::fs::read(sharc::bundle::crawl_bag::run_stats_path(out)).unwrap(),
+    )
+    .unwrap();
     assert_eq!(
         stats["http"]["requests"].as_u64(),
         Some(n as u64),
-        "{what}: sharc-run.json should count every request the farm saw: {stats}"
+        "{what}: the run statistics should count every request the farm saw: {stats}"
     );
 }
 

@@ -62,6 +62,47 @@ fn off_host_attachment_urls_are_refused_and_never_fetched() {
 }
 
 #[test]
+fn a_picture_on_another_host_is_refused_listed_and_makes_the_bag_partial() {
+    let farm = Farm::start_with(|h| {
+        let mut plan = Plan::good(3);
+        let mut item = portal::good_item(4, "");
+        item["H_x00ec_nh_x0020__x1ea3_nh"]["Url"] =
+            format!("{}/anh-ngoai.jpg", h.other_host()).into();
+        plan.add_item(item);
+        plan
+    });
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("bag");
+    let ran = crawl(&farm, &out, &[], Duration::from_secs(60));
+
+    assert_other_host_untouched(&farm, &ran);
+    ran.assert_code(4);
+    assert!(ran.err().contains("anh-ngoai.jpg"), "{}", ran.describe());
+    let report = report(&out);
+    assert_eq!(report["complete"], false);
+    let refused: Vec<&serde_json::Value> = report["refused"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["url"].as_str().unwrap().ends_with("/anh-ngoai.jpg"))
+        .collect();
+    assert_eq!(refused.len(), 1, "{report:#}");
+    assert_eq!(refused[0]["code"], "off-site");
+    assert_eq!(refused[0]["item_id"], 4);
+    // The record keeps the reference as the portal wrote it.
+    let recs = records(&out);
+    assert!(
+        recs[&4]["image"]["url"]
+            .as_str()
+            .unwrap()
+            .ends_with("/anh-ngoai.jpg")
+    );
+    assert!(recs[&4]["image"]["file"].is_null());
+    assert_good_items_and_nothing_off_site(&out);
+    assert_verifies(&out);
+}
+
+#[test]
 fn a_next_link_to_another_host_is_not_followed() {
     let farm = Farm::start_with(|h| {
         let mut plan = Plan::good(4);

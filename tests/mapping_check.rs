@@ -22,6 +22,19 @@ fn edited(dir: &Path, edits: &[(&str, &str)]) -> PathBuf {
     path
 }
 
+/// `LINE:COLUMN` (1-based, columns in characters) of `needle` on the first line holding
+/// `line_needle`.
+fn place_of(path: &Path, line_needle: &str, needle: &str) -> String {
+    let text = std::fs::read_to_string(path).unwrap();
+    let (n, line) = text
+        .lines()
+        .enumerate()
+        .find(|(_, l)| l.contains(line_needle))
+        .unwrap();
+    let col = line[..line.find(needle).unwrap()].chars().count() + 1;
+    format!("{}:{col}", n + 1)
+}
+
 /// The 1-based line of the first line containing `needle`.
 fn line_of(path: &Path, needle: &str) -> usize {
     std::fs::read_to_string(path)
@@ -73,11 +86,11 @@ fn an_unknown_key_and_a_typo_in_a_neutral_field_are_named_with_their_lines() {
     check(&m, None)
         .code(2)
         .stderr(predicate::str::contains(format!(
-            "m.toml:{key_line}: [list]: unknown key `colour`; "
+            "m.toml:{key_line}:1: [list]: unknown key `colour`; "
         )))
         .stderr(predicate::str::contains("(mapping-unknown-key)"))
         .stderr(predicate::str::contains(format!(
-            "m.toml:{field_line}: [fields]: `veiw_count` is not a neutral field; did you mean `view_count`? (mapping-unknown-field)"
+            "m.toml:{field_line}:1: [fields]: `veiw_count` is not a neutral field; did you mean `view_count`? (mapping-unknown-field)"
         )))
         .stdout(predicate::str::contains("2 problem(s)"));
 }
@@ -92,9 +105,9 @@ fn a_conversion_that_cannot_fill_its_field_is_caught_offline() {
             "\"Số lượt người đọc\", as = \"boolean\"",
         )],
     );
-    let line = line_of(&m, "\"Số lượt người đọc\", as");
+    let place = place_of(&m, "\"Số lượt người đọc\", as = \"boolean\"", "\"boolean\"");
     check(&m, None).code(2).stderr(predicate::str::contains(format!(
-        "m.toml:{line}: [fields] view_count: conversion `boolean` cannot fill view_count; use one of: integer, number (mapping-conversion-does-not-fit)"
+        "m.toml:{place}: [fields] view_count: conversion `boolean` cannot fill view_count; use one of: integer, number (mapping-conversion-does-not-fit)"
     )));
 }
 
@@ -173,7 +186,8 @@ fn a_file_that_is_not_toml_is_a_problem_with_its_line() {
     std::fs::write(&m, "[list]\ntitle = \"Tin tức\n[fields]\n").unwrap();
     check(&m, None)
         .code(2)
-        .stderr(predicate::str::contains("m.toml:2: not TOML"))
+        .stderr(predicate::str::contains("m.toml:2:"))
+        .stderr(predicate::str::contains("not TOML"))
         .stderr(predicate::str::contains("(mapping-syntax)"));
     sharc()
         .args(["mapping", "check"])
@@ -181,4 +195,95 @@ fn a_file_that_is_not_toml_is_a_problem_with_its_line() {
         .assert()
         .code(1)
         .stderr(predicate::str::contains("absent.toml"));
+}
+
+#[test]
+fn the_same_wrong_value_on_three_lines_is_reported_on_each_with_its_column() {
+    let tmp = tempfile::tempdir().unwrap();
+    let m = edited(
+        tmp.path(),
+        &[
+            (
+                "{ field = \"Tác giả\", as = \"text\" }",
+                "{ field = \"Tác giả\", as = \"txt\" }",
+            ),
+            (
+                "{ field = \"Tóm tắt\", as = \"text\" }",
+                "{ field = \"Tóm tắt\", as = \"txt\" }",
+            ),
+            ("as = \"integer\"", "as = \"txt\""),
+        ],
+    );
+    let text = std::fs::read_to_string(&m).unwrap();
+    let places: Vec<String> = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| l.contains("\"txt\""))
+        .map(|(n, l)| {
+            format!(
+                "m.toml:{}:{}:",
+                n + 1,
+                l[..l.find("\"txt\"").unwrap()].chars().count() + 1
+            )
+        })
+        .collect();
+    assert_eq!(places.len(), 3);
+    // The checker and the crawl both report every one, before anything is fetched.
+    let out = tmp.path().join("bag");
+    for assert in [
+        check(&m, None),
+        sharc()
+            .args(["crawl", "http://127.0.0.1:9/", "--mapping"])
+            .arg(&m)
+            .arg("--out")
+            .arg(&out)
+            .assert(),
+    ] {
+        let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
+        assert_eq!(assert.get_output().status.code(), Some(2), "{stderr}");
+        for place in &places {
+            assert!(
+                stderr.contains(&format!("{place} [fields] "))
+                    && stderr.contains("`txt` is not a conversion; did you mean `text`?"),
+                "{place}: {stderr}"
+            );
+        }
+    }
+    assert!(!out.exists());
+}
+
+#[test]
+fn a_mapping_without_fields_is_not_blamed_on_line_one() {
+    let tmp = tempfile::tempdir().unwrap();
+    let m = tmp.path().join("m.toml");
+    std::fs::write(&m, "[list]\ntitle = \"Tin tức\"\n").unwrap();
+    check(&m, None)
+        .code(2)
+        .stderr(predicate::str::contains(
+            "m.toml: there is no [fields] section",
+        ))
+        .stderr(predicate::str::contains("m.toml:1").not());
+}
+
+#[test]
+fn an_unclosed_or_malformed_selector_is_worded_by_sharc() {
+    let tmp = tempfile::tempdir().unwrap();
+    let m = edited(
+        tmp.path(),
+        &[(".news-list a.news-link", ".news-list a[news-link")],
+    );
+    check(&m, None).code(2).stderr(predicate::str::contains(
+        "`.news-list a[news-link` is not a CSS selector: the `[` at character 13 is never closed; close it with `]`",
+    ));
+    let m = edited(
+        tmp.path(),
+        &[(".news-detail h1.news-title", ".news-detail h1.!title")],
+    );
+    check(&m, None)
+        .code(2)
+        .stderr(predicate::str::contains(
+            "is not a CSS selector: a `.` must be followed by a class name",
+        ))
+        .stderr(predicate::str::contains("ClassNeedsIdent").not())
+        .stderr(predicate::str::contains("report this").not());
 }

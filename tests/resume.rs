@@ -1,8 +1,9 @@
 //! Interrupted crawls: killed at moments spread over the crawl (SIGKILL) or stopped with
 //! Ctrl-C (SIGINT), then resumed with the same command. The moments follow the crawl's own
 //! progress (entries in its journal), not a clock, so a loaded machine does not move them.
-//! The resumed bag must verify and carry the same payload manifest as a crawl that was never
-//! interrupted; no half-written bag may ever appear under the `--out` name.
+//! The resumed bag must verify and be the same bag as a crawl that was never interrupted —
+//! payload and tag manifests, bag-info and every tag file; no half-written bag may ever
+//! appear under the `--out` name.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -47,6 +48,22 @@ fn payload_manifest(bag: &Path) -> String {
     std::fs::read_to_string(bag.join("manifest-sha512.txt")).unwrap()
 }
 
+/// The payload manifest, then every tag file but it (bag-info, tag manifests, profile), by
+/// name: equal for two bags when they are the same bag.
+fn whole_bag(bag: &Path) -> Vec<(String, String)> {
+    let mut files: Vec<(String, String)> = std::fs::read_dir(bag)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_file())
+        .map(|p| {
+            let name = p.file_name().unwrap().to_string_lossy().into_owned();
+            (name, std::fs::read_to_string(&p).unwrap())
+        })
+        .collect();
+    files.sort();
+    files
+}
+
 fn staging(out: &Path) -> PathBuf {
     sharc::bundle::staging_path(out).unwrap()
 }
@@ -81,6 +98,7 @@ fn crawls_killed_at_random_moments_resume_to_the_same_bag() {
         .unwrap();
     assert!(status.success());
     let expected = payload_manifest(&reference);
+    let expected_bag = whole_bag(&reference);
     // One journal entry per record and per downloaded file; what else the manifest lists
     // (report, schema, path map) is written at the end.
     let entries = expected
@@ -120,6 +138,11 @@ fn crawls_killed_at_random_moments_resume_to_the_same_bag() {
             payload_manifest(&out),
             expected,
             "kill {i}: same payload as an uninterrupted crawl"
+        );
+        assert_eq!(
+            whole_bag(&out),
+            expected_bag,
+            "kill {i}: the same bag as an uninterrupted crawl, tag files included"
         );
         assert!(!staging(&out).exists());
     }

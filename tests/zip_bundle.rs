@@ -9,7 +9,8 @@
 
 mod common;
 
-use common::{Portal, crawl_cmd, mapping, sha256_file, sharc};
+use common::{Portal, crawl_cmd, mapping, sample_dir, sha256_file, sharc};
+use predicates::prelude::*;
 use sharc::bundle::zip::{entry_time, write_zip};
 use sharc::bundle::{BagInfo, BagWriter, PayloadPath, is_portable_segment};
 use sharc_sample::PortalOptions;
@@ -114,11 +115,17 @@ fn a_crawl_to_a_zip_writes_one_portable_archive() {
     let out = tmp.path().join(&nfd);
     crawl_zip(&portal, &out, &[]).success();
     sharc().arg("verify").arg(&out).assert().success();
-    let leftovers: Vec<_> = fs::read_dir(tmp.path())
+    let mut leftovers: Vec<_> = fs::read_dir(tmp.path())
         .unwrap()
         .map(|e| e.unwrap().file_name())
         .collect();
-    assert_eq!(leftovers.len(), 1, "only the zip is left: {leftovers:?}");
+    leftovers.sort();
+    let stats = sharc::bundle::crawl_bag::run_stats_path(&out);
+    assert_eq!(
+        leftovers,
+        [out.file_name().unwrap(), stats.file_name().unwrap()],
+        "only the zip and its run's statistics are left"
+    );
 
     let bytes = fs::read(&out).unwrap();
     let (central, local) = headers(&bytes);
@@ -544,4 +551,91 @@ fn zip64_entry_over_4_gib() {
     {
         assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "None");
     }
+}
+
+#[test]
+fn a_zip_cut_short_is_diagnosed_as_such_and_never_by_a_zip_stored_inside_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut writer = BagWriter::create(&tmp.path().join("stp")).unwrap();
+    let xlsx =
+        fs::read(sample_dir().join("files/Lists/TinTucSuKien/Attachments/7/a1.xlsx")).unwrap();
+    let p = |s: &str| PayloadPath::new(s).unwrap();
+    writer.add_bytes(&p("files/a1.xlsx"), &xlsx).unwrap();
+    writer
+        .add_bytes(&p("z.txt"), b"after the workbook\n")
+        .unwrap();
+    let bag = writer.finish(BagInfo::default()).unwrap().path;
+    let zip = tmp.path().join("stp.zip");
+    write_zip(&bag, &zip, jiff::civil::Date::new(2025, 7, 1).unwrap()).unwrap();
+    let bytes = fs::read(&zip).unwrap();
+    // Cut right after the stored workbook: its own end record is then the last in the file.
+    let at = bytes
+        .windows(xlsx.len())
+        .position(|w| w == xlsx.as_slice())
+        .expect("the workbook is stored as is");
+    let cut = at + xlsx.len();
+    fs::write(&zip, &bytes[..cut]).unwrap();
+    let stderr = rejected(&zip);
+    assert!(
+        stderr.contains(&format!(
+            "the zip ends at byte {cut}; its central directory is missing"
+        )),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("\"xl\""), "read as the workbook: {stderr}");
+    assert_eq!(
+        stderr.lines().filter(|l| l.starts_with("invalid:")).count(),
+        1,
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_zip_that_holds_no_bag_and_a_file_that_is_no_zip_are_named_as_such() {
+    let tmp = tempfile::tempdir().unwrap();
+    let zip = tmp.path().join("photos.zip");
+    let mut w = zip::ZipWriter::new(fs::File::create(&zip).unwrap());
+    w.start_file("photos/a.txt", zip::write::SimpleFileOptions::default())
+        .unwrap();
+    w.write_all(b"a\n").unwrap();
+    w.finish().unwrap();
+    let stderr = rejected(&zip);
+    assert!(
+        stderr.contains("this zip holds no bag") && stderr.contains("(zip-not-a-bag)"),
+        "{stderr}"
+    );
+
+    let text = tmp.path().join("notes.zip");
+    fs::write(&text, "not a zip at all\n").unwrap();
+    let stderr = rejected(&text);
+    assert!(stderr.contains("this file is not a zip"), "{stderr}");
+}
+
+#[test]
+fn an_unfinished_crawl_is_named_with_how_to_resume_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("stp");
+    let mut writer = BagWriter::create(&out).unwrap();
+    writer
+        .add_bytes(&PayloadPath::new("a.txt").unwrap(), b"alpha\n")
+        .unwrap();
+    let staging = writer.staging_dir().to_path_buf();
+    drop(writer);
+    assert!(
+        staging.ends_with("stp.sharc-partial"),
+        "{}",
+        staging.display()
+    );
+    sharc()
+        .arg("verify")
+        .arg(&staging)
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains(
+            "is an unfinished crawl, not a bag",
+        ))
+        .stderr(predicate::str::contains(
+            "run the same crawl command again to resume it",
+        ))
+        .stderr(predicate::str::contains("bagit.txt").not());
 }

@@ -238,6 +238,7 @@ pub(crate) struct Setup {
 /// Runs a crawl.
 pub async fn run(cfg: &CrawlConfig) -> Result<CrawlSummary, Error> {
     let setup = prepare(cfg)?;
+    probe(&setup.client, &cfg.site).await?;
     let content_type = setup.mapping.list.content_type.clone();
     run_with(cfg, setup)
         .await
@@ -420,7 +421,7 @@ pub(crate) fn open(cfg: &CrawlConfig) -> Result<Opened, Error> {
         Some(text) => text.clone(),
         None => Mapping::read(&cfg.mapping)?,
     };
-    let mut mapping = Mapping::parse(&mapping_text, &cfg.mapping)?;
+    let mut mapping = load_mapping(&mapping_text, &cfg.mapping)?;
     if let Some(title) = &cfg.list_title {
         mapping = mapping.with_list_title(title);
     }
@@ -463,6 +464,46 @@ impl Opened {
             client: self.client,
             started: self.started,
         })
+    }
+}
+
+/// How long the first look at the site may take before the crawl goes on regardless.
+const PROBE_WITHIN: std::time::Duration = std::time::Duration::from_secs(4);
+
+/// One look at the site before the crawl settles in to retry for minutes: a site that cannot
+/// be reached as its URL gives it (nothing on the port, an unknown host, https to a plain
+/// HTTP port) or that is not there (404) stops the run at once, saying what to check.
+async fn probe(client: &Client, site: &Url) -> Result<(), Error> {
+    match client.probe(site, PROBE_WITHIN).await {
+        Err(FetchError::Status {
+            status: 404, url, ..
+        }) => Err(Error::SiteNotFound(url)),
+        Err(e @ FetchError::Unreachable { .. }) => Err(e.into()),
+        _ => Ok(()),
+    }
+}
+
+/// The mapping, or every problem it has at once, each with its line and column.
+fn load_mapping(text: &str, path: &std::path::Path) -> Result<Mapping, Error> {
+    let checked = crate::mapping::check::check_text(text, path);
+    match checked.mapping {
+        Some(m) if checked.problems.is_empty() => Ok(m),
+        _ => Err(Error::MappingProblems {
+            path: path.to_path_buf(),
+            lines: checked
+                .problems
+                .iter()
+                .map(|p| {
+                    crate::report::mapping_check::problem_line(
+                        path,
+                        p.line,
+                        p.column,
+                        p.code.as_str(),
+                        &p.message,
+                    )
+                })
+                .collect(),
+        }),
     }
 }
 
@@ -625,10 +666,10 @@ impl Crawl<'_> {
         Ok(mapped)
     }
 
-    /// Reports a failure, or with `--fail-fast` stops the crawl at it.
+    /// Reports a failure, or with `--fail-fast` stops the crawl at it. Failures are printed
+    /// once, after the crawl, with those the source reports at its end.
     fn fail(&mut self, f: Failure) -> Result<(), Error> {
         self.stop_if_fail_fast(&f)?;
-        self.progress.note(&format!("failed: {f}"));
         self.report.failures.push(f);
         Ok(())
     }
@@ -636,7 +677,6 @@ impl Crawl<'_> {
     /// Reports a URL refused, or with `--fail-fast` stops the crawl at it.
     fn refuse(&mut self, r: RefusedUrl) -> Result<(), Error> {
         self.stop_if_fail_fast(&r)?;
-        self.progress.note(&format!("refused: {r}"));
         self.report.refused.push(r);
         Ok(())
     }
@@ -722,9 +762,9 @@ impl Crawl<'_> {
         inc.settle(record, &files, complete)
     }
 
-    /// The run's statistics, a tag file outside the payload: requests and retries vary with
-    /// the network, and times with the clock, so they stay out of what the payload means.
-    /// With a pinned clock the times are left out, so reruns give identical bytes.
+    /// The run's statistics, written beside the bag, not in it: requests and retries vary
+    /// with the network and with each attempt of a resumed crawl, and times with the clock,
+    /// so they stay out of what the bag means. With a pinned clock the times are left out.
     fn run_stats(&self, started: Instant) -> Vec<u8> {
         let mut v = serde_json::json!({
             "sharc_version": env!("CARGO_PKG_VERSION"),
@@ -740,8 +780,17 @@ impl Crawl<'_> {
         bytes
     }
 
-    /// Counts the items that failed outright, and whether the crawl is complete.
+    /// Counts the items that failed outright, and whether the crawl is complete: a list that
+    /// yielded no item at all is not.
     fn settle(&mut self) {
+        if self.report.counts.items_seen == 0 {
+            self.report.failures.push(Failure {
+                code: FailureCode::ListEmpty,
+                item_id: None,
+                url: Some(crate::fetch::redact(&self.cfg.site)),
+                error: words::empty_list(&self.report.via),
+            });
+        }
         self.report.counts.items_failed += self
             .report
             .failures
@@ -785,12 +834,7 @@ impl Crawl<'_> {
     }
 
     /// What the bag says about itself in `bag-info.txt`.
-    fn describe(
-        &self,
-        mapping: &Mapping,
-        resolved: &ResolvedMapping,
-        started: Instant,
-    ) -> CrawlDescription {
+    fn describe(&self, mapping: &Mapping, resolved: &ResolvedMapping) -> CrawlDescription {
         let host = crate::mapping::apply::host_key(&self.cfg.site);
         let date = self.clock.date(&self.zone);
         let bag = &mapping.bag;
@@ -803,7 +847,6 @@ impl Crawl<'_> {
             source_url: self.cfg.site.to_string(),
             bagging_date: date.parse().ok(),
             failures: self.report.failures.len() + self.report.refused.len(),
-            run_stats: self.run_stats(started),
         }
     }
 
@@ -818,10 +861,11 @@ impl Crawl<'_> {
             return self.abandon(started);
         }
         self.write_payload_extras()?;
-        let mut info = self.describe(mapping, resolved, started).bag_info();
+        let mut info = self.describe(mapping, resolved).bag_info();
         if let Some(inc) = &self.increment {
             info.extra.extend(inc.link.elements());
         }
+        let stats = self.run_stats(started);
         let zip_date = info.bagging_date.unwrap_or_default();
         // The lock is kept while the bag is zipped, so no other run clears it meanwhile.
         let (mut finished, lock) = self.writer.finish_locked(info)?;
@@ -830,8 +874,12 @@ impl Crawl<'_> {
             finished.path = self.cfg.out.clone();
         }
         lock.release();
+        let stats_path = bundle::crawl_bag::run_stats_path(&self.cfg.out);
+        std::fs::write(&stats_path, stats).map_err(crate::error::io(stats_path))?;
         let outcome = if self.report.complete {
             Outcome::Success
+        } else if self.report.counts.items_archived == 0 {
+            Outcome::NothingArchived
         } else {
             Outcome::Partial
         };

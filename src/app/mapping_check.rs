@@ -56,10 +56,8 @@ impl CheckOutcome {
     pub fn print(&self) {
         use crate::report::mapping_check::{problem_line, verdict};
         for p in &self.problems {
-            eprintln!(
-                "{}",
-                problem_line(&self.path, (p.line, p.code.as_str(), &p.message))
-            );
+            let line = problem_line(&self.path, p.line, p.column, p.code.as_str(), &p.message);
+            eprintln!("{line}");
         }
         let against = self.against.as_deref();
         println!(

@@ -18,6 +18,8 @@ pub enum Outcome {
     Invalid,
     /// Finished, but some items or files failed.
     Partial,
+    /// Finished partial with no item archived at all: nothing to keep.
+    NothingArchived,
     /// `mapping check` found problems in the mapping.
     MappingProblems,
 }
@@ -30,6 +32,7 @@ impl Outcome {
             Outcome::Success => ExitCode::Success,
             Outcome::Invalid => ExitCode::Invalid,
             Outcome::Partial => ExitCode::Partial,
+            Outcome::NothingArchived => ExitCode::Operational,
             Outcome::MappingProblems => ExitCode::Usage,
         }
     }

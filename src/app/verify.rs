@@ -21,8 +21,16 @@ use std::path::Path;
 
 pub use crate::record::check::Verdict;
 
-/// A reader for the bag at `path`: a directory, or a zip bundle read in place.
+/// A reader for the bag at `path`: a directory, or a zip bundle read in place. What a crawl
+/// left unfinished (its staging directory, or a zip still being written) is not a bag yet,
+/// and is named as such.
 pub fn open_bag(path: &Path) -> Result<Box<dyn BagReader>, Error> {
+    let staged = path
+        .file_name()
+        .is_some_and(|n| n.to_string_lossy().ends_with(".sharc-partial"));
+    if staged || path.join(bundle::journal::JOURNAL_NAME).is_file() {
+        return Err(Error::UnfinishedCrawl(path.to_path_buf()));
+    }
     if path.is_file() {
         Ok(Box::new(bundle::ZipReader::new(path)?))
     } else {

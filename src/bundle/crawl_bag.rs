@@ -15,8 +15,17 @@ pub const PATH_MAP: &str = "path-map.tsv";
 /// Where the crawl report sits in the payload.
 pub const CRAWL_REPORT: &str = "crawl-report.json";
 
-/// The tag file the run's statistics go to.
-pub const RUN_STATS: &str = "sharc-run.json";
+/// What the file of a run's statistics, beside the bag, adds to the bag's name.
+pub const RUN_STATS_SUFFIX: &str = ".sharc-run.json";
+
+/// Where the statistics of the run that finished the bag at `out` go: beside it, outside the
+/// bag, so that a resumed crawl and an uninterrupted one give the same bag, tag files and
+/// tag manifests included (`stp` → `stp.sharc-run.json`, `stp.zip` → `stp.zip.sharc-run.json`).
+pub fn run_stats_path(out: &std::path::Path) -> std::path::PathBuf {
+    let mut name = out.as_os_str().to_os_string();
+    name.push(RUN_STATS_SUFFIX);
+    name.into()
+}
 
 /// What a crawl tells the bag about itself.
 #[derive(Debug, Clone, Default)]
@@ -37,8 +46,6 @@ pub struct CrawlDescription {
     pub bagging_date: Option<Date>,
     /// Items and files that failed; none makes the bag complete.
     pub failures: usize,
-    /// The run's statistics, written as the tag file [`RUN_STATS`].
-    pub run_stats: Vec<u8>,
 }
 
 impl CrawlDescription {
@@ -65,10 +72,7 @@ impl CrawlDescription {
             bagging_date: self.bagging_date,
             software_agent: Some(format!("sharc/{}", env!("CARGO_PKG_VERSION"))),
             extra,
-            tag_files: vec![
-                (RUN_STATS.into(), self.run_stats),
-                (PROFILE_TAG_FILE.into(), PROFILE_JSON.into()),
-            ],
+            tag_files: vec![(PROFILE_TAG_FILE.into(), PROFILE_JSON.into())],
         }
     }
 }
@@ -98,7 +102,6 @@ mod tests {
             contact_email: Some("a@b".into()),
             source_url: "http://127.0.0.1/".into(),
             failures: 2,
-            run_stats: b"{}\n".to_vec(),
             ..Default::default()
         }
         .bag_info();
@@ -117,7 +120,11 @@ mod tests {
             "partial: 2 failure(s), listed in data/crawl-report.json"
         );
         let names: Vec<&str> = info.tag_files.iter().map(|(n, _)| n.as_str()).collect();
-        assert_eq!(names, ["sharc-run.json", "bagit-profile.json"]);
+        assert_eq!(
+            names,
+            ["bagit-profile.json"],
+            "run statistics stay outside the bag"
+        );
     }
 
     #[test]

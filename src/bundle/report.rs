@@ -86,6 +86,9 @@ pub enum FindingCode {
     /// A zip's local headers disagree with its central directory, or hide entries it does
     /// not list.
     ZipHeaderMismatch,
+    /// A readable zip with no `bagit.txt` at its root or in its top-level directory: not a
+    /// bag.
+    ZipNotABag,
     /// A tag file (`bag-info.txt`, a manifest, a tag manifest, `fetch.txt`) is larger than
     /// [`MAX_TAG_FILE_BYTES`](super::MAX_TAG_FILE_BYTES); it is not read.
     TagFileTooLarge,
@@ -93,7 +96,7 @@ pub enum FindingCode {
 
 impl FindingCode {
     /// Every code, in declaration order.
-    pub const ALL: [FindingCode; 36] = [
+    pub const ALL: [FindingCode; 37] = [
         Self::BadBagitTxt,
         Self::UnsupportedEncoding,
         Self::MissingPayloadDir,
@@ -130,6 +133,7 @@ impl FindingCode {
         Self::ZipPortability,
         Self::ZipHeaderMismatch,
         Self::TagFileTooLarge,
+        Self::ZipNotABag,
     ];
 
     /// The stable kebab-case name, such as `checksum-mismatch`.
@@ -170,6 +174,7 @@ impl FindingCode {
             Self::ZipTopDirName => "zip-top-dir-name",
             Self::ZipPortability => "zip-portability",
             Self::ZipHeaderMismatch => "zip-header-mismatch",
+            Self::ZipNotABag => "zip-not-a-bag",
             Self::TagFileTooLarge => "tag-file-too-large",
         }
     }

@@ -72,6 +72,17 @@ impl ZipReader {
             return Err(not_a_bag("it is not a file".to_string()));
         }
         let mut findings = Vec::new();
+        // Only the outer file's own end record counts: searching back from the end, a zip
+        // cut short would otherwise be read by the end record of a zip stored inside it (an
+        // .xlsx, a .docx) and taken for that.
+        if let Err(finding) = check_end_record(&file, meta.len()) {
+            return Ok(Self {
+                path: path.to_path_buf(),
+                archive: None,
+                top: String::new(),
+                findings: vec![finding],
+            });
+        }
         let archive = match ZipArchive::new(BufReader::new(file)) {
             Ok(archive) => Some(archive),
             Err(e) => {
@@ -114,6 +125,18 @@ impl ZipReader {
 
     /// Picks the top-level directory and reports entries that do not belong to it.
     fn choose_top(&mut self, raw: &[RawEntry]) {
+        let has_bagit = raw.iter().any(|e| {
+            e.name == "bagit.txt"
+                || e.name
+                    .strip_suffix("/bagit.txt")
+                    .is_some_and(|t| !t.is_empty() && !t.contains('/'))
+        });
+        if !has_bagit {
+            self.findings.push(Finding::bag(
+                FindingCode::ZipNotABag,
+                "this zip holds no bag: there is no bagit.txt at its root or in a top-level directory (a bag's zip holds one directory with bagit.txt, the manifests and data/); check that this is the file sharc wrote",
+            ));
+        }
         if raw.iter().any(|e| e.name == "bagit.txt") {
             self.top = String::new();
             self.findings.push(Finding::bag(
@@ -264,6 +287,55 @@ impl ZipReader {
             ));
         }
     }
+}
+
+/// The end of central directory record of the file itself: it must end the file (after its
+/// comment). A file without one is a zip cut short, or no zip at all; either is a finding
+/// that says which.
+fn check_end_record(file: &File, len: u64) -> std::result::Result<(), Finding> {
+    use std::io::{Seek, SeekFrom};
+    const RECORD: u64 = 22;
+    const MAX_COMMENT: u64 = 65535;
+    let tail_len = len.min(RECORD + MAX_COMMENT);
+    let mut tail = vec![0u8; tail_len as usize];
+    let mut f = file;
+    let read = f
+        .seek(SeekFrom::Start(len - tail_len))
+        .and_then(|_| f.read_exact(&mut tail));
+    let mut head = [0u8; 4];
+    let starts_as_zip = f
+        .seek(SeekFrom::Start(0))
+        .and_then(|_| f.read_exact(&mut head))
+        .is_ok()
+        && head == *b"PK\x03\x04";
+    if read.is_ok() {
+        for start in (0..tail.len().saturating_sub(RECORD as usize - 1)).rev() {
+            if tail[start..].starts_with(b"PK\x05\x06") {
+                let field = |at: usize| {
+                    u32::from_le_bytes([tail[at], tail[at + 1], tail[at + 2], tail[at + 3]])
+                };
+                let comment = u16::from_le_bytes([tail[start + 20], tail[start + 21]]) as usize;
+                let (cd_size, cd_offset) = (field(start + 12), field(start + 16));
+                let at = len - tail_len + start as u64;
+                // The record of a zip stored inside this one points at a central directory
+                // relative to where that zip begins, not to just before itself.
+                let own = cd_offset == u32::MAX || u64::from(cd_offset) + u64::from(cd_size) == at;
+                if start + RECORD as usize + comment == tail.len() && own {
+                    return Ok(());
+                }
+            }
+        }
+    }
+    Err(Finding::bag(
+        FindingCode::ZipUnreadable,
+        if starts_as_zip {
+            format!(
+                "the zip ends at byte {len}; its central directory is missing: the file was cut short (an interrupted copy or download); copy it again from a good source"
+            )
+        } else {
+            "this file is not a zip (it does not start as one); give the bag's directory, or the .zip sharc wrote".to_string()
+        },
+    ))
 }
 
 /// The finding for an archive that cannot be read at all.

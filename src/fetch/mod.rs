@@ -159,6 +159,17 @@ pub enum FetchError {
         /// The size the server announced, when it did.
         announced: Option<u64>,
     },
+    /// The site cannot be reached as its URL gives it (refused, unknown host, no TLS, an
+    /// untrusted certificate): found by [`Client::probe`], not retried.
+    #[error("{url}: {message}")]
+    Unreachable {
+        /// The URL requested.
+        url: String,
+        /// What kind of failure.
+        kind: Unreachable,
+        /// What is wrong and what to try.
+        message: String,
+    },
     /// Connecting, sending or receiving failed.
     #[error("{url}: {message}")]
     Network {
@@ -274,6 +285,80 @@ pub struct StatsSnapshot {
 struct Retry {
     wait: Option<Duration>,
     why: String,
+    /// For a failure below HTTP, what kind it was, when it is one that says the site cannot
+    /// be reached as given.
+    unreachable: Option<Unreachable>,
+}
+
+/// Why a site cannot be reached as its URL gives it: failures that waiting does not heal
+/// when they happen on the very first request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unreachable {
+    /// Nothing listens on the port (connection refused).
+    Refused,
+    /// The host name does not resolve.
+    UnknownHost,
+    /// `https` spoken to a port that answers plain HTTP.
+    NotTls,
+    /// The server's TLS certificate is not trusted for this host.
+    Certificate,
+}
+
+impl Unreachable {
+    /// The kind of `e`, read from its chain of causes.
+    fn of(e: &reqwest::Error) -> Option<Self> {
+        let mut chain = String::new();
+        let mut src: Option<&dyn std::error::Error> = Some(e);
+        while let Some(s) = src {
+            if let Some(io) = s.downcast_ref::<std::io::Error>()
+                && io.kind() == std::io::ErrorKind::ConnectionRefused
+            {
+                return Some(Self::Refused);
+            }
+            chain.push_str(&s.to_string().to_ascii_lowercase());
+            chain.push('\n');
+            src = s.source();
+        }
+        if chain.contains("connection refused") {
+            Some(Self::Refused)
+        } else if chain.contains("dns error")
+            || chain.contains("failed to lookup address")
+            || chain.contains("name or service not known")
+        {
+            Some(Self::UnknownHost)
+        } else if chain.contains("invalidcontenttype") || chain.contains("corrupt message") {
+            Some(Self::NotTls)
+        } else if chain.contains("certificate") {
+            Some(Self::Certificate)
+        } else {
+            None
+        }
+    }
+
+    /// What is wrong with `url`, and what to try, in one sentence.
+    fn explain(self, url: &Url) -> String {
+        let host = url.host_str().unwrap_or_default();
+        let port = url.port_or_known_default().unwrap_or_default();
+        match self {
+            Self::Refused => format!(
+                "nothing answers at {host}:{port} (connection refused): check the port in the site URL, and that the portal is up"
+            ),
+            Self::UnknownHost => format!(
+                "the host `{host}` is not known (its name does not resolve): check its spelling in the site URL, and this machine's network and DNS"
+            ),
+            Self::NotTls => {
+                let mut plain = url.clone();
+                let _ = plain.set_scheme("http");
+                format!(
+                    "{host}:{port} does not speak TLS (https): the site answers plain HTTP there; try {}",
+                    redact(&plain)
+                )
+            }
+            Self::Certificate => format!(
+                "the TLS certificate of {host} is not trusted for it: check the host name in the site URL"
+            ),
+        }
+    }
 }
 
 /// What one attempt produced.
@@ -647,10 +732,32 @@ impl Client {
                     r
                 }
             };
+            let sent = std::time::Instant::now();
+            let method = if matches!(want, Want::Post(_)) {
+                "POST"
+            } else {
+                "GET"
+            };
             let resp = match request.send().await {
                 Ok(r) => r,
-                Err(e) => return Ok(Attempt::Retry(self.network_retry(&e))),
+                Err(e) => {
+                    tracing::debug!(
+                        "{method} {} failed after {} ms: {e}",
+                        redact(&current),
+                        sent.elapsed().as_millis()
+                    );
+                    return Ok(Attempt::Retry(self.network_retry(&e)));
+                }
             };
+            // One line per request at -v: method, URL, status, announced size, time.
+            tracing::debug!(
+                "{method} {} {} {} {} ms",
+                redact(&current),
+                resp.status().as_u16(),
+                content_length(resp.headers())
+                    .map_or_else(|| "? bytes".to_string(), |n| format!("{n} bytes")),
+                sent.elapsed().as_millis()
+            );
             self.pacer.observe(resp.headers());
             let next = match redirect_target(&current, &resp) {
                 None if resp.status() == StatusCode::NOT_MODIFIED
@@ -716,6 +823,7 @@ impl Client {
             return Ok(Attempt::Retry(Retry {
                 wait: retry::retry_after(resp.headers()),
                 why: format!("HTTP {status}"),
+                unreachable: None,
             }));
         }
         if !status.is_success() {
@@ -751,7 +859,41 @@ impl Client {
             why = format!("{why}: {s}");
             src = s.source();
         }
-        Retry { wait: None, why }
+        Retry {
+            wait: None,
+            why,
+            unreachable: Unreachable::of(e),
+        }
+    }
+
+    /// One request for `url` within `within`, never retried: whether the site can be reached
+    /// at all, before a crawl settles in to retry for minutes. A refused connection, an
+    /// unknown host, TLS spoken to a plain-HTTP port and an untrusted certificate are
+    /// [`FetchError::Unreachable`]; an HTTP error answer is returned as it is
+    /// ([`FetchError::Status`]); anything else — an answer, a throttled one, a slow one —
+    /// is `Ok`: retries deal with it later.
+    pub async fn probe(&self, url: &Url, within: Duration) -> Result<(), FetchError> {
+        let accept = "text/html,*/*;q=0.5";
+        match tokio::time::timeout(within, self.attempt(url, Want::Page { accept })).await {
+            Ok(Ok(Attempt::Retry(Retry {
+                unreachable: Some(kind),
+                ..
+            }))) => Err(FetchError::Unreachable {
+                url: redact(url),
+                kind,
+                message: kind.explain(url),
+            }),
+            Ok(Err(e @ FetchError::Status { .. })) => Err(e),
+            Ok(_) => Ok(()),
+            Err(_) => {
+                tracing::info!(
+                    "{} did not answer within {} s; going on, with the usual retries",
+                    redact(url),
+                    within.as_secs()
+                );
+                Ok(())
+            }
+        }
     }
 
     async fn with_retries<T, F, Fut>(&self, url: &Url, mut attempt: F) -> Result<T, FetchError>
@@ -765,7 +907,7 @@ impl Client {
             n += 1;
             match attempt().await? {
                 Attempt::Done(v) => return Ok(v),
-                Attempt::Retry(Retry { wait, why }) => {
+                Attempt::Retry(Retry { wait, why, .. }) => {
                     let delay = self.retry.delay(n, wait);
                     if n >= self.retry.max_attempts {
                         return Err(FetchError::GaveUp {
@@ -789,7 +931,14 @@ impl Client {
                         });
                     }
                     self.stats.retries.fetch_add(1, Ordering::Relaxed);
-                    tracing::debug!(url = %redact(url), attempt = n, ?delay, %why, "retrying");
+                    // Said at the default level, so that a long wait never looks like a hang.
+                    tracing::info!(
+                        "retrying in {:.1} s: {why} from {} (attempt {} of {})",
+                        delay.as_secs_f64(),
+                        redact(url),
+                        n + 1,
+                        self.retry.max_attempts
+                    );
                     tokio::time::sleep(delay).await;
                     waited += delay;
                 }
@@ -826,6 +975,7 @@ fn truncated(got: u64, expected: u64) -> Retry {
     Retry {
         wait: None,
         why: format!("body truncated: {got} of {expected} bytes"),
+        unreachable: None,
     }
 }
 

@@ -92,6 +92,14 @@ impl Pacer {
             if let Some(iv) = self.interval {
                 s.next_start = start + iv;
             }
+            let wait = start.saturating_duration_since(now);
+            if !wait.is_zero() {
+                tracing::trace!(
+                    "pacing: waiting {} ms before the next request to {} (--rate, crawl delay or health score)",
+                    wait.as_millis(),
+                    host_key(url)
+                );
+            }
             start
         };
         tokio::time::sleep_until(until).await;
@@ -113,7 +121,7 @@ impl Pacer {
             let pause = self.health_step * u32::from(score - HEALTH_SLOWDOWN_FROM + 1);
             let until = Instant::now() + pause;
             s.pause_until = Some(s.pause_until.map_or(until, |p| p.max(until)));
-            tracing::debug!(
+            tracing::trace!(
                 score,
                 ?pause,
                 "the farm reports a high health score; slowing down"

@@ -278,7 +278,7 @@ impl Files {
 
     /// Remembers that the file at `url` could not be given a payload name.
     fn unnamable(&mut self, url: &str, path: String, source: BundleError) {
-        tracing::warn!("{url}: no payload name fits it: {source}");
+        tracing::debug!("{url}: no payload name fits it: {source}");
         let error = FileError::Unnamable {
             url: url.to_string(),
             path,

@@ -199,7 +199,8 @@ impl ResolvedMapping {
         }
     }
 
-    /// The article's image, wanted when it is on the site.
+    /// The article's image, always wanted: one out of the crawl's scope is refused by the
+    /// files step and listed as such, so the bag says it lacks it.
     fn image(
         &self,
         value: Neutral,
@@ -210,7 +211,7 @@ impl ResolvedMapping {
         let Neutral::Link { url, description } = value else {
             return None;
         };
-        if let Some((abs, path)) = self.same_site(&url, ctx) {
+        if let Some((abs, path)) = resolve(&url, ctx) {
             wanted.push(WantedFile {
                 slot: FileSlot::Image,
                 url: abs,
@@ -318,14 +319,7 @@ impl ResolvedMapping {
     /// The absolute URL and decoded path of `reference` when it is in the crawl's scope;
     /// `None` for references out of it, which are never fetched.
     fn same_site(&self, reference: &str, ctx: &ItemContext<'_>) -> Option<(Url, String)> {
-        let abs = ctx.site.join(reference.trim()).ok()?;
-        if !(ctx.in_scope)(&abs) {
-            return None;
-        }
-        let path = percent_encoding::percent_decode_str(abs.path())
-            .decode_utf8_lossy()
-            .into_owned();
-        Some((abs, path))
+        resolve(reference, ctx).filter(|(abs, _)| (ctx.in_scope)(abs))
     }
 
     fn content_type_name(&self, item_ct: &str) -> Option<String> {
@@ -348,6 +342,15 @@ impl Values {
     fn take(&mut self, f: NeutralField) -> Neutral {
         self.0.remove(&f).unwrap_or(Neutral::Null)
     }
+}
+
+/// The absolute URL and decoded path of `reference`, wherever it points.
+fn resolve(reference: &str, ctx: &ItemContext<'_>) -> Option<(Url, String)> {
+    let abs = ctx.site.join(reference.trim()).ok()?;
+    let path = percent_encoding::percent_decode_str(abs.path())
+        .decode_utf8_lossy()
+        .into_owned();
+    Some((abs, path))
 }
 
 /// `host` or `host:port` of a URL, as used in record ids.

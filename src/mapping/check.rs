@@ -92,6 +92,9 @@ impl ProblemCode {
 pub struct Problem {
     /// The 1-based line of the mapping file, when the problem has one.
     pub line: Option<usize>,
+    /// The 1-based column (in characters) on that line, when the problem has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub column: Option<usize>,
     /// What kind of problem.
     pub code: ProblemCode,
     /// What is wrong and how to fix it.
@@ -154,9 +157,20 @@ impl Walk<'_> {
     }
 
     fn push(&mut self, span: std::ops::Range<usize>, code: ProblemCode, message: String) {
-        let line = self.line(span);
+        let line = self.line(span.clone());
         self.problems.push(Problem {
             line,
+            column: Some(column_of(self.text, span.start)),
+            code,
+            message,
+        });
+    }
+
+    /// A problem of the whole file, such as a missing section: it has no line.
+    fn push_unplaced(&mut self, code: ProblemCode, message: String) {
+        self.problems.push(Problem {
+            line: None,
+            column: None,
             code,
             message,
         });
@@ -249,6 +263,7 @@ pub fn check_text(text: &str, path: &Path) -> Checked {
         Err(e) => {
             checked.problems.push(Problem {
                 line: e.span().map(|s| line_of(text, s.start)),
+                column: e.span().map(|s| column_of(text, s.start)),
                 code: ProblemCode::MappingSyntax,
                 message: format!("not TOML: {}", e.message().trim_end()),
             });
@@ -270,7 +285,7 @@ pub fn check_text(text: &str, path: &Path) -> Checked {
                     walk.string(e, "[list]");
                 }
                 None => walk.push(
-                    0..0,
+                    entry(root, "list").map_or(0..0, |(k, _)| k.span()),
                     ProblemCode::MappingMissingKey,
                     "[list] has no title: give the list title as the portal shows it".into(),
                 ),
@@ -280,10 +295,9 @@ pub fn check_text(text: &str, path: &Path) -> Checked {
                 walk.string(e, "[list]");
             }
         }
-        None => walk.push(
-            0..0,
+        None => walk.push_unplaced(
             ProblemCode::MappingMissingKey,
-            "there is no [list] section: add one with the list's title".into(),
+            "there is no [list] section: add one with the list's title, e.g. [list] then title = \"Tin tức sự kiện\"".into(),
         ),
     }
     if let Some(bag) = entry(root, "bag").and_then(|e| walk.table(e, "[bag]")) {
@@ -297,10 +311,9 @@ pub fn check_text(text: &str, path: &Path) -> Checked {
                 }
             }
         }
-        None => walk.push(
-            0..0,
+        None => walk.push_unplaced(
             ProblemCode::MappingMissingKey,
-            "there is no [fields] section: add one, e.g. title = { field = \"Tiêu đề\", as = \"text\" }"
+            "there is no [fields] section: add one, e.g. a line [fields] and under it title = { field = \"Tiêu đề\", as = \"text\" }"
                 .into(),
         ),
     }
@@ -338,6 +351,7 @@ pub fn check_text(text: &str, path: &Path) -> Checked {
                 };
                 checked.problems.push(Problem {
                     line,
+                    column: None,
                     code: ProblemCode::MappingInvalidValue,
                     message: load_message(&e),
                 });
@@ -346,6 +360,13 @@ pub fn check_text(text: &str, path: &Path) -> Checked {
     }
     checked.problems.sort_by_key(|p| p.line);
     checked
+}
+
+/// The 1-based column, in characters, of byte `offset` on its line.
+fn column_of(text: &str, offset: usize) -> usize {
+    let before = text.get(..offset.min(text.len())).unwrap_or("");
+    let start = before.rfind('\n').map_or(0, |i| i + 1);
+    before[start..].chars().count() + 1
 }
 
 /// A load error's message without the file name the check prints anyway.
@@ -481,6 +502,7 @@ impl Checked {
             };
             self.problems.push(Problem {
                 line: self.field_lines.get(&p.neutral()).copied(),
+                column: None,
                 code,
                 message: format!("[fields] {}", p),
             });
@@ -488,6 +510,7 @@ impl Checked {
         if let Err(e) = content_type(mapping, schema) {
             self.problems.push(Problem {
                 line: self.content_type_line,
+                column: None,
                 code: ProblemCode::SiteContentTypeMissing,
                 message: format!("[list] content_type: {e}"),
             });
@@ -499,6 +522,7 @@ impl Checked {
     pub fn list_not_found(&mut self, message: String) {
         self.problems.push(Problem {
             line: self.title_line,
+            column: None,
             code: ProblemCode::SiteListNotFound,
             message,
         });

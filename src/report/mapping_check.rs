@@ -1,17 +1,23 @@
-//! What `sharc mapping check` prints: one line per problem, `FILE:LINE: message (code)`, the
+//! What `sharc mapping check` prints: one line per problem, `FILE:LINE:COLUMN: message (code)`, the
 //! way compilers report, then a line saying whether the mapping is fit to crawl with.
 
 use std::path::Path;
 
-/// One problem as the check found it: its line, its stable code, its message.
-pub type ProblemLine<'a> = (Option<usize>, &'a str, &'a str);
-
-/// The line for one problem of the mapping at `path`.
-pub fn problem_line(path: &Path, (line, code, message): ProblemLine<'_>) -> String {
-    match line {
-        Some(line) => format!("{}:{line}: {message} ({code})", path.display()),
-        None => format!("{}: {message} ({code})", path.display()),
-    }
+/// The line for one problem of the mapping at `path`: `FILE:LINE:COLUMN: message (code)`,
+/// with as much of the place as the problem has.
+pub fn problem_line(
+    path: &Path,
+    line: Option<usize>,
+    column: Option<usize>,
+    code: &str,
+    message: &str,
+) -> String {
+    let place = match (line, column) {
+        (Some(l), Some(c)) => format!(":{l}:{c}"),
+        (Some(l), None) => format!(":{l}"),
+        _ => String::new(),
+    };
+    format!("{}{place}: {message} ({code})", path.display())
 }
 
 /// The closing line: fit to crawl with, or how many problems there are; `against` names the

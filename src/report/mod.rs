@@ -198,6 +198,9 @@ impl Skipped {
         let reason = match code {
             SkipCode::OtherContentType => "another content type",
             SkipCode::NotPublic => "not on the public list pages (not public, or deleted)",
+            SkipCode::NotRead => {
+                "not on the list pages read; the list was not read to its end (see `refused`), so these may be on the pages not read, or not public"
+            }
         };
         let (first, last) = (*ids.start(), *ids.end());
         Self {
@@ -217,6 +220,8 @@ pub enum SkipCode {
     OtherContentType,
     /// The public list pages never showed the item (not public, or deleted).
     NotPublic,
+    /// The item was not on the list pages read, and the list was not read to its end.
+    NotRead,
 }
 
 /// What kind of failure a [`Failure`] is. The kebab-case names are stable: scripts may
@@ -244,11 +249,13 @@ pub enum FailureCode {
     /// The file system refused the payload name an attachment or image was given; the
     /// record lacks that file.
     FileUnnamable,
+    /// The list yielded no item at all: nothing to archive.
+    ListEmpty,
 }
 
 impl FailureCode {
     /// Every code, in declaration order.
-    pub const ALL: [FailureCode; 9] = [
+    pub const ALL: [FailureCode; 10] = [
         Self::ItemMappingFailed,
         Self::ItemFetchFailed,
         Self::ItemOffSite,
@@ -258,6 +265,7 @@ impl FailureCode {
         Self::ItemBadId,
         Self::ItemDuplicateId,
         Self::FileUnnamable,
+        Self::ListEmpty,
     ];
 
     /// The stable name, such as `file-fetch-failed`.
@@ -272,19 +280,21 @@ impl FailureCode {
             Self::ItemBadId => "item-bad-id",
             Self::ItemDuplicateId => "item-duplicate-id",
             Self::FileUnnamable => "file-unnamable",
+            Self::ListEmpty => "list-empty",
         }
     }
 }
 
 impl SkipCode {
     /// Every code, in declaration order.
-    pub const ALL: [SkipCode; 2] = [Self::OtherContentType, Self::NotPublic];
+    pub const ALL: [SkipCode; 3] = [Self::OtherContentType, Self::NotPublic, Self::NotRead];
 
     /// The stable name, such as `not-public`.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::OtherContentType => "other-content-type",
             Self::NotPublic => "not-public",
+            Self::NotRead => "not-read",
         }
     }
 }
@@ -371,17 +381,23 @@ pub enum RefusedCode {
     RepeatedNextLink,
     /// The page bound was reached: paging stopped there.
     PageLimit,
+    /// robots.txt disallows it: an article page (its item is not archived) or a list page.
+    Robots,
+    /// HTML source: `--max-pages` was reached; the list goes on at this page.
+    MaxPages,
 }
 
 impl RefusedCode {
     /// Every code, in declaration order.
-    pub const ALL: [RefusedCode; 6] = [
+    pub const ALL: [RefusedCode; 8] = [
         Self::OffSite,
         Self::BadScheme,
         Self::Downgrade,
         Self::Userinfo,
         Self::RepeatedNextLink,
         Self::PageLimit,
+        Self::Robots,
+        Self::MaxPages,
     ];
 
     /// The stable name, such as `off-site`.
@@ -393,6 +409,8 @@ impl RefusedCode {
             Self::Userinfo => "userinfo",
             Self::RepeatedNextLink => "repeated-next-link",
             Self::PageLimit => "page-limit",
+            Self::Robots => "robots",
+            Self::MaxPages => "max-pages",
         }
     }
 

@@ -6,8 +6,8 @@
 
 use super::{CrawlReport, Failure, FailureCode, RefusedCode, RefusedUrl, SkipCode, Skipped};
 use crate::source::facts::{
-    Fallback, ItemFailure, ItemFailureKind, MalformedItem, Note, Refusal, Refused, RefusedRequest,
-    RequestRefusal, SourceFacts,
+    Fallback, ItemFailure, ItemFailureKind, MalformedItem, Note, Refusal, Refused, RefusedItem,
+    RefusedRequest, RequestRefusal, SourceFacts,
 };
 
 /// How many refused URLs a report note lists before it only counts.
@@ -27,21 +27,16 @@ impl CrawlReport {
                 p.list, p.article
             ));
         }
-        if let Some(stop) = &facts.stopped_at_limit {
-            self.notes.push(format!(
-                "stopped after {} list pages (--max-pages); the list goes on at {}",
-                stop.limit, stop.next
-            ));
-            tracing::warn!(
-                "stopped after {} list pages (--max-pages); raise it to read further",
-                stop.limit
-            );
-        }
+        // A list not read to its end may hold the ids it never showed on later pages.
+        let unseen = if facts.refused_requests.is_empty() {
+            SkipCode::NotPublic
+        } else {
+            SkipCode::NotRead
+        };
         for run in &facts.unseen_items {
             let n = run.end().abs_diff(*run.start()).saturating_add(1);
             self.counts.items_skipped = self.counts.items_skipped.saturating_add(n);
-            self.skipped
-                .push(Skipped::run(SkipCode::NotPublic, run.clone()));
+            self.skipped.push(Skipped::run(unseen, run.clone()));
         }
         for rule in &facts.silent_rules {
             self.notes.push(format!(
@@ -50,18 +45,11 @@ impl CrawlReport {
             ));
         }
         self.notes.extend(facts.refused.iter().map(refused));
-        for n in &facts.notes {
-            let words = note(n);
-            if matches!(n, Note::NoArticleLinks { .. }) {
-                tracing::warn!("{words}");
-            }
-            self.notes.push(words);
-        }
-        for r in &facts.refused_requests {
-            let entry = refused_request(r);
-            tracing::warn!("{entry}");
-            self.refused.push(entry);
-        }
+        self.notes.extend(facts.notes.iter().map(note));
+        self.refused
+            .extend(facts.refused_requests.iter().map(refused_request));
+        self.refused
+            .extend(facts.refused_items.iter().map(refused_item));
         self.failures.extend(facts.failures.iter().map(failure));
         self.counts.items_seen += facts.malformed.len() as u64;
         self.failures.extend(facts.malformed.iter().map(malformed));
@@ -90,6 +78,17 @@ pub fn duplicate_id(item_id: i64) -> Failure {
             "the list gave item {item_id} a second time; the first was archived and this one was not: compare the two on the portal"
         ),
     }
+}
+
+/// A list that yielded no item, in words, with where to look for each source.
+pub fn empty_list(via: &str) -> String {
+    let check = match via {
+        "html" => {
+            "check [html] links, link_pattern and item_id in the mapping against the list page's source"
+        }
+        _ => "check that the list holds items this identity may read, and the list's title",
+    };
+    format!("the list yielded no item, so nothing was archived: {check}")
 }
 
 /// A list entry without a usable id, as a failure.
@@ -121,6 +120,16 @@ fn refused_request(r: &RefusedRequest) -> RefusedUrl {
             RefusedCode::of(s),
             format!("a next link of the list, not followed: {s}; the list may go on there"),
         ),
+        RequestRefusal::Robots => (
+            RefusedCode::Robots,
+            "the next page of the list, not read: robots.txt disallows it; the list may go on there (--ignore-robots only with the portal owner's leave)".to_string(),
+        ),
+        RequestRefusal::MaxPages(limit) => (
+            RefusedCode::MaxPages,
+            format!(
+                "the next page of the list, not read: {limit} list page(s) were read (--max-pages); raise --max-pages to read on from here"
+            ),
+        ),
         RequestRefusal::RepeatedNextLink => (
             RefusedCode::RepeatedNextLink,
             "a next link back to a page of the list already read: paging stopped here, as following it would loop".to_string(),
@@ -140,6 +149,16 @@ fn refused_request(r: &RefusedRequest) -> RefusedUrl {
         url: r.url.clone(),
         item_id: None,
         reason,
+    }
+}
+
+/// An item the list showed whose page robots.txt disallows, as a refused URL.
+fn refused_item(r: &RefusedItem) -> RefusedUrl {
+    RefusedUrl {
+        code: RefusedCode::Robots,
+        url: r.url.clone(),
+        item_id: Some(r.item_id),
+        reason: "robots.txt disallows this article page, so the item was not archived (--ignore-robots only with the portal owner's leave)".into(),
     }
 }
 
@@ -205,9 +224,6 @@ pub fn note(n: &Note) -> String {
         }
         Note::DerivedListId(id) => format!(
             "the list pages do not name the list's GUID; records use {id}, derived from the start page: set [html] list_id to the list's GUID to make record ids match a REST crawl"
-        ),
-        Note::NoArticleLinks { url, selector } => format!(
-            "{url}: no link matches [html] links `{selector}`; check the selector against the page source"
         ),
         Note::Reserialised { url, what } => format!(
             "{url}: the markup of {what} could not be cut from the page exactly; it was re-serialised"

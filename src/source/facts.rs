@@ -17,8 +17,6 @@ pub struct SourceFacts {
     pub fallback: Option<Fallback>,
     /// Pages read, for a source that reads pages.
     pub pages: Option<PagesRead>,
-    /// Where the list went on when the page limit stopped it.
-    pub stopped_at_limit: Option<PageLimit>,
     /// Item ids below the highest one seen that the list never showed (nor failed): items
     /// the public cannot see, or deleted ones. Runs of consecutive ids, lowest first.
     pub unseen_items: Vec<RangeInclusive<i64>>,
@@ -26,8 +24,11 @@ pub struct SourceFacts {
     pub silent_rules: Vec<SilentRule>,
     /// Links found but never fetched, by reason.
     pub refused: Vec<Refused>,
-    /// Requests for the list itself the source did not make — a next link out of scope,
-    /// back to a page already read, or past the page bound — so the list may be incomplete.
+    /// Items the list showed whose pages robots.txt disallows: never read, not archived.
+    pub refused_items: Vec<RefusedItem>,
+    /// Requests for the list itself the source did not make — a next link out of scope or
+    /// disallowed by robots.txt, back to a page already read, past the page bound or past
+    /// `--max-pages` — so the list may be incomplete.
     pub refused_requests: Vec<RefusedRequest>,
     /// Other things noticed, in the order they were.
     pub notes: Vec<Note>,
@@ -77,15 +78,6 @@ pub struct PagesRead {
     pub article: usize,
 }
 
-/// The page limit was reached with more of the list to read.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PageLimit {
-    /// The limit (`--max-pages`).
-    pub limit: usize,
-    /// The first list page not read.
-    pub next: String,
-}
-
 /// A rule that never matched.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SilentRule {
@@ -113,6 +105,15 @@ pub enum Refusal {
     OffSite,
 }
 
+/// An item the list showed whose page was not fetched.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefusedItem {
+    /// The item id.
+    pub item_id: i64,
+    /// Its page, as the list linked it.
+    pub url: String,
+}
+
 /// A request for the list that a source did not make.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RefusedRequest {
@@ -129,6 +130,10 @@ pub enum RequestRefusal {
     Scope(ScopeRefusal),
     /// A next link to a page already read: followed, the list would loop.
     RepeatedNextLink,
+    /// robots.txt disallows the next list page.
+    Robots,
+    /// `--max-pages` list pages were read with this one still to read.
+    MaxPages(usize),
     /// The page bound was reached with a next link still to follow.
     PageBound {
         /// Pages read, the bound.
@@ -158,13 +163,6 @@ pub enum Note {
     /// The pages do not name the list's GUID; records use this one, derived from the start
     /// page.
     DerivedListId(String),
-    /// The first list page has no link the article-link rule matches.
-    NoArticleLinks {
-        /// The list page.
-        url: String,
-        /// The rule, as written.
-        selector: String,
-    },
     /// The list view threshold refused pages of `from` items; the list was read in pages of
     /// `to`.
     RowLimitLowered {

@@ -27,8 +27,8 @@ mod span;
 pub use layout::{Css, Extract, FieldRule, ItemId, Layout, NextPage, Property, Role, StopRule};
 
 use super::facts::{
-    Fallback, ItemFailure, ItemFailureKind, Note, PageLimit, PagesRead, Refusal, Refused,
-    SilentRule, SourceFacts,
+    Fallback, ItemFailure, ItemFailureKind, Note, PagesRead, Refusal, Refused, RefusedItem,
+    RefusedRequest, RequestRefusal, SilentRule, SourceFacts,
 };
 use super::ids::IdSet;
 use super::{
@@ -39,7 +39,7 @@ use extract::{Page, Rules};
 use futures::StreamExt;
 use robots::Robots;
 use serde_json::Value;
-use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 use std::ops::RangeInclusive;
 use url::Url;
 
@@ -93,7 +93,11 @@ pub struct HtmlSource {
     failures: Vec<ItemFailure>,
     refused_robots: BTreeSet<String>,
     refused_off_site: BTreeSet<String>,
-    stopped_at_max: Option<Url>,
+    /// Article links robots.txt disallows, by item id: items the list showed but that were
+    /// never read.
+    refused_items: BTreeMap<i64, String>,
+    /// List pages not read: disallowed, off-site, or past `--max-pages`.
+    refused_requests: Vec<RefusedRequest>,
     /// Indexes of the layout's properties whose rule found a value on some article page.
     found: BTreeSet<usize>,
 }
@@ -150,7 +154,8 @@ impl HtmlSource {
             failures: Vec::new(),
             refused_robots: BTreeSet::new(),
             refused_off_site: BTreeSet::new(),
-            stopped_at_max: None,
+            refused_items: BTreeMap::new(),
+            refused_requests: Vec::new(),
             found: BTreeSet::new(),
         })
     }
@@ -299,16 +304,16 @@ impl HtmlSource {
             (page.links(&self.layout.links), next_link)
         };
         if candidates.is_empty() && self.list_pages == 1 {
-            let selector = self.layout.links.text.clone();
-            tracing::debug!(%url, %selector, "no article link on the first list page");
-            self.notes.push(Note::NoArticleLinks {
-                url: url.to_string(),
-                selector,
+            return Err(SourceError::NoArticleLinks {
+                url: redact(&url),
+                selector: self.layout.links.text.clone(),
             });
         }
-        let articles = self.articles(candidates);
-        tracing::debug!(%url, articles = articles.len(), "list page");
-        self.plan_next(&url, n, next_link, articles.is_empty());
+        let (articles, refused) = self.articles(candidates);
+        tracing::debug!(%url, articles = articles.len(), refused, "list page");
+        // Articles robots.txt refused are still the list going on: only a page with nothing
+        // new at all ends it.
+        self.plan_next(&url, n, next_link, articles.is_empty() && refused == 0);
         let bodies = self.fetch_articles(&articles).await;
         let mut items = Vec::new();
         for ((id, url), result) in articles.into_iter().zip(bodies) {
@@ -324,8 +329,9 @@ impl HtmlSource {
     }
 
     /// The article links worth reading: on the site, matching the pattern, with an item id,
-    /// allowed by robots.txt, not read before.
-    fn articles(&mut self, candidates: Vec<Url>) -> Vec<(i64, Url)> {
+    /// allowed by robots.txt, not read before; and how many new ones robots.txt refused.
+    fn articles(&mut self, candidates: Vec<Url>) -> (Vec<(i64, Url)>, usize) {
+        let mut refused = 0;
         let mut out: Vec<(i64, Url)> = Vec::new();
         for url in candidates {
             if !self.on_site(&url) {
@@ -341,7 +347,10 @@ impl HtmlSource {
                 continue;
             };
             if !self.robots_allow(&url) {
-                self.refused_robots.insert(url.to_string());
+                if !self.seen.contains(id) && !self.refused_items.contains_key(&id) {
+                    refused += 1;
+                    self.refused_items.insert(id, redact(&url));
+                }
                 continue;
             }
             if self.seen.contains(id)
@@ -352,7 +361,7 @@ impl HtmlSource {
             }
             out.push((id, url));
         }
-        out
+        (out, refused)
     }
 
     /// Decides the chain's next list page after reading `url`.
@@ -381,12 +390,18 @@ impl HtmlSource {
         if next == *url || self.fetched.contains(next.as_str()) {
             return;
         }
-        if !self.on_site(&next) {
-            self.refused_off_site.insert(redact(&next));
+        if let Err(refusal) = self.client.scope().check(&next) {
+            self.refused_requests.push(RefusedRequest {
+                url: redact(&next),
+                why: RequestRefusal::Scope(refusal),
+            });
             return;
         }
         if !self.robots_allow(&next) {
-            self.refused_robots.insert(next.to_string());
+            self.refused_requests.push(RefusedRequest {
+                url: redact(&next),
+                why: RequestRefusal::Robots,
+            });
             return;
         }
         self.next_list = Some((next, n.saturating_add(1)));
@@ -484,7 +499,7 @@ impl HtmlSource {
     }
 
     fn fail(&mut self, item_id: i64, kind: ItemFailureKind) {
-        tracing::warn!("item {item_id}: {kind}");
+        tracing::debug!("item {item_id}: {kind}");
         self.failures.push(ItemFailure { item_id, kind });
     }
 
@@ -499,6 +514,9 @@ impl HtmlSource {
         let mut known = self.seen.clone();
         for f in self.failures.iter().filter(|f| f.item_id < max) {
             known.insert(f.item_id);
+        }
+        for id in self.refused_items.keys().filter(|id| **id < max) {
+            known.insert(*id);
         }
         known.gaps_from(1)
     }
@@ -614,7 +632,10 @@ impl super::Source for HtmlSource {
         };
         let already_read = self.first.as_ref().is_some_and(|(u, _)| *u == url);
         if !already_read && self.list_pages >= self.opts.max_pages {
-            self.stopped_at_max = Some(url);
+            self.refused_requests.push(RefusedRequest {
+                url: redact(&url),
+                why: RequestRefusal::MaxPages(self.opts.max_pages),
+            });
             self.starts.clear();
             return Ok(None);
         }
@@ -626,6 +647,15 @@ impl super::Source for HtmlSource {
     }
 
     fn facts(&mut self) -> SourceFacts {
+        let unseen_items = self.unseen_items();
+        // A disallowed link to an item read through another link is no item lost: it is
+        // noted with the other disallowed links.
+        let (read_anyway, refused_items): (Vec<_>, Vec<_>) =
+            std::mem::take(&mut self.refused_items)
+                .into_iter()
+                .partition(|(id, _)| self.seen.contains(*id));
+        self.refused_robots
+            .extend(read_anyway.into_iter().map(|(_, url)| url));
         let refused = [
             (Refusal::Robots, std::mem::take(&mut self.refused_robots)),
             (Refusal::OffSite, std::mem::take(&mut self.refused_off_site)),
@@ -640,14 +670,14 @@ impl super::Source for HtmlSource {
                 list: self.list_pages,
                 article: self.article_pages,
             }),
-            stopped_at_limit: self.stopped_at_max.take().map(|next| PageLimit {
-                limit: self.opts.max_pages,
-                next: next.to_string(),
-            }),
-            unseen_items: self.unseen_items(),
+            unseen_items,
             silent_rules: self.silent_rules(),
             refused,
-            refused_requests: Vec::new(),
+            refused_items: refused_items
+                .into_iter()
+                .map(|(item_id, url)| RefusedItem { item_id, url })
+                .collect(),
+            refused_requests: std::mem::take(&mut self.refused_requests),
             notes: std::mem::take(&mut self.notes),
             failures: std::mem::take(&mut self.failures),
             malformed: Vec::new(),

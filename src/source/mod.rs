@@ -283,6 +283,17 @@ pub enum SourceError {
         /// What was wrong.
         message: String,
     },
+    /// The first list page has no link the mapping's article-link rule matches: the rule
+    /// does not fit the portal, and a crawl would archive nothing.
+    #[error(
+        "{url}: no link on the first list page matches [html] links `{selector}`; open the page source (Ctrl+U in a browser), find the element around one article link and fix the selector in the mapping"
+    )]
+    NoArticleLinks {
+        /// The list page.
+        url: String,
+        /// The rule, as written.
+        selector: String,
+    },
     /// The request failed.
     #[error("{}", explain(.0))]
     Fetch(#[from] FetchError),

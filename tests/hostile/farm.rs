@@ -667,6 +667,9 @@ fn route(state: &State, target: &str) -> Reply {
     if lower.starts_with("/_api/") {
         return Reply::sp_error(404, "The endpoint is not there.");
     }
+    if lower == "/" {
+        return Reply::html("<html><body><h1>Cổng thông tin</h1></body></html>".to_string());
+    }
     if lower == "/robots.txt" {
         return Reply::bytes("text/plain", b"User-agent: *\nAllow: /\n".to_vec());
     }

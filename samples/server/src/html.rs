@@ -113,6 +113,9 @@ fn robots(shared: &Shared) -> Response {
             shared.web_path, list.def.url_name
         ));
     }
+    for path in &shared.opts.html_robots_disallow {
+        txt.push_str(&format!("Disallow: {path}\n"));
+    }
     if let Some(d) = shared.opts.html_crawl_delay {
         txt.push_str(&format!("Crawl-delay: {d}\n"));
     }

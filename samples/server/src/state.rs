@@ -43,6 +43,8 @@ pub struct PortalOptions {
     pub html_windows_1258_item: Option<i64>,
     /// `Crawl-delay` in robots.txt, in seconds (`None`: no such line).
     pub html_crawl_delay: Option<f64>,
+    /// More `Disallow:` lines for robots.txt, each a path prefix as written there.
+    pub html_robots_disallow: Vec<String>,
     /// Which farm to answer as: the Long An sample, or another portal of the same content
     /// type on a Vietnamese-language farm (see [`Farm`]).
     pub farm: Farm,
@@ -70,6 +72,7 @@ impl Default for PortalOptions {
             html_endless_paging: false,
             html_windows_1258_item: Some(3),
             html_crawl_delay: Some(0.0),
+            html_robots_disallow: Vec::new(),
             farm: Farm::LongAn,
             sp2010: None,
             request_log: None,

@@ -52,12 +52,86 @@ pub struct Css {
 }
 
 impl Css {
-    /// Compiles `text` (trimmed); the error is the parser's reason.
+    /// Compiles `text` (trimmed); the error says, in sharc's words, what is wrong with it.
+    /// A bracket or quote left open is refused, though CSS parsers close it silently: a
+    /// selector cut short would match something else than was meant, or nothing.
     pub fn parse(text: &str) -> Result<Self, String> {
         let text = text.trim().to_string();
-        let selector = scraper::Selector::parse(&text).map_err(|e| e.to_string())?;
+        unclosed(&text)?;
+        let selector = scraper::Selector::parse(&text).map_err(|e| selector_reason(&e))?;
         Ok(Self { text, selector })
     }
+}
+
+/// The first bracket or quote `text` opens and never closes, in words.
+fn unclosed(text: &str) -> Result<(), String> {
+    let mut open: Vec<(char, usize)> = Vec::new();
+    let mut quote: Option<(char, usize)> = None;
+    let mut escaped = false;
+    for (i, c) in text.chars().enumerate() {
+        if escaped {
+            escaped = false;
+            continue;
+        }
+        if c == '\\' {
+            escaped = true;
+            continue;
+        }
+        if let Some((q, _)) = quote {
+            if c == q {
+                quote = None;
+            }
+            continue;
+        }
+        match c {
+            '"' | '\'' => quote = Some((c, i + 1)),
+            '[' | '(' => open.push((c, i + 1)),
+            ']' | ')' => {
+                let want = if c == ']' { '[' } else { '(' };
+                match open.pop() {
+                    Some((o, _)) if o == want => {}
+                    _ => return Err(format!("the `{c}` at character {} closes nothing", i + 1)),
+                }
+            }
+            _ => {}
+        }
+    }
+    if let Some((q, at)) = quote {
+        return Err(format!(
+            "the quote {q} at character {at} is never closed; end the value with {q}"
+        ));
+    }
+    if let Some((o, at)) = open.pop() {
+        let close = if o == '[' { ']' } else { ')' };
+        return Err(format!(
+            "the `{o}` at character {at} is never closed; close it with `{close}`"
+        ));
+    }
+    Ok(())
+}
+
+/// What the CSS parser's error means, in words a person adapting a mapping can act on.
+fn selector_reason(e: &scraper::error::SelectorErrorKind) -> String {
+    // The parser's kinds are nested enums of two crates; their names are stable enough to
+    // tell the common mistakes apart, and anything else gets the general advice.
+    let kind = format!("{e:?}");
+    let has = |name: &str| kind.contains(name);
+    let why = if has("ClassNeedsIdent") {
+        "a `.` must be followed by a class name, e.g. `.news-link`"
+    } else if has("EmptySelector") {
+        "there is no selector, or an empty one between commas"
+    } else if has("DanglingCombinator") {
+        "a combinator (`>`, `+`, `~`) has nothing after it"
+    } else if has("Attr") {
+        "an attribute test must be written [name], [name=value] or [name*=\"value\"]"
+    } else if has("PseudoClass") || has("PseudoElement") || has("NoIdentForPseudo") {
+        "a `:` pseudo-class that sharc does not support; use classes, ids, attributes, `>` and :first-child, :nth-child(n) or :not(…)"
+    } else if has("EndOfLine") {
+        "it ends where more was expected (after a `.`, `#`, `>` or `:`, say)"
+    } else {
+        "a character that cannot stand there"
+    };
+    format!("{why} (a CSS selector, as in a browser's developer tools: `.news-list a.news-link`)")
 }
 
 /// How the next page of the news list is found.
@@ -284,5 +358,43 @@ pub(crate) fn sample() -> Layout {
             ),
             created,
         ],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Css;
+
+    fn reason(text: &str) -> String {
+        Css::parse(text).err().unwrap_or_default()
+    }
+
+    #[test]
+    fn an_unclosed_bracket_or_quote_is_refused_with_where_it_opens() {
+        assert_eq!(
+            reason(".news-list a[news-link"),
+            "the `[` at character 13 is never closed; close it with `]`"
+        );
+        assert!(reason("a[href*='/Attachments/]").contains("quote ' at character 9"));
+        assert!(reason("a:not(.x").contains("`(` at character 6"));
+        assert!(reason("a.x]").contains("closes nothing"));
+        assert!(Css::parse(".news-list a[href*='(']").is_ok());
+    }
+
+    #[test]
+    fn parser_errors_are_worded_without_the_parsers_names() {
+        for (bad, words) in [
+            (".news-list .!x", "a `.` must be followed by a class name"),
+            (".news-list .", "it ends where more was expected"),
+            ("a >", "has nothing after it"),
+            ("a:frobnicate", "pseudo-class"),
+        ] {
+            let r = reason(bad);
+            assert!(r.contains(words), "{bad}: {r}");
+            assert!(
+                !r.contains("Ident") && !r.contains("report this"),
+                "{bad}: {r}"
+            );
+        }
     }
 }
