@@ -111,6 +111,56 @@ pub struct CrawlArgs {
     /// (repeatable); other hosts and ports are never fetched.
     #[arg(long = "allow-host", value_name = "HOST[:PORT]")]
     pub allow_hosts: Vec<String>,
+    /// Signing in.
+    #[command(flatten)]
+    pub auth: AuthArgs,
+}
+
+/// Signing in to the portal. No flag takes a secret: tokens, cookies and passwords come from
+/// an environment variable or a file, and go only to the portal's own address.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Signing in")]
+pub struct AuthArgs {
+    /// How to sign in (default: anonymous, or what --token-*, --cookie-file imply).
+    #[arg(long, value_enum)]
+    pub auth: Option<AuthArg>,
+    /// Bearer: the environment variable holding the access token.
+    #[arg(long, value_name = "VAR", conflicts_with = "token_file")]
+    pub token_env: Option<String>,
+    /// Bearer: a file holding the access token (its first line).
+    #[arg(long, value_name = "PATH")]
+    pub token_file: Option<PathBuf>,
+    /// Cookie: a file holding a `Cookie:` header line copied from a signed-in browser, or a
+    /// Netscape cookies.txt.
+    #[arg(long, value_name = "PATH")]
+    pub cookie_file: Option<PathBuf>,
+    /// Basic and NTLM: the account, DOMAIN\name (or name@domain).
+    #[arg(long, value_name = "DOMAIN\\NAME")]
+    pub user: Option<String>,
+    /// Basic and NTLM: the environment variable holding the password.
+    #[arg(long, value_name = "VAR", conflicts_with = "password_file")]
+    pub password_env: Option<String>,
+    /// Basic and NTLM: a file holding the password (its first line).
+    #[arg(long, value_name = "PATH")]
+    pub password_file: Option<PathBuf>,
+    /// Send a Basic or NTLM sign-in over plain http (only on a network you trust).
+    #[arg(long)]
+    pub allow_insecure_auth: bool,
+}
+
+/// Ways of signing in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AuthArg {
+    /// No sign-in: what anonymous readers see.
+    Anonymous,
+    /// An access token (SharePoint Online, Entra ID): --token-env or --token-file.
+    Bearer,
+    /// Cookies of a signed-in browser (FedAuth, rtFa): --cookie-file.
+    Cookie,
+    /// HTTP Basic over https: --user and --password-env or --password-file.
+    Basic,
+    /// Windows authentication (on-premises IIS): --user and --password-env or --password-file.
+    Ntlm,
 }
 
 /// Source adapters.
@@ -183,6 +233,9 @@ pub struct BackupArgs {
     /// Fetch files from this host too: HOST or HOST:PORT (repeatable).
     #[arg(long = "allow-host", value_name = "HOST[:PORT]")]
     pub allow_hosts: Vec<String>,
+    /// Signing in.
+    #[command(flatten)]
+    pub auth: AuthArgs,
 }
 
 /// `sharc restore`.
@@ -248,6 +301,9 @@ pub struct InspectArgs {
     /// Longest a request may spend waiting on throttling and retries, in seconds.
     #[arg(long, default_value_t = 60)]
     pub max_wait: u64,
+    /// Signing in.
+    #[command(flatten)]
+    pub auth: AuthArgs,
 }
 
 /// `sharc mapping …`.
@@ -275,6 +331,9 @@ pub struct MappingCheckArgs {
     /// With --site: longest a request may spend waiting on throttling and retries, in seconds.
     #[arg(long, default_value_t = 60)]
     pub max_wait: u64,
+    /// Signing in.
+    #[command(flatten)]
+    pub auth: AuthArgs,
 }
 
 /// `sharc serve`.
@@ -320,6 +379,30 @@ pub struct ServeArgs {
     /// try incremental backups.
     #[arg(long)]
     pub allow_changes: bool,
+    /// Require this sign-in, with the sample's fixed test credentials (README:
+    /// Authentication); signed-in readers also see drafts and pending items.
+    #[arg(long, value_enum, value_name = "METHOD")]
+    pub require_auth: Option<RequireAuthArg>,
+    /// With --require-auth: let anonymous readers in too; they see approved items only.
+    #[arg(long, requires = "require_auth")]
+    pub anonymous_reads: bool,
+    /// With --require-auth: the credentials stop working after this many signed-in requests
+    /// (a token expiring mid-crawl).
+    #[arg(long, value_name = "N", requires = "require_auth")]
+    pub auth_valid_for: Option<u64>,
+}
+
+/// Sign-ins the sample portal can require.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum RequireAuthArg {
+    /// A bearer token.
+    Bearer,
+    /// A FedAuth cookie; without it, a redirect to the sign-in page.
+    Cookie,
+    /// HTTP Basic.
+    Basic,
+    /// NTLM (Windows authentication), with a fixed server challenge.
+    Ntlm,
 }
 
 /// The farms the sample portal can answer as.

@@ -120,6 +120,15 @@ pub enum Error {
     /// Ctrl-C.
     #[error("interrupted")]
     Interrupted,
+    /// The portal refused the crawl's credentials part-way (a token or cookie expired): the
+    /// crawl stops rather than archive what a signed-out reader gets.
+    #[error("{cause}; the crawl stopped so that no sign-in page is archived as content; what was complete is kept in {}: sign in again (a fresh token or cookie) and run the same command to resume", staging.display())]
+    SignInLost {
+        /// What the portal answered, explained.
+        cause: String,
+        /// The staging directory kept for a resume.
+        staging: PathBuf,
+    },
     /// `--fail-fast` stopped the crawl at its first failure.
     #[error("stopped at the first failure (--fail-fast): {failure}; the unfinished bag is kept in {}: run the same command again to resume", staging.display())]
     FailFast {

@@ -6,14 +6,18 @@ mod cli;
 mod sample;
 
 use clap::Parser;
-use cli::{ApiArg, Cli, Command, FarmArg, FormatArg, MappingCommand, OdataArg, SourceArg};
+use cli::{
+    ApiArg, AuthArg, AuthArgs, Cli, Command, FarmArg, FormatArg, MappingCommand, OdataArg,
+    RequireAuthArg, SourceArg,
+};
 use sharc::app::{
     self,
     crawl::{CrawlConfig, SourceKind},
 };
 use sharc::bundle::zip::BundleFormat;
 use sharc::error::{Error, ExitCode};
-use sharc::fetch::AllowedHost;
+use sharc::fetch::auth::Account;
+use sharc::fetch::{AllowedHost, Credentials, Secret};
 use sharc::report::safe;
 use sharc::report::verify::VerifyOutput;
 use sharc::sharepoint::Shape;
@@ -135,6 +139,9 @@ fn run(cli: Cli) -> Result<ExitCode, Stop> {
             let mut cfg = app::mapping_check::CheckConfig::new(args.mapping, args.site.as_deref())?;
             cfg.list = list_title(args.list)?;
             set_max_wait(&mut cfg.fetch, args.max_wait);
+            if let Some(site) = &cfg.site {
+                cfg.fetch.credentials = credentials(&args.auth, site)?;
+            }
             let outcome = block_on(app::mapping_check::run(&cfg))?;
             outcome.print();
             Ok(outcome.outcome().exit_code())
@@ -159,6 +166,16 @@ fn run(cli: Cli) -> Result<ExitCode, Stop> {
                     },
                     sp2010: args.sp2010.then(sharc_sample::Sp2010::default),
                     request_log: args.request_log,
+                    auth: args.require_auth.map(|m| sharc_sample::AuthOptions {
+                        method: match m {
+                            RequireAuthArg::Bearer => sharc_sample::AuthMethod::Bearer,
+                            RequireAuthArg::Cookie => sharc_sample::AuthMethod::Cookie,
+                            RequireAuthArg::Basic => sharc_sample::AuthMethod::Basic,
+                            RequireAuthArg::Ntlm => sharc_sample::AuthMethod::Ntlm,
+                        },
+                        anonymous_reads: args.anonymous_reads,
+                        valid_for: args.auth_valid_for,
+                    }),
                     allow_changes: args.allow_changes,
                     ..Default::default()
                 },
@@ -224,7 +241,131 @@ fn inspect_config(args: cli::InspectArgs) -> Result<app::inspect::InspectConfig,
         .transpose()?;
     cfg.ignore_robots = args.ignore_robots;
     set_max_wait(&mut cfg.fetch, args.max_wait);
+    cfg.fetch.credentials = credentials(&args.auth, &cfg.site)?;
     Ok(cfg)
+}
+
+/// The credentials the sign-in flags ask for, their secrets read from the environment or a
+/// file; a Basic or NTLM password for a plain-http site only with --allow-insecure-auth.
+fn credentials(args: &AuthArgs, site: &url::Url) -> Result<Credentials, Error> {
+    let usage = |m: String| Error::Usage(m);
+    let secret = |e: sharc::fetch::auth::SecretError| Error::Usage(e.to_string());
+    let token = args.token_env.is_some() || args.token_file.is_some();
+    let password = args.password_env.is_some() || args.password_file.is_some();
+    let implied = match (token, args.cookie_file.is_some()) {
+        (true, false) => Some(AuthArg::Bearer),
+        (false, true) => Some(AuthArg::Cookie),
+        (true, true) => {
+            return Err(usage(
+                "--token-env/--token-file and --cookie-file: give one way of signing in".into(),
+            ));
+        }
+        (false, false) => None,
+    };
+    let method = match (args.auth, implied) {
+        (Some(m), Some(i)) if m != i => {
+            return Err(usage(format!(
+                "--auth {} does not use --token-env, --token-file or --cookie-file: drop them, or use --auth {}",
+                auth_name(m),
+                auth_name(i)
+            )));
+        }
+        (Some(m), _) => m,
+        (None, Some(i)) => i,
+        (None, None) if args.user.is_some() => {
+            return Err(usage(
+                "--user needs --auth basic or --auth ntlm (Windows authentication, as on-premises SharePoint uses)".into(),
+            ));
+        }
+        (None, None) => AuthArg::Anonymous,
+    };
+    if !matches!(method, AuthArg::Basic | AuthArg::Ntlm) && (args.user.is_some() || password) {
+        return Err(usage(format!(
+            "--user and --password-env/--password-file belong to --auth basic or ntlm, not --auth {}",
+            auth_name(method)
+        )));
+    }
+    let insecure = site.scheme() == "http" && matches!(method, AuthArg::Basic | AuthArg::Ntlm);
+    if insecure && !args.allow_insecure_auth {
+        return Err(usage(format!(
+            "--auth {} over plain http would let anyone on the network read or crack the password: use the site's https address, or pass --allow-insecure-auth if the network is trusted",
+            auth_name(method)
+        )));
+    }
+    let credentials = match method {
+        AuthArg::Anonymous => Credentials::Anonymous,
+        AuthArg::Bearer => Credentials::Bearer(
+            match (&args.token_env, &args.token_file) {
+                (Some(var), _) => Secret::from_env(var),
+                (None, Some(path)) => Secret::from_file(path),
+                (None, None) => {
+                    return Err(usage(
+                        "--auth bearer needs the token: --token-env VAR (an environment variable holding it) or --token-file PATH".into(),
+                    ));
+                }
+            }
+            .map_err(secret)?,
+        ),
+        AuthArg::Cookie => {
+            let Some(path) = &args.cookie_file else {
+                return Err(usage(
+                    "--auth cookie needs --cookie-file PATH: a `Cookie:` header line copied from a signed-in browser, or a cookies.txt".into(),
+                ));
+            };
+            Credentials::cookie_file(path, site.host_str().unwrap_or("")).map_err(secret)?
+        }
+        AuthArg::Basic | AuthArg::Ntlm => {
+            let name = auth_name(method);
+            let Some(user) = &args.user else {
+                return Err(usage(format!(
+                    "--auth {name} needs --user DOMAIN\\name and --password-env VAR"
+                )));
+            };
+            let pass = match (&args.password_env, &args.password_file) {
+                (Some(var), _) => Secret::from_env(var),
+                (None, Some(path)) => Secret::from_file(path),
+                (None, None) => {
+                    return Err(usage(format!(
+                        "--auth {name} needs the password: --password-env VAR (an environment variable holding it) or --password-file PATH; no flag takes the password itself"
+                    )));
+                }
+            }
+            .map_err(secret)?;
+            let account = Account::new(user, pass).map_err(|e| usage(format!("--user {e}")))?;
+            if method == AuthArg::Basic {
+                Credentials::Basic(account)
+            } else {
+                Credentials::Ntlm(account)
+            }
+        }
+    };
+    if insecure {
+        tracing::warn!(
+            "--allow-insecure-auth: signing in to {site} over plain http, readable on the network"
+        );
+    } else if site.scheme() == "http" && method != AuthArg::Anonymous {
+        tracing::warn!(
+            "{site} is plain http: the {} travels unencrypted; prefer the site's https address",
+            if method == AuthArg::Bearer {
+                "token"
+            } else {
+                "cookie"
+            }
+        );
+    }
+    Ok(credentials)
+}
+
+fn auth_name(m: AuthArg) -> &'static str {
+    use sharc::fetch::AuthMethod;
+    match m {
+        AuthArg::Anonymous => AuthMethod::Anonymous,
+        AuthArg::Bearer => AuthMethod::Bearer,
+        AuthArg::Cookie => AuthMethod::Cookie,
+        AuthArg::Basic => AuthMethod::Basic,
+        AuthArg::Ntlm => AuthMethod::Ntlm,
+    }
+    .as_str()
 }
 
 /// `--list TITLE`, which must name something.
@@ -258,6 +399,7 @@ fn backup_config(args: cli::BackupArgs) -> Result<app::backup::BackupConfig, Err
     crawl.bagging_date = args.bagging_date;
     crawl.source_date_epoch = std::env::var("SOURCE_DATE_EPOCH").ok();
     crawl.allowed_hosts = allowed_hosts(&args.allow_hosts)?;
+    crawl.fetch.credentials = credentials(&args.auth, &crawl.site)?;
     crawl.quiet = true;
     let full_every = args
         .full_every
@@ -345,6 +487,7 @@ fn crawl_config(args: cli::CrawlArgs, quiet: bool) -> Result<CrawlConfig, Error>
     cfg.bagging_date = args.bagging_date;
     cfg.source_date_epoch = std::env::var("SOURCE_DATE_EPOCH").ok();
     cfg.allowed_hosts = allowed_hosts(&args.allow_hosts)?;
+    cfg.fetch.credentials = credentials(&args.auth, &cfg.site)?;
     cfg.quiet = quiet;
     Ok(cfg)
 }

@@ -147,7 +147,7 @@ pub fn parse_site_url(site: &str) -> Result<Url, Error> {
     }
     if !u.username().is_empty() || u.password().is_some() {
         return Err(Error::Usage(format!(
-            "site URL `{}` carries a user name or password: sharc does not send passwords over plain HTTP, and takes none in URLs; signing in (authentication options) is not supported yet, so crawl what anonymous readers see: give the URL without `user:password@`",
+            "site URL `{}` carries a user name or password: sharc takes no password in a URL or on the command line: give the URL without `user:password@` and sign in with the authentication options (--auth, the password in an environment variable or a file; README: Authentication)",
             crate::fetch::redact(&u)
         )));
     }
@@ -402,8 +402,15 @@ pub(crate) async fn crawl_source<S: Source>(
         .progress
         .set_total(resolved.schema.list.item_count.unwrap_or(0));
     let query = resolved.item_query(cfg.page_size);
-    while let Some(items) = source.next_page(&query).await? {
-        crawl.archive_page(&resolved, &source, items).await?;
+    while let Some(items) = source
+        .next_page(&query)
+        .await
+        .map_err(|e| crawl.sign_in_lost(e.into()))?
+    {
+        crawl
+            .archive_page(&resolved, &source, items)
+            .await
+            .map_err(|e| crawl.sign_in_lost(e))?;
     }
     crawl.report.add_source_facts(source.facts());
     crawl.progress.finish();
@@ -666,6 +673,22 @@ impl Crawl<'_> {
         Ok(mapped)
     }
 
+    /// A sign-in refused part-way as [`Error::SignInLost`], naming the staging directory that
+    /// a run with fresh credentials resumes; other errors as they are.
+    fn sign_in_lost(&self, e: Error) -> Error {
+        let lost = match &e {
+            Error::Fetch(f) | Error::Source(SourceError::Fetch(f)) => f.is_sign_in_lost(),
+            _ => false,
+        };
+        if !lost {
+            return e;
+        }
+        Error::SignInLost {
+            cause: e.to_string(),
+            staging: self.writer.staging_dir().to_path_buf(),
+        }
+    }
+
     /// Reports a failure, or with `--fail-fast` stops the crawl at it. Failures are printed
     /// once, after the crawl, with those the source reports at its end.
     fn fail(&mut self, f: Failure) -> Result<(), Error> {
@@ -709,6 +732,12 @@ impl Crawl<'_> {
                     redirected_to.as_deref(),
                     refusal,
                 ))?,
+                FileError::Fetch(e) if e.is_sign_in_lost() => {
+                    return Err(Error::SignInLost {
+                        cause: e.to_string(),
+                        staging: self.writer.staging_dir().to_path_buf(),
+                    });
+                }
                 FileError::Fetch(e) => self.fail(Failure {
                     code: FailureCode::FileFetchFailed,
                     item_id: Some(item_id),

@@ -75,9 +75,18 @@ pub async fn run(cfg: &InspectConfig) -> Result<Inspection, Error> {
     );
     let site = match rest.site_facts().await {
         Ok(site) => site,
-        Err(SourceError::ApiClosed { status, url }) => {
+        Err(SourceError::ApiClosed {
+            status,
+            url,
+            sign_in,
+        }) => {
             if cfg.list.is_some() {
-                return Err(SourceError::ApiClosed { status, url }.into());
+                return Err(SourceError::ApiClosed {
+                    status,
+                    url,
+                    sign_in,
+                }
+                .into());
             }
             let html =
                 page_hints(&client, &cfg.site, cfg.article.as_ref(), cfg.ignore_robots).await?;

@@ -9,12 +9,16 @@
 //! counted, failures are classified once (transient ones retried, permanent ones failed at
 //! once), bodies read into memory are capped, files are asked for without compression and
 //! streamed to disk under `--max-file-size` while their fixity is computed, and every
-//! request has a deadline.
+//! request has a deadline. Credentials ([`Credentials`]) are added on the same path, to the
+//! portal's own origin only, and never shown ([`redact_header`]).
 
+pub mod auth;
+mod ntlm;
 mod pace;
 mod retry;
 pub mod scope;
 
+pub use auth::{AuthMethod, Credentials, Secret, redact_header};
 pub use pace::Pacer;
 pub use retry::{RetryPolicy, is_transient_status};
 pub use scope::{AllowedHost, Refusal, Scope, redact};
@@ -23,8 +27,8 @@ use crate::fixity::{Fixity, FixityHasher};
 use futures::StreamExt;
 use reqwest::StatusCode;
 use reqwest::header::{
-    ACCEPT, ACCEPT_ENCODING, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE, ETAG, HeaderMap,
-    HeaderName, HeaderValue, IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED,
+    ACCEPT, ACCEPT_ENCODING, AUTHORIZATION, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE, ETAG,
+    HeaderMap, HeaderName, HeaderValue, IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED,
 };
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -74,6 +78,8 @@ pub struct FetchOptions {
     pub health_step: Duration,
     /// The `User-Agent` header.
     pub user_agent: String,
+    /// How to sign in; sent only to the site's own origin.
+    pub credentials: Credentials,
 }
 
 impl FetchOptions {
@@ -103,6 +109,7 @@ impl Default for FetchOptions {
                 "sharc/{} (+archiving; SharePoint portal archiver)",
                 env!("CARGO_PKG_VERSION")
             ),
+            credentials: Credentials::Anonymous,
         }
     }
 }
@@ -198,6 +205,21 @@ pub enum FetchError {
         /// The last failure.
         last: String,
     },
+    /// The portal wants a signed-in reader, or refused the credentials given: a `401`, a
+    /// redirect to a sign-in page, or a forms sign-in demanded. Never archived as content.
+    #[error("{url}: {}", sign_in_words(*status, asks, *sent, login_page.as_deref()))]
+    NotSignedIn {
+        /// The URL requested.
+        url: String,
+        /// The HTTP status: 401, a redirect's, or 403.
+        status: u16,
+        /// The schemes the server's `WWW-Authenticate` asks for (`NTLM`, `Bearer`, …).
+        asks: Vec<String>,
+        /// How this request signed in.
+        sent: AuthMethod,
+        /// The sign-in page it was sent to, when it was a redirect.
+        login_page: Option<String>,
+    },
     /// Writing the download to disk failed.
     #[error("{}: {source}; check free space and permissions", path.display())]
     Io {
@@ -215,9 +237,77 @@ impl FetchError {
     /// The HTTP status, when the server answered.
     pub fn status(&self) -> Option<u16> {
         match self {
-            FetchError::Status { status, .. } => Some(*status),
+            FetchError::Status { status, .. } | FetchError::NotSignedIn { status, .. } => {
+                Some(*status)
+            }
             _ => None,
         }
+    }
+
+    /// For a request the portal wants signed in: what it asks for, and the flags to use.
+    pub fn sign_in_hint(&self) -> Option<String> {
+        match self {
+            FetchError::NotSignedIn {
+                status,
+                asks,
+                sent,
+                login_page,
+                ..
+            } => Some(sign_in_words(*status, asks, *sent, login_page.as_deref())),
+            _ => None,
+        }
+    }
+
+    /// Whether this is a sign-in refused or lost after sharc sent credentials: the crawl
+    /// stops rather than archive what a signed-out reader gets.
+    pub fn is_sign_in_lost(&self) -> bool {
+        matches!(self, FetchError::NotSignedIn { sent, .. } if *sent != AuthMethod::Anonymous)
+    }
+}
+
+/// What a `401`, or a redirect to a sign-in page, means, and the flags that help.
+fn sign_in_words(status: u16, asks: &[String], sent: AuthMethod, login: Option<&str>) -> String {
+    let wanted: Vec<AuthMethod> = asks
+        .iter()
+        .filter_map(|a| auth::method_for_scheme(a))
+        .collect();
+    let asked = if asks.is_empty() {
+        String::new()
+    } else {
+        format!(" (WWW-Authenticate: {})", asks.join(", "))
+    };
+    let how = match (wanted.first(), login) {
+        (Some(m), _) => format!("sign in with {}: {}", m.as_str().to_uppercase(), m.flags()),
+        (None, Some(_)) => format!(
+            "sign in with a cookie of a signed-in browser ({}) or, on SharePoint Online, a token ({})",
+            AuthMethod::Cookie.flags(),
+            AuthMethod::Bearer.flags()
+        ),
+        (None, None) => format!(
+            "sign in with one of --auth bearer, cookie, basic or ntlm (e.g. {})",
+            AuthMethod::Ntlm.flags()
+        ),
+    };
+    let what = match login {
+        Some(page) => format!("HTTP {status} to the sign-in page {page}: not signed in"),
+        None => format!("HTTP {status}{asked}"),
+    };
+    if sent == AuthMethod::Anonymous {
+        return format!("{what}: the portal wants a signed-in reader; {how}");
+    }
+    let refused = format!(
+        "{what}: the portal refused the --auth {sent} credentials, or they expired (a token or cookie lasts hours, not days)"
+    );
+    match wanted.first() {
+        Some(_) if !wanted.contains(&sent) => format!("{refused}; it asks to {how}"),
+        _ => format!(
+            "{refused}; get a fresh {}, check the account may read the list, and run again",
+            match sent {
+                AuthMethod::Bearer => "token",
+                AuthMethod::Cookie => "cookie",
+                _ => "password",
+            }
+        ),
     }
 }
 
@@ -233,9 +323,13 @@ pub struct Body {
 }
 
 /// The HTTP client. Cheap to clone; clones share the connections, the scope, the limits,
-/// the pacing and the counters.
+/// the pacing, the counters and the credentials.
 #[derive(Clone)]
 pub struct Client {
+    /// How to sign in to the site's own origin.
+    credentials: Arc<Credentials>,
+    /// NTLM's connections: a handshake and its request go out on one of them.
+    lanes: Arc<Lanes>,
     /// For pages: decompresses gzip (within the page cap).
     pages: reqwest::Client,
     /// For files: no decompression; files are asked for as `identity` and stored as sent.
@@ -445,19 +539,14 @@ pub const POST_BODY_LIMIT: usize = 1024 * 1024;
 impl Client {
     /// Builds a client.
     pub fn new(opts: &FetchOptions) -> Result<Self, FetchError> {
-        let builder = || {
-            reqwest::Client::builder()
-                .user_agent(opts.user_agent.clone())
-                .connect_timeout(opts.connect_timeout)
-                .read_timeout(opts.read_timeout)
-                .timeout(opts.request_timeout)
-                // Redirects are followed by `send`, one hop at a time, each in scope.
-                .redirect(reqwest::redirect::Policy::none())
-        };
-        let setup = |e: reqwest::Error| FetchError::Setup(e.to_string());
         Ok(Self {
-            pages: builder().gzip(true).build().map_err(setup)?,
-            files: builder().gzip(false).build().map_err(setup)?,
+            credentials: Arc::new(opts.credentials.clone()),
+            lanes: Arc::new(Lanes {
+                opts: opts.clone(),
+                idle: std::sync::Mutex::new(Vec::new()),
+            }),
+            pages: http_client(opts, true, false)?,
+            files: http_client(opts, false, false)?,
             scope: Arc::new(opts.scope.clone()),
             slots: Arc::new(Semaphore::new(opts.concurrency.max(1))),
             retry: opts.retry.clone(),
@@ -475,6 +564,11 @@ impl Client {
     /// What this client may fetch.
     pub fn scope(&self) -> &Scope {
         &self.scope
+    }
+
+    /// How this client signs in.
+    pub fn auth_method(&self) -> AuthMethod {
+        self.credentials.method()
     }
 
     /// Requests to `url`'s host start at least `delay` apart from now on (a host's
@@ -539,7 +633,7 @@ impl Client {
         };
         self.with_retries(url, || async {
             let _slot = self.slots.acquire().await;
-            let resp = match self.attempt(url, want).await? {
+            let (resp, _lane) = match self.attempt(url, want).await? {
                 Attempt::Done(r) => r,
                 Attempt::Retry(r) => return Ok(Attempt::Retry(r)),
             };
@@ -620,7 +714,7 @@ impl Client {
         let result = self
             .with_retries(url, || async {
                 let _slot = self.slots.acquire().await;
-                let resp = match self.attempt(url, Want::File(held)).await? {
+                let (resp, _lane) = match self.attempt(url, Want::File(held)).await? {
                     Attempt::Done(r) => r,
                     Attempt::Retry(r) => return Ok(Attempt::Retry(r)),
                 };
@@ -685,26 +779,40 @@ impl Client {
     }
 
     /// One attempt at `url`: sends it and follows its redirects, every hop checked against
-    /// the scope, paced and counted. Returns a success response, a transient failure to
-    /// retry, or a permanent error.
+    /// the scope, paced, counted and signed in when it is the site's own. Returns a success
+    /// response (with the NTLM lane it came on, kept until its body is read), a transient
+    /// failure to retry, or a permanent error.
     async fn attempt(
         &self,
         url: &Url,
         want: Want<'_>,
-    ) -> Result<Attempt<reqwest::Response>, FetchError> {
+    ) -> Result<Attempt<(reqwest::Response, Option<Lane>)>, FetchError> {
         self.scope
             .check(url)
             .map_err(|refusal| self.refused(url, None, refusal))?;
         let mut current = url.clone();
         let mut visited = vec![url.clone()];
+        let mut lane: Option<Lane> = None;
         loop {
             self.pacer.wait(&current).await;
             self.stats.requests.fetch_add(1, Ordering::Relaxed);
+            let signing = self.credentials.signing(self.scope.is_site(&current));
+            if matches!(signing, auth::Signing::Ntlm(_)) && lane.is_none() {
+                lane = Some(self.lanes.lease()?);
+            }
+            let (pages, files) = match (&signing, &lane) {
+                (auth::Signing::Ntlm(_), Some(l)) => (&l.pages, &l.files),
+                _ => (&self.pages, &self.files),
+            };
+            let http = if matches!(want, Want::File(_)) {
+                files
+            } else {
+                pages
+            };
             let request = match want {
-                Want::Page { accept } => self.pages.get(current.clone()).header(ACCEPT, accept),
+                Want::Page { accept } => pages.get(current.clone()).header(ACCEPT, accept),
                 Want::Post(post) => {
-                    let mut r = self
-                        .pages
+                    let mut r = pages
                         .post(current.clone())
                         .header(ACCEPT, post.accept)
                         .header(CONTENT_TYPE, post.content_type);
@@ -714,8 +822,7 @@ impl Client {
                     r.body(post.body.to_vec())
                 }
                 Want::File(held) => {
-                    let mut r = self
-                        .files
+                    let mut r = files
                         .get(current.clone())
                         .header(ACCEPT_ENCODING, "identity");
                     let valid = |v: &Option<String>| {
@@ -730,6 +837,19 @@ impl Client {
                         }
                     }
                     r
+                }
+            };
+            let request = match signing {
+                auth::Signing::None => request,
+                auth::Signing::Header(value) => {
+                    request.header(self.credentials.header_name(), secret_value(&value)?)
+                }
+                auth::Signing::Ntlm(account) => {
+                    match self.ntlm_handshake(http, &current, account).await {
+                        Ok(Some(value)) => request.header(AUTHORIZATION, secret_value(&value)?),
+                        Ok(None) => request,
+                        Err(retry) => return Ok(Attempt::Retry(retry)),
+                    }
                 }
             };
             let sent = std::time::Instant::now();
@@ -763,9 +883,14 @@ impl Client {
                 None if resp.status() == StatusCode::NOT_MODIFIED
                     && matches!(want, Want::File(Some(_))) =>
                 {
-                    return Ok(Attempt::Done(resp));
+                    return Ok(Attempt::Done((resp, lane)));
                 }
-                None => return self.answer(url, resp).await,
+                None => {
+                    return Ok(match self.answer(url, resp).await? {
+                        Attempt::Done(r) => Attempt::Done((r, lane)),
+                        Attempt::Retry(r) => Attempt::Retry(r),
+                    });
+                }
                 Some(Err(message)) => {
                     return Err(FetchError::Redirect {
                         url: redact(url),
@@ -774,6 +899,15 @@ impl Client {
                 }
                 Some(Ok(next)) => next,
             };
+            if auth::is_login_page(&next) {
+                return Err(FetchError::NotSignedIn {
+                    url: redact(url),
+                    status: resp.status().as_u16(),
+                    asks: Vec::new(),
+                    sent: self.sent_to(&current),
+                    login_page: Some(redact(&next)),
+                });
+            }
             if matches!(want, Want::Post(_)) && !matches!(resp.status().as_u16(), 307 | 308) {
                 return Err(FetchError::Redirect {
                     url: redact(url),
@@ -826,10 +960,82 @@ impl Client {
                 unreachable: None,
             }));
         }
+        let forms_sign_in = resp.headers().get("x-forms_based_auth_required");
+        if status == StatusCode::UNAUTHORIZED
+            || (status == StatusCode::FORBIDDEN && forms_sign_in.is_some())
+        {
+            return Err(FetchError::NotSignedIn {
+                url: redact(url),
+                status: status.as_u16(),
+                asks: auth::challenges(resp.headers()),
+                sent: self.sent_to(resp.url()),
+                login_page: forms_sign_in
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| Url::parse(v).ok())
+                    .map(|u| redact(&u)),
+            });
+        }
         if !status.is_success() {
             return Err(status_error(url, status, error_body(resp).await));
         }
         Ok(Attempt::Done(resp))
+    }
+
+    /// How a request to `url` signed in: the crawl's method on the site's own origin,
+    /// anonymously anywhere else.
+    fn sent_to(&self, url: &Url) -> AuthMethod {
+        if self.scope.is_site(url) {
+            self.credentials.method()
+        } else {
+            AuthMethod::Anonymous
+        }
+    }
+
+    /// The first two legs of NTLM on `http` (a lane's client, whose one connection the third
+    /// leg, the real request, reuses): sends a `NEGOTIATE_MESSAGE` to `url` and answers the
+    /// server's challenge. `None` when the server asks for no NTLM handshake there (the real
+    /// request then goes out unsigned, and a `401` to it is explained).
+    async fn ntlm_handshake(
+        &self,
+        http: &reqwest::Client,
+        url: &Url,
+        account: &auth::Account,
+    ) -> Result<Option<String>, Retry> {
+        self.stats.requests.fetch_add(1, Ordering::Relaxed);
+        let negotiate = format!("NTLM {}", auth::base64_encode(&ntlm::negotiate()));
+        let resp = http
+            .get(url.clone())
+            .header(AUTHORIZATION, negotiate)
+            .send()
+            .await
+            .map_err(|e| self.network_retry(&e))?;
+        let challenge = (resp.status() == StatusCode::UNAUTHORIZED)
+            .then(|| {
+                resp.headers()
+                    .get_all(reqwest::header::WWW_AUTHENTICATE)
+                    .iter()
+                    .filter_map(|v| v.to_str().ok())
+                    .find_map(|v| v.strip_prefix("NTLM "))
+                    .and_then(auth::base64_decode)
+                    .and_then(|m| ntlm::parse_challenge(&m))
+            })
+            .flatten();
+        tracing::debug!(
+            "GET {} {} (NTLM negotiate{})",
+            redact(url),
+            resp.status().as_u16(),
+            if challenge.is_some() {
+                ", challenged"
+            } else {
+                ", no challenge"
+            }
+        );
+        // Read the answer to its end, so its connection is free for the third leg.
+        let _ = error_body(resp).await;
+        Ok(challenge.map(|c| {
+            let m = ntlm::authenticate(account, &c, ntlm::client_challenge(), ntlm::filetime_now());
+            format!("NTLM {}", auth::base64_encode(&m))
+        }))
     }
 
     fn refused(&self, url: &Url, redirected_to: Option<&Url>, refusal: Refusal) -> FetchError {
@@ -965,6 +1171,80 @@ fn redirect_target(current: &Url, resp: &reqwest::Response) -> Option<Result<Url
             String::from_utf8_lossy(location.as_bytes())
         )
     }))
+}
+
+/// A reqwest client as every request of sharc wants it; `one_connection` keeps at most one idle
+/// connection per host, so the legs of an NTLM handshake share theirs.
+fn http_client(
+    opts: &FetchOptions,
+    gzip: bool,
+    one_connection: bool,
+) -> Result<reqwest::Client, FetchError> {
+    let mut builder = reqwest::Client::builder()
+        .user_agent(opts.user_agent.clone())
+        .connect_timeout(opts.connect_timeout)
+        .read_timeout(opts.read_timeout)
+        .timeout(opts.request_timeout)
+        // Redirects are followed by `send`, one hop at a time, each in scope.
+        .redirect(reqwest::redirect::Policy::none())
+        .gzip(gzip);
+    if one_connection {
+        builder = builder.pool_max_idle_per_host(1);
+    }
+    builder
+        .build()
+        .map_err(|e| FetchError::Setup(e.to_string()))
+}
+
+/// A header value holding a secret, marked sensitive so the HTTP stack never logs it.
+fn secret_value(value: &str) -> Result<HeaderValue, FetchError> {
+    let mut v = HeaderValue::from_str(value).map_err(|_| {
+        FetchError::Setup("the credentials hold characters no HTTP header may carry".into())
+    })?;
+    v.set_sensitive(true);
+    Ok(v)
+}
+
+/// NTLM authenticates a connection, not a request: each request signed with NTLM takes a
+/// lane (clients keeping one idle connection each, for pages and for files) for itself, so
+/// its three legs go out on one connection; the lane goes back when the answer is read.
+struct Lanes {
+    opts: FetchOptions,
+    idle: std::sync::Mutex<Vec<(reqwest::Client, reqwest::Client)>>,
+}
+
+/// A lane leased for one request; back to its [`Lanes`] on drop.
+struct Lane {
+    pages: reqwest::Client,
+    files: reqwest::Client,
+    home: Arc<Lanes>,
+}
+
+impl Lanes {
+    fn lease(self: &Arc<Self>) -> Result<Lane, FetchError> {
+        let idle = self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
+        let (pages, files) = match idle {
+            Some(pair) => pair,
+            None => (
+                http_client(&self.opts, true, true)?,
+                http_client(&self.opts, false, true)?,
+            ),
+        };
+        Ok(Lane {
+            pages,
+            files,
+            home: Arc::clone(self),
+        })
+    }
+}
+
+impl Drop for Lane {
+    fn drop(&mut self) {
+        let mut idle = self.home.idle.lock().unwrap_or_else(|e| e.into_inner());
+        if idle.len() < self.home.opts.concurrency.max(1) {
+            idle.push((self.pages.clone(), self.files.clone()));
+        }
+    }
 }
 
 fn content_length(headers: &HeaderMap) -> Option<u64> {

@@ -162,14 +162,7 @@ impl Scope {
             return Err(Refusal::Userinfo);
         }
         let host = url.host_str().unwrap_or("");
-        // The site's host on its own port, or the other scheme on its default port (an
-        // upgrade passes, a downgrade is refused below as one).
-        let on_site = self.site.as_ref().is_some_and(|site| {
-            site.host_str() == Some(host)
-                && (url.port_or_known_default() == site.port_or_known_default()
-                    || (site.port().is_none() && url.port().is_none()))
-        });
-        if !on_site && !self.allowed.iter().any(|a| a.matches(host, url)) {
+        if !self.on_site(url) && !self.allowed.iter().any(|a| a.matches(host, url)) {
             return Err(Refusal::OffSite {
                 site: self.site_origin(),
                 host: host_and_port(url),
@@ -179,6 +172,24 @@ impl Scope {
             return Err(Refusal::Downgrade);
         }
         Ok(())
+    }
+
+    /// The site's host on its own port, or the other scheme on its default port (an upgrade
+    /// passes here; a downgrade is refused by [`check`](Scope::check) as one).
+    fn on_site(&self, url: &Url) -> bool {
+        self.site.as_ref().is_some_and(|site| {
+            site.host_str().is_some()
+                && site.host_str() == url.host_str()
+                && (url.port_or_known_default() == site.port_or_known_default()
+                    || (site.port().is_none() && url.port().is_none()))
+        })
+    }
+
+    /// Whether `url` is the portal's own (its scheme, host and port, or the `https` upgrade
+    /// of a plain-`http` site) and in scope: the only URLs that get the crawl's credentials.
+    /// Hosts allowed besides it (`--allow-host`) are not the portal's own.
+    pub fn is_site(&self, url: &Url) -> bool {
+        self.on_site(url) && self.check(url).is_ok()
     }
 
     /// Whether a redirect from `from` to `to` may be followed: `to` must be in scope, and a
@@ -315,6 +326,25 @@ mod tests {
                 &url("https://stp.longan.gov.vn/b")
             ),
             Ok(())
+        );
+    }
+
+    #[test]
+    fn only_the_sites_own_origin_is_the_site() {
+        let s = scope("http://stp.longan.gov.vn/", &["media.longan.gov.vn"]);
+        let is = |u: &str| s.is_site(&url(u));
+        assert!(is("http://stp.longan.gov.vn/_api/web"));
+        assert!(is("https://stp.longan.gov.vn/a.pdf"), "upgrade");
+        assert!(
+            !is("http://media.longan.gov.vn/a.pdf"),
+            "allowed, not the site"
+        );
+        assert!(!is("http://stp.longan.gov.vn:8080/x"));
+        assert!(!is("http://u:p@stp.longan.gov.vn/x"));
+        let tls = scope("https://stp.longan.gov.vn/", &[]);
+        assert!(
+            !tls.is_site(&url("http://stp.longan.gov.vn/x")),
+            "downgrade"
         );
     }
 

@@ -236,13 +236,16 @@ pub fn explain(e: &FetchError) -> String {
 pub enum SourceError {
     /// The REST API does not answer this identity (401/403) or does not exist (404).
     #[error(
-        "the REST API at {url} is closed to this identity (HTTP {status}); the portal may allow only its public HTML pages"
+        "the REST API at {url} is closed to this identity (HTTP {status}); {}",
+        sign_in.as_deref().unwrap_or("the portal may allow only its public HTML pages")
     )]
     ApiClosed {
         /// The URL probed.
         url: String,
         /// The status.
         status: u16,
+        /// What the portal asks of a reader who wants more, when it asked to sign in.
+        sign_in: Option<String>,
     },
     /// `Lists.asmx` does not answer as a SOAP service (a status, or a page that is no SOAP
     /// envelope).

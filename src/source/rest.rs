@@ -457,11 +457,15 @@ pub fn page_bound(item_count: Option<u64>, page_size: usize) -> usize {
     }
 }
 
+/// A `401`, `403` or `404` of the probe as the API closed to an anonymous reader; credentials
+/// refused are an error of their own, never a reason to read the public pages instead.
 fn closed_or(e: FetchError, url: &Url) -> SourceError {
     match e.status() {
+        _ if e.is_sign_in_lost() => SourceError::Fetch(e),
         Some(status @ (401 | 403 | 404)) => SourceError::ApiClosed {
             url: url.to_string(),
             status,
+            sign_in: e.sign_in_hint(),
         },
         _ => SourceError::Fetch(e),
     }

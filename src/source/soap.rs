@@ -149,6 +149,15 @@ impl SoapSource {
                 }
                 Ok(body.bytes)
             }
+            Err(FetchError::NotSignedIn { status, .. })
+                if self.client.auth_method() == crate::fetch::AuthMethod::Anonymous =>
+            {
+                // Closed to anonymous readers; with credentials, a 401 is explained as such.
+                Err(SourceError::SoapClosed {
+                    url: redact(&self.endpoint),
+                    status,
+                })
+            }
             Err(e) => {
                 if let FetchError::Status { status, body, .. } = &e {
                     if let Some(fault) = soap::parse_fault(body) {

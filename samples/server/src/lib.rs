@@ -30,8 +30,11 @@
 //!   for tests of incremental backups.
 //! - [`soap`] answers as SharePoint 2010 ([`Sp2010`]): no `/_api`, the lists over the SOAP
 //!   web services `Lists.asmx`, `Views.asmx` and `Sites.asmx`.
+//! - [`auth`] requires a sign-in ([`AuthOptions`]): bearer, cookie, Basic or NTLM, with fixed
+//!   test credentials; signed-in readers see drafts and pending items.
 
 mod api;
+pub mod auth;
 mod body;
 pub mod changes;
 pub mod data;
@@ -49,6 +52,7 @@ pub mod soap;
 mod state;
 mod tree;
 
+pub use auth::{AuthMethod, AuthOptions};
 pub use data::Portal;
 pub use error::SampleError;
 pub use farm::Farm;

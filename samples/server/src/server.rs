@@ -29,6 +29,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use super::api;
+use super::auth;
 use super::body::Response;
 use super::changes;
 use super::data::Portal;
@@ -183,6 +184,7 @@ impl Drop for RunningPortal {
 /// own task; then waits for the open ones to finish their answers.
 async fn accept_loop(listener: TcpListener, live: Arc<Live>, mut stopped: oneshot::Receiver<()>) {
     let graceful = GracefulShutdown::new();
+    let mut accepted_so_far = 0u64;
     loop {
         let stream = tokio::select! {
             accepted = listener.accept() => match accepted {
@@ -196,9 +198,15 @@ async fn accept_loop(listener: TcpListener, live: Arc<Live>, mut stopped: onesho
             },
             _ = &mut stopped => break,
         };
+        accepted_so_far += 1;
+        let conn = Arc::new(Conn {
+            id: accepted_so_far,
+            auth: auth::Connection::default(),
+        });
         let live = Arc::clone(&live);
         let service = service_fn(move |request| {
             let live = Arc::clone(&live);
+            let conn = Arc::clone(&conn);
             async move {
                 // The control endpoints change the farm; they are not part of it, so they
                 // are neither logged nor counted.
@@ -206,7 +214,7 @@ async fn accept_loop(listener: TcpListener, live: Arc<Live>, mut stopped: onesho
                     return Ok::<_, Infallible>(answer);
                 }
                 let shared = snapshot(&live);
-                Ok::<_, Infallible>(handle(&shared, request).await)
+                Ok::<_, Infallible>(handle(&shared, &conn, request).await)
             }
         });
         let connection = http1::Builder::new().serve_connection(TokioIo::new(stream), service);
@@ -222,9 +230,40 @@ async fn accept_loop(listener: TcpListener, live: Arc<Live>, mut stopped: onesho
     graceful.shutdown().await;
 }
 
-async fn handle(shared: &Shared, request: Request<Incoming>) -> Response {
+/// One accepted TCP connection: its number and what NTLM remembers on it.
+struct Conn {
+    id: u64,
+    auth: auth::Connection,
+}
+
+async fn handle(shared: &Shared, conn: &Conn, request: Request<Incoming>) -> Response {
     let method = request.method().clone();
     let uri = request.uri().clone();
+    let path_and_query = uri
+        .path_and_query()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_else(|| uri.path().to_owned());
+    // The sign-in gate, when the portal wants one: who the reader is decides what they see.
+    let public;
+    let (shared, signed_in) = match &shared.opts.auth {
+        None => (shared, false),
+        Some(_) if uri.path().eq_ignore_ascii_case(auth::LOGIN_PATH) => {
+            return answered(shared, conn, &method, path_and_query, auth::login_page());
+        }
+        Some(opts) => {
+            let headers = request.headers();
+            match auth::gate(opts, &shared.uses, &conn.auth, &path_and_query, headers) {
+                auth::Reader::SignedIn => (shared, true),
+                auth::Reader::Anonymous => {
+                    public = shared.public_view();
+                    (&public, false)
+                }
+                auth::Reader::TurnedAway(response) => {
+                    return answered(shared, conn, &method, path_and_query, response);
+                }
+            }
+        }
+    };
     let header = |name| {
         request
             .headers()
@@ -237,10 +276,6 @@ async fn handle(shared: &Shared, request: Request<Incoming>) -> Response {
         if_none_match: header(header::IF_NONE_MATCH),
         if_modified_since: header(header::IF_MODIFIED_SINCE),
     };
-    let path_and_query = uri
-        .path_and_query()
-        .map(|p| p.as_str().to_owned())
-        .unwrap_or_else(|| uri.path().to_owned());
     // SharePoint 2010's web services read a SOAP envelope from the request body.
     let service = shared
         .opts
@@ -283,13 +318,40 @@ async fn handle(shared: &Shared, request: Request<Incoming>) -> Response {
     )
     .await;
     shared.stamp(&mut response);
+    log(shared, conn, &method, path_and_query, status, signed_in);
+    response
+}
+
+/// Stamps, logs and returns the sign-in gate's answer, given before any route ran.
+fn answered(
+    shared: &Shared,
+    conn: &Conn,
+    method: &Method,
+    path_and_query: String,
+    mut response: Response,
+) -> Response {
+    shared.stamp(&mut response);
+    let status = response.status().as_u16();
+    log(shared, conn, method, path_and_query, status, false);
+    response
+}
+
+fn log(
+    shared: &Shared,
+    conn: &Conn,
+    method: &Method,
+    path_and_query: String,
+    status: u16,
+    signed_in: bool,
+) {
     tracing::debug!(%method, %path_and_query, status, "sample portal");
     shared.log(RequestLog {
         method: method.to_string(),
         path_and_query,
         status,
+        connection: conn.id,
+        signed_in,
     });
-    response
 }
 
 /// The largest SOAP request body read: 1 MiB.

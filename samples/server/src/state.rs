@@ -12,6 +12,7 @@ use std::sync::{Arc, Mutex, RwLock};
 
 use hyper::header::HeaderName;
 
+use super::auth::{self, AuthOptions, Uses};
 use super::body::Response;
 use super::data::Portal;
 use super::farm::Farm;
@@ -58,6 +59,9 @@ pub struct PortalOptions {
     /// `POST /_sharc/change` and `POST /_sharc/views` change the portal between two runs of
     /// a client (see `changes`); off, both answer 404 like any unknown path.
     pub allow_changes: bool,
+    /// `Some`: readers must sign in this way (see [`crate::auth`]); signed-in readers also
+    /// see the drafts and pending items anonymous readers do not.
+    pub auth: Option<AuthOptions>,
 }
 
 impl Default for PortalOptions {
@@ -77,6 +81,7 @@ impl Default for PortalOptions {
             sp2010: None,
             request_log: None,
             allow_changes: false,
+            auth: None,
         }
     }
 }
@@ -104,6 +109,10 @@ pub struct RequestLog {
     /// [`STATUS_RESET`](crate::faults::STATUS_RESET) or
     /// [`STATUS_TRUNCATED`](crate::faults::STATUS_TRUNCATED) (the wire said 200).
     pub status: u16,
+    /// The TCP connection it came on, numbered from 1 in the order they were accepted.
+    pub connection: u64,
+    /// Whether it came signed in (always `false` when the portal requires no sign-in).
+    pub signed_in: bool,
 }
 
 /// State shared by every request: a snapshot of the portal as it stands, with the counters
@@ -131,6 +140,8 @@ pub(crate) struct Shared {
     pub page_views: Arc<PageViews>,
     /// Changes applied so far by `POST /_sharc/change` (0 or 1).
     pub changes: u32,
+    /// Signed-in requests answered, for credentials that expire.
+    pub uses: Arc<Uses>,
 }
 
 /// The snapshot new requests are answered from; a change swaps it.
@@ -162,6 +173,20 @@ impl Shared {
             schedule: Arc::default(),
             page_views: Arc::default(),
             changes: 0,
+            uses: Arc::default(),
+        }
+    }
+
+    /// This snapshot as anonymous readers of a portal that wants a sign-in see it: approved
+    /// items only; the log, the counters and the fault schedule stay shared.
+    pub fn public_view(&self) -> Shared {
+        let mut portal = (*self.portal).clone();
+        for list in &mut portal.lists {
+            list.items.retain(|_, item| auth::approved(&item.values));
+        }
+        Shared {
+            portal: Arc::new(portal),
+            ..self.clone()
         }
     }
 
