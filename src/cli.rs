@@ -14,9 +14,22 @@ pub struct Cli {
     /// More log detail (repeat for more).
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
+    /// How log lines and errors are written on stderr: text, or one JSON object a line
+    /// (for schedulers and log collectors).
+    #[arg(long, global = true, value_enum, default_value = "text")]
+    pub log_format: LogFormat,
     /// The command.
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Lines for a person.
+    Text,
+    /// One JSON object a line.
+    Json,
 }
 
 /// sharc's commands.
@@ -369,8 +382,8 @@ pub struct ServeArgs {
     pub sp2010: bool,
     /// Grow the news list to N items for measuring: the sample's items repeated under new ids,
     /// each with its own attachments and images of realistic sizes, generated as served.
-    #[arg(long, value_name = "N")]
-    pub items: Option<usize>,
+    #[arg(long, value_name = "N", conflicts_with = "items")]
+    pub items_with_files: Option<usize>,
     /// Write each request answered to FILE, one line each: method, status, path and query.
     #[arg(long, value_name = "FILE")]
     pub request_log: Option<PathBuf>,
@@ -379,6 +392,10 @@ pub struct ServeArgs {
     /// try incremental backups.
     #[arg(long)]
     pub allow_changes: bool,
+    /// Grow the news list to N items (copies of its own), to measure against a list of a
+    /// realistic size.
+    #[arg(long, value_name = "N")]
+    pub items: Option<usize>,
     /// Require this sign-in, with the sample's fixed test credentials (README:
     /// Authentication); signed-in readers also see drafts and pending items.
     #[arg(long, value_enum, value_name = "METHOD")]

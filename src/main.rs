@@ -7,8 +7,8 @@ mod sample;
 
 use clap::Parser;
 use cli::{
-    ApiArg, AuthArg, AuthArgs, Cli, Command, FarmArg, FormatArg, MappingCommand, OdataArg,
-    RequireAuthArg, SourceArg,
+    ApiArg, AuthArg, AuthArgs, Cli, Command, FarmArg, FormatArg, LogFormat, MappingCommand,
+    OdataArg, RequireAuthArg, SourceArg,
 };
 use sharc::app::{
     self,
@@ -32,9 +32,14 @@ fn main() -> std::process::ExitCode {
     let unattended = matches!(cli.command, Command::Backup(_))
         && !std::io::IsTerminal::is_terminal(&std::io::stderr());
     cli.quiet |= unattended;
-    init_logging(cli.quiet, cli.verbose, unattended);
+    let json = cli.log_format == LogFormat::Json;
+    init_logging(cli.quiet, cli.verbose, unattended, json);
     let code = match run(cli) {
         Ok(code) => code,
+        Err(stop) if json => {
+            tracing::error!(exit_code = stop.exit_code() as u8, "{}", stop);
+            stop.exit_code()
+        }
         Err(stop) => {
             eprintln!("{}", safe(&stop.to_string()));
             stop.exit_code()
@@ -150,7 +155,7 @@ fn run(cli: Cli) -> Result<ExitCode, Stop> {
             let serve = sample::Serve {
                 dir: args.sample_dir,
                 port: args.port,
-                items: args.items,
+                items_with_files: args.items_with_files,
                 options: sharc_sample::PortalOptions {
                     json_light: !args.verbose_only,
                     api: match args.api {
@@ -177,6 +182,7 @@ fn run(cli: Cli) -> Result<ExitCode, Stop> {
                         valid_for: args.auth_valid_for,
                     }),
                     allow_changes: args.allow_changes,
+                    items: args.items,
                     ..Default::default()
                 },
             };
@@ -508,7 +514,7 @@ fn block_on<T, E: Into<Stop>>(
     })
 }
 
-fn init_logging(quiet: bool, verbose: u8, errors_only: bool) {
+fn init_logging(quiet: bool, verbose: u8, errors_only: bool, json: bool) {
     let default = match (quiet, verbose) {
         _ if errors_only && verbose == 0 => "error",
         (true, _) => "warn",
@@ -518,10 +524,14 @@ fn init_logging(quiet: bool, verbose: u8, errors_only: bool) {
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("SHARC_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    tracing_subscriber::fmt()
+    let fmt = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_target(false)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_writer(std::io::stderr)
-        .init();
+        .with_writer(std::io::stderr);
+    if json {
+        fmt.json().init();
+    } else {
+        fmt.with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .init();
+    }
 }

@@ -21,8 +21,8 @@ pub struct Serve {
     pub dir: Option<PathBuf>,
     /// Port on 127.0.0.1 (0 picks a free one).
     pub port: u16,
-    /// Grow the news list to this many items (`--items`).
-    pub items: Option<usize>,
+    /// Grow the news list to this many items with files of their own (`--items-with-files`).
+    pub items_with_files: Option<usize>,
     /// The farm's behaviour switches.
     pub options: PortalOptions,
 }
@@ -47,7 +47,7 @@ pub struct Demo {
 
 /// Serves a sample portal until Ctrl-C.
 pub async fn serve(serve: Serve) -> Result<(), Stop> {
-    let portal = match serve.items {
+    let portal = match serve.items_with_files {
         None => start(serve.dir.as_deref(), serve.options, serve.port).await?,
         Some(items) => {
             let loaded = match serve.dir.as_deref() {
@@ -58,7 +58,7 @@ pub async fn serve(serve: Serve) -> Result<(), Stop> {
         }
     };
     let grown = serve
-        .items
+        .items_with_files
         .map(|n| format!(", grown to {n} items"))
         .unwrap_or_default();
     println!(

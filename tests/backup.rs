@@ -120,8 +120,13 @@ fn a_change_gives_a_bundle_of_exactly_it_and_restores_equal_fresh_crawls() {
     let tmp = tempfile::tempdir().unwrap();
     let archive = tmp.path().join("archive");
 
-    // Run 1: a full bundle, equal to a crawl of the portal as it is.
-    backup(&portal, &archive).assert().success().stdout("");
+    // Run 1: a full bundle, equal to a crawl of the portal as it is. Not on a terminal, a
+    // run that goes well says nothing at all.
+    backup(&portal, &archive)
+        .assert()
+        .success()
+        .stdout("")
+        .stderr("");
     let before = tmp.path().join("crawl-before");
     crawl(&portal, &before);
     let first = bundles(&archive);
@@ -234,6 +239,21 @@ fn a_change_gives_a_bundle_of_exactly_it_and_restores_equal_fresh_crawls() {
     restore(&archive, None, &r2);
     assert_eq!(payload(&r2), payload(&after));
     verify(&r2).success();
+    // By date: the last run that day (UTC) is the incremental one.
+    let by_date = tmp.path().join("restore-by-date");
+    restore(&archive, Some("2025-12-02"), &by_date);
+    assert_eq!(payload(&by_date), payload(&after));
+    for (at, code) in [("2025-12-01", 2), ("yesterday", 2)] {
+        sharc()
+            .args(["restore", "--at", at, "--out"])
+            .arg(tmp.path().join(at))
+            .arg(&archive)
+            .assert()
+            .code(code)
+            .stderr(predicate::str::contains(
+                first[0].file_name().unwrap().to_str().unwrap(),
+            ));
+    }
 
     sharc()
         .arg("verify")
@@ -241,6 +261,50 @@ fn a_change_gives_a_bundle_of_exactly_it_and_restores_equal_fresh_crawls() {
         .assert()
         .success()
         .stdout(predicate::str::contains("2 bundles"));
+}
+
+#[test]
+fn full_every_starts_a_new_series_and_old_series_can_be_pruned() {
+    let portal = portal_with_changes();
+    let tmp = tempfile::tempdir().unwrap();
+    let archive = tmp.path().join("archive");
+    let every_two = |p: &Portal| {
+        let mut c = backup(p, &archive);
+        c.args(["--full-every", "2"]);
+        c.assert().success();
+    };
+    every_two(&portal);
+    portal.portal.as_ref().unwrap().change().unwrap();
+    every_two(&portal);
+    portal.portal.as_ref().unwrap().edit_every(10);
+    every_two(&portal);
+    let names: Vec<String> = bundles(&archive)
+        .iter()
+        .map(|b| b.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names.len(), 3, "{names:?}");
+    assert!(names[0].ends_with("-full") && names[1].ends_with("-incremental"));
+    assert!(names[2].ends_with("-0003-full"), "{names:?}");
+    let series = |n: &str| -> String {
+        let info = fs::read_to_string(archive.join(n).join("bag-info.txt")).unwrap();
+        info.lines()
+            .find_map(|l| l.strip_prefix("Bag-Group-Identifier: "))
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(series(&names[0]), series(&names[1]));
+    assert_ne!(series(&names[1]), series(&names[2]));
+    sharc().arg("verify").arg(&archive).assert().success();
+    // Pruning the first series leaves an archive that verifies and restores.
+    for n in &names[..2] {
+        fs::remove_dir_all(archive.join(n)).unwrap();
+    }
+    sharc().arg("verify").arg(&archive).assert().success();
+    let restored = tmp.path().join("restored");
+    restore(&archive, None, &restored);
+    let now = tmp.path().join("crawl-now");
+    crawl(&portal, &now);
+    assert_eq!(payload(&restored), payload(&now));
 }
 
 #[test]

@@ -843,45 +843,63 @@ impl Client {
                     r
                 }
             };
-            let request = match signing {
-                auth::Signing::None => request,
-                auth::Signing::Header(value) => {
-                    request.header(self.credentials.header_name(), secret_value(&value)?)
-                }
-                auth::Signing::Ntlm(account) => {
-                    match self.ntlm_handshake(http, &current, account).await {
-                        Ok(Some(value)) => request.header(AUTHORIZATION, secret_value(&value)?),
-                        Ok(None) => request,
-                        Err(retry) => return Ok(Attempt::Retry(retry)),
-                    }
-                }
-            };
-            let sent = std::time::Instant::now();
             let method = if matches!(want, Want::Post(_)) {
                 "POST"
             } else {
                 "GET"
             };
-            let resp = match request.send().await {
-                Ok(r) => r,
-                Err(e) => {
-                    tracing::debug!(
-                        "{method} {} failed after {} ms: {e}",
-                        redact(&current),
-                        sent.elapsed().as_millis()
-                    );
-                    return Ok(Attempt::Retry(self.network_retry(&e)));
+            let mut handshakes = 0;
+            let resp = loop {
+                let mut signed = request.try_clone().ok_or_else(|| {
+                    FetchError::Setup("a request body that cannot be sent twice".into())
+                })?;
+                match &signing {
+                    auth::Signing::None => {}
+                    auth::Signing::Header(value) => {
+                        signed = signed.header(self.credentials.header_name(), secret_value(value)?)
+                    }
+                    auth::Signing::Ntlm(account) => {
+                        handshakes += 1;
+                        match self.ntlm_handshake(http, &current, account).await {
+                            Ok(Some(value)) => {
+                                signed = signed.header(AUTHORIZATION, secret_value(&value)?)
+                            }
+                            Ok(None) => {}
+                            Err(retry) => return Ok(Attempt::Retry(retry)),
+                        }
+                    }
                 }
+                let sent = std::time::Instant::now();
+                let resp = match signed.send().await {
+                    Ok(r) => r,
+                    Err(e) => {
+                        tracing::debug!(
+                            "{method} {} failed after {} ms: {e}",
+                            redact(&current),
+                            sent.elapsed().as_millis()
+                        );
+                        return Ok(Attempt::Retry(self.network_retry(&e)));
+                    }
+                };
+                // One line per request at -v: method, URL, status, announced size, time.
+                tracing::debug!(
+                    "{method} {} {} {} {} ms",
+                    redact(&current),
+                    resp.status().as_u16(),
+                    content_length(resp.headers())
+                        .map_or_else(|| "? bytes".to_string(), |n| format!("{n} bytes")),
+                    sent.elapsed().as_millis()
+                );
+                // A third leg answered with a fresh offer of NTLM may have gone out on another
+                // connection than its challenge (the pool had not taken that one back yet):
+                // one more handshake, never more, so a wrong password is tried twice at most.
+                if handshakes == 1 && resp.status() == StatusCode::UNAUTHORIZED {
+                    let _ = error_body(resp).await;
+                    tracing::debug!("{} NTLM handshake refused: once more", redact(&current));
+                    continue;
+                }
+                break resp;
             };
-            // One line per request at -v: method, URL, status, announced size, time.
-            tracing::debug!(
-                "{method} {} {} {} {} ms",
-                redact(&current),
-                resp.status().as_u16(),
-                content_length(resp.headers())
-                    .map_or_else(|| "? bytes".to_string(), |n| format!("{n} bytes")),
-                sent.elapsed().as_millis()
-            );
             self.pacer.observe(resp.headers());
             let next = match redirect_target(&current, &resp) {
                 None if resp.status() == StatusCode::NOT_MODIFIED
@@ -1034,8 +1052,11 @@ impl Client {
                 ", no challenge"
             }
         );
-        // Read the answer to its end, so its connection is free for the third leg.
+        // Read the answer to its end, so its connection is free for the third leg, and let
+        // the HTTP stack put it back in the lane's pool before the third leg is sent.
         let _ = error_body(resp).await;
+        tokio::task::yield_now().await;
+        tokio::time::sleep(Duration::from_millis(2)).await;
         Ok(challenge.map(|c| {
             let m = ntlm::authenticate(account, &c, ntlm::client_challenge(), ntlm::filetime_now());
             format!("NTLM {}", auth::base64_encode(&m))

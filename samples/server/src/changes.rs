@@ -188,6 +188,62 @@ pub(crate) fn apply(list: &mut List, len: &dyn Fn(&str) -> u64) -> ChangeSummary
     summary
 }
 
+/// Grows the largest list to `n` items (never shrinks it): copies of its items in turn,
+/// with new ids after the last, new GUIDs and titles numbered. The copies keep their images
+/// (the same files as the originals') but not their attachments, so that a full crawl of a
+/// grown list stays quick on a test machine. For measuring against a list of a realistic
+/// size.
+pub(crate) fn grow(portal: &mut Portal, n: usize) {
+    let Some(list) = largest_list(portal) else {
+        return;
+    };
+    let originals: Vec<Item> = list.items.values().cloned().collect();
+    let Some(mut next) = list.items.keys().next_back().map(|id| id + 1) else {
+        return;
+    };
+    let list_id = list.id.clone();
+    for source in originals
+        .iter()
+        .cycle()
+        .take(n.saturating_sub(list.items.len()))
+    {
+        let mut item = source.clone();
+        item.id = next;
+        item.attachments.clear();
+        item.values.insert("Attachments".into(), json!(false));
+        for key in ["ID", "Id"] {
+            item.values.insert(key.into(), json!(next));
+        }
+        let title = item.values.get("Title").and_then(Value::as_str);
+        let title = format!("{} (bản {next})", title.unwrap_or_default());
+        item.values.insert("Title".into(), json!(title));
+        item.values.insert(
+            "GUID".into(),
+            json!(crate::files::guid_from(&(list_id.as_str(), next))),
+        );
+        list.items.insert(next, item);
+        next += 1;
+    }
+}
+
+/// Edits the title of every `step`th item of the largest list (from the first), saving each
+/// as SharePoint does; returns the ids edited.
+pub(crate) fn edit_every(live: &Live, step: usize) -> Vec<i64> {
+    let mut edited = Vec::new();
+    update(live, |portal| {
+        if let Some(list) = largest_list(portal) {
+            for (id, item) in list.items.iter_mut().step_by(step.max(1)) {
+                let title = item.values.get("Title").and_then(Value::as_str);
+                let title = format!("{} (sửa)", title.unwrap_or_default());
+                item.values.insert("Title".into(), json!(title));
+                save(item);
+                edited.push(*id);
+            }
+        }
+    });
+    edited
+}
+
 /// One more view of every item that has the views field.
 fn count_views(list: &mut List) {
     let Some(field) = list

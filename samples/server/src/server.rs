@@ -105,7 +105,10 @@ impl RunningPortal {
             format!("/{web_path}")
         };
         let web_url = format!("{origin}{}", encode_path(&web_path));
-        let portal = opts.farm.apply(portal);
+        let mut portal = opts.farm.apply(portal);
+        if let Some(n) = opts.items {
+            changes::grow(&mut portal, n);
+        }
         let log_file = match &opts.request_log {
             Some(path) => {
                 Some(
@@ -141,6 +144,12 @@ impl RunningPortal {
     /// was applied already.
     pub fn change(&self) -> Option<changes::ChangeSummary> {
         changes::change(&self.live)
+    }
+
+    /// Edits every `step`th item of the largest list (a new title, a new version); returns
+    /// the ids edited.
+    pub fn edit_every(&self, step: usize) -> Vec<i64> {
+        changes::edit_every(&self.live, step)
     }
 
     /// Counts one more view of every item, as `POST /_sharc/views` does.

@@ -59,6 +59,8 @@ pub struct PortalOptions {
     /// `POST /_sharc/change` and `POST /_sharc/views` change the portal between two runs of
     /// a client (see `changes`); off, both answer 404 like any unknown path.
     pub allow_changes: bool,
+    /// `Some(n)`: the largest list grown to `n` items, copies of its own (see `changes`).
+    pub items: Option<usize>,
     /// `Some`: readers must sign in this way (see [`crate::auth`]); signed-in readers also
     /// see the drafts and pending items anonymous readers do not.
     pub auth: Option<AuthOptions>,
@@ -81,6 +83,7 @@ impl Default for PortalOptions {
             sp2010: None,
             request_log: None,
             allow_changes: false,
+            items: None,
             auth: None,
         }
     }

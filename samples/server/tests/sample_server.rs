@@ -997,7 +997,7 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
     out
 }
 
-/// `serve --items`: a grown portal serves its new items' own files, generated at the sizes it
+/// `serve --items-with-files`: a grown portal serves its new items' own files, generated at the sizes it
 /// announces, and the request log lists every request as it is answered.
 #[tokio::test]
 async fn a_grown_portal_serves_generated_files_and_logs_each_request() {
