@@ -387,6 +387,13 @@ pub struct ServeArgs {
     /// services (/_vti_bin/Lists.asmx), dates are server-local (UTC+07:00).
     #[arg(long)]
     pub sp2010: bool,
+    /// Grow the news list to N items for measuring: the sample's items repeated under new ids,
+    /// each with its own attachments and images of realistic sizes, generated as served.
+    #[arg(long, value_name = "N", conflicts_with = "items")]
+    pub items_with_files: Option<usize>,
+    /// Write each request answered to FILE, one line each: method, status, path and query.
+    #[arg(long, value_name = "FILE")]
+    pub request_log: Option<PathBuf>,
     /// Answer `POST /_sharc/change` (edit, add and delete items, replace an attachment; the
     /// same change every time) and `POST /_sharc/views` (one more view of every item), to
     /// try incremental backups.

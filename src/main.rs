@@ -150,6 +150,7 @@ fn run(cli: Cli) -> Result<ExitCode, Stop> {
             let serve = sample::Serve {
                 dir: args.sample_dir,
                 port: args.port,
+                items_with_files: args.items_with_files,
                 options: sharc_sample::PortalOptions {
                     json_light: !args.verbose_only,
                     api: match args.api {
@@ -164,6 +165,7 @@ fn run(cli: Cli) -> Result<ExitCode, Stop> {
                         FarmArg::Vietnamese => sharc_sample::Farm::Vietnamese,
                     },
                     sp2010: args.sp2010.then(sharc_sample::Sp2010::default),
+                    request_log: args.request_log,
                     auth: args.require_auth.map(|m| sharc_sample::AuthOptions {
                         method: match m {
                             RequireAuthArg::Bearer => sharc_sample::AuthMethod::Bearer,

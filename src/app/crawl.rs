@@ -405,15 +405,19 @@ pub(crate) async fn crawl_source<S: Source>(
         .progress
         .set_total(resolved.schema.list.item_count.unwrap_or(0));
     let query = resolved.item_query(cfg.page_size);
-    while let Some(items) = source
+    let mut page = source
         .next_page(&query)
         .await
-        .map_err(|e| crawl.sign_in_lost(e.into()))?
-    {
-        crawl
-            .archive_page(&resolved, &source, items)
-            .await
-            .map_err(|e| crawl.sign_in_lost(e))?;
+        .map_err(|e| crawl.sign_in_lost(e.into()))?;
+    while let Some(items) = page {
+        // The next page is read while this one's files download.
+        let mapped = crawl.map_page(&resolved, &source, &items)?;
+        let (next, archived) = tokio::join!(
+            source.next_page(&query),
+            crawl.archive_page(mapped, items.len())
+        );
+        archived.map_err(|e| crawl.sign_in_lost(e))?;
+        page = next.map_err(|e| crawl.sign_in_lost(e.into()))?;
     }
     crawl.report.add_source_facts(source.facts());
     crawl.progress.finish();
@@ -598,15 +602,10 @@ impl Crawl<'_> {
         self.report.counts.file_bytes = c.bytes;
     }
 
-    /// Archives one page of items: maps them, fetches their files, writes their records.
-    async fn archive_page<S: Source>(
-        &mut self,
-        resolved: &ResolvedMapping,
-        source: &S,
-        items: Vec<RawItem>,
-    ) -> Result<(), Error> {
+    /// Archives one page of `items` items, `mapped` by [`map_page`](Self::map_page): fetches
+    /// their files, writes their records.
+    async fn archive_page(&mut self, mapped: Vec<MappedItem>, items: usize) -> Result<(), Error> {
         self.report.counts.pages += 1;
-        let mapped = self.map_page(resolved, source, &items)?;
         self.files
             .fetch(
                 &mut self.writer,
@@ -618,8 +617,10 @@ impl Crawl<'_> {
             self.write_record(m)?;
             self.progress.item_done(&self.report.counts.totals());
         }
+        // One sync of the journal for the page's files and records.
+        self.writer.commit()?;
         self.progress
-            .page_done(&self.report.counts.page_line(items.len()));
+            .page_done(&self.report.counts.page_line(items));
         Ok(())
     }
 

@@ -673,7 +673,8 @@ impl Client {
     /// for without compression (`Accept-Encoding: identity`); a server that compresses it
     /// anyway has its bytes stored as sent. The bytes go to `dest` with a `.part` suffix
     /// first and are renamed into place only when complete, as long as announced and within
-    /// [`FetchOptions::max_file`]; a failed attempt leaves nothing at `dest`.
+    /// [`FetchOptions::max_file`]; a failed attempt leaves nothing at `dest`. The file is not
+    /// synced: whoever keeps it syncs it (the bag syncs its files in batches).
     pub async fn download(&self, url: &Url, dest: &Path) -> Result<Fixity, FetchError> {
         match self.fetch_file(url, dest, None).await? {
             Conditional::Fetched(fixity, _) => Ok(fixity),
@@ -734,7 +735,10 @@ impl Client {
                     path: part.clone(),
                     source,
                 };
-                let mut file = tokio::fs::File::create(&part).await.map_err(io)?;
+                // Buffered: each write to a tokio file is a trip to a blocking thread. Not
+                // synced here: the bag syncs its files in batches before journaling them.
+                let file = tokio::fs::File::create(&part).await.map_err(io)?;
+                let mut file = tokio::io::BufWriter::with_capacity(256 * 1024, file);
                 let mut hasher = FixityHasher::new();
                 let mut stream = resp.bytes_stream();
                 while let Some(chunk) = stream.next().await {
@@ -748,7 +752,7 @@ impl Client {
                     hasher.update(&chunk);
                     file.write_all(&chunk).await.map_err(io)?;
                 }
-                file.sync_all().await.map_err(io)?;
+                file.flush().await.map_err(io)?;
                 if let Some(expected) = expected
                     && hasher.size() != expected
                 {
@@ -845,6 +849,7 @@ impl Client {
                 "GET"
             };
             let mut handshakes = 0;
+            let mut challenged_on = None;
             let resp = loop {
                 let mut signed = request.try_clone().ok_or_else(|| {
                     FetchError::Setup("a request body that cannot be sent twice".into())
@@ -857,7 +862,8 @@ impl Client {
                     auth::Signing::Ntlm(account) => {
                         handshakes += 1;
                         match self.ntlm_handshake(http, &current, account).await {
-                            Ok(Some(value)) => {
+                            Ok(Some((value, on))) => {
+                                challenged_on = on;
                                 signed = signed.header(AUTHORIZATION, secret_value(&value)?)
                             }
                             Ok(None) => {}
@@ -886,12 +892,19 @@ impl Client {
                         .map_or_else(|| "? bytes".to_string(), |n| format!("{n} bytes")),
                     sent.elapsed().as_millis()
                 );
-                // A third leg answered with a fresh offer of NTLM may have gone out on another
-                // connection than its challenge (the pool had not taken that one back yet):
-                // one more handshake, never more, so a wrong password is tried twice at most.
-                if handshakes == 1 && resp.status() == StatusCode::UNAUTHORIZED {
+                // A third leg that went out on another connection than its challenge (the
+                // pool had not taken that one back yet) is refused for that alone: the
+                // handshake again. A third leg refused on its own connection is a refusal.
+                if challenged_on.is_some()
+                    && resp.status() == StatusCode::UNAUTHORIZED
+                    && local_addr(&resp) != challenged_on
+                    && handshakes < NTLM_HANDSHAKES
+                {
                     let _ = error_body(resp).await;
-                    tracing::debug!("{} NTLM handshake refused: once more", redact(&current));
+                    tracing::debug!(
+                        "{} NTLM: the third leg went out on another connection than its challenge; again",
+                        redact(&current)
+                    );
                     continue;
                 }
                 break resp;
@@ -1018,7 +1031,7 @@ impl Client {
         http: &reqwest::Client,
         url: &Url,
         account: &auth::Account,
-    ) -> Result<Option<String>, Retry> {
+    ) -> Result<Option<(String, Option<std::net::SocketAddr>)>, Retry> {
         self.stats.requests.fetch_add(1, Ordering::Relaxed);
         let negotiate = format!("NTLM {}", auth::base64_encode(&ntlm::negotiate()));
         let resp = http
@@ -1038,15 +1051,17 @@ impl Client {
                     .and_then(|m| ntlm::parse_challenge(&m))
             })
             .flatten();
+        let on = local_addr(&resp);
         tracing::debug!(
-            "GET {} {} (NTLM negotiate{})",
+            "GET {} {} (NTLM negotiate{}, connection from {})",
             redact(url),
             resp.status().as_u16(),
             if challenge.is_some() {
                 ", challenged"
             } else {
                 ", no challenge"
-            }
+            },
+            on.map_or_else(|| "?".to_string(), |a| a.to_string())
         );
         // Read the answer to its end, so its connection is free for the third leg, and let
         // the HTTP stack put it back in the lane's pool before the third leg is sent.
@@ -1055,7 +1070,7 @@ impl Client {
         tokio::time::sleep(Duration::from_millis(2)).await;
         Ok(challenge.map(|c| {
             let m = ntlm::authenticate(account, &c, ntlm::client_challenge(), ntlm::filetime_now());
-            format!("NTLM {}", auth::base64_encode(&m))
+            (format!("NTLM {}", auth::base64_encode(&m)), on)
         }))
     }
 
@@ -1215,6 +1230,17 @@ fn http_client(
     builder
         .build()
         .map_err(|e| FetchError::Setup(e.to_string()))
+}
+
+/// Handshakes tried at most for one NTLM request whose third leg keeps missing its
+/// challenge's connection.
+const NTLM_HANDSHAKES: u32 = 3;
+
+/// The local address of the connection an answer came on: which connection it was.
+fn local_addr(resp: &reqwest::Response) -> Option<std::net::SocketAddr> {
+    resp.extensions()
+        .get::<hyper_util::client::legacy::connect::HttpInfo>()
+        .map(|i| i.local_addr())
 }
 
 /// A header value holding a secret, marked sensitive so the HTTP stack never logs it.
