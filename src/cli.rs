@@ -11,7 +11,8 @@ pub struct Cli {
     /// Only warnings and errors; no progress.
     #[arg(short, long, global = true)]
     pub quiet: bool,
-    /// More log detail (repeat for more).
+    /// More log detail: -v one line per request (method, URL, status, size, time), -vv also
+    /// pacing decisions. Other crates' debug output only under SHARC_LOG.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
     /// How log lines and errors are written on stderr: text, or one JSON object a line
@@ -227,6 +228,9 @@ pub enum FormatArg {
 
 /// `sharc backup`.
 #[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  sharc backup https://stp.longan.gov.vn/ --mapping mappings/tin-tuc-mo-rong.toml --archive /srv/sharc/stp
+  sharc backup https://stp.longan.gov.vn/ --mapping stp.toml --archive /srv/sharc/stp --full-every 30d")]
 pub struct BackupArgs {
     /// The site URL, e.g. https://stp.longan.gov.vn/
     pub site_url: String,
@@ -266,6 +270,9 @@ pub struct BackupArgs {
 
 /// `sharc restore`.
 #[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  sharc restore /srv/sharc/stp --out stp-today
+  sharc restore /srv/sharc/stp --at 2026-12-02 --out stp-as-of-2026-12-02")]
 pub struct RestoreArgs {
     /// The archive directory `sharc backup --archive` wrote.
     pub archive: PathBuf,
@@ -393,6 +400,13 @@ pub struct ServeArgs {
     /// services (/_vti_bin/Lists.asmx), dates are server-local (UTC+07:00).
     #[arg(long)]
     pub sp2010: bool,
+    /// Grow the news list to N items for measuring: the sample's items repeated under new ids,
+    /// each with its own attachments and images of realistic sizes, generated as served.
+    #[arg(long, value_name = "N", conflicts_with = "items")]
+    pub items_with_files: Option<usize>,
+    /// Write each request answered to FILE, one line each: method, status, path and query.
+    #[arg(long, value_name = "FILE")]
+    pub request_log: Option<PathBuf>,
     /// Answer `POST /_sharc/change` (edit, add and delete items, replace an attachment; the
     /// same change every time) and `POST /_sharc/views` (one more view of every item), to
     /// try incremental backups.

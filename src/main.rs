@@ -85,18 +85,13 @@ fn on_interrupt(stop: Stop, message: impl FnOnce() -> String) -> Stop {
 
 fn run(cli: Cli) -> Result<ExitCode, Stop> {
     let quiet = cli.quiet;
+    let json = cli.log_format == LogFormat::Json;
     match cli.command {
         Command::Crawl(args) => {
             let cfg = crawl_config(args, quiet)?;
             let summary = block_on(app::crawl::run(&cfg))
                 .map_err(|e| on_interrupt(e, || app::crawl::interrupted(&cfg)))?;
-            for f in &summary.report.failures {
-                eprintln!("failed: {}", safe(&f.to_string()));
-            }
-            for r in &summary.report.refused {
-                eprintln!("refused: {}", safe(&r.to_string()));
-            }
-            println!("{}", safe(&summary.line()));
+            print_crawl_end(&summary, json);
             Ok(summary.outcome.exit_code())
         }
         Command::Verify(args) => {
@@ -155,6 +150,7 @@ fn run(cli: Cli) -> Result<ExitCode, Stop> {
             let serve = sample::Serve {
                 dir: args.sample_dir,
                 port: args.port,
+                items_with_files: args.items_with_files,
                 options: sharc_sample::PortalOptions {
                     json_light: !args.verbose_only,
                     api: match args.api {
@@ -169,6 +165,7 @@ fn run(cli: Cli) -> Result<ExitCode, Stop> {
                         FarmArg::Vietnamese => sharc_sample::Farm::Vietnamese,
                     },
                     sp2010: args.sp2010.then(sharc_sample::Sp2010::default),
+                    request_log: args.request_log,
                     auth: args.require_auth.map(|m| sharc_sample::AuthOptions {
                         method: match m {
                             RequireAuthArg::Bearer => sharc_sample::AuthMethod::Bearer,
@@ -209,6 +206,46 @@ fn run(cli: Cli) -> Result<ExitCode, Stop> {
             Ok(outcome.exit_code())
         }
     }
+}
+
+/// What a finished crawl prints: each failure and refused URL once, then the summary last
+/// (on stdout). With `--log-format json` the failures and the summary are also log events.
+fn print_crawl_end(summary: &app::crawl::CrawlSummary, json: bool) {
+    let report = &summary.report;
+    for f in &report.failures {
+        if json {
+            tracing::warn!(
+                code = f.code.as_str(),
+                item_id = f.item_id,
+                url = f.url.as_deref(),
+                "failed: {f}"
+            );
+        } else {
+            eprintln!("failed: {}", safe(&f.to_string()));
+        }
+    }
+    for r in &report.refused {
+        if json {
+            tracing::warn!(code = r.code.as_str(), item_id = r.item_id, url = %r.url, "refused: {r}");
+        } else {
+            eprintln!("refused: {}", safe(&r.to_string()));
+        }
+    }
+    if json {
+        let c = &report.counts;
+        tracing::info!(
+            items = c.items_archived,
+            files = c.files,
+            file_bytes = c.file_bytes,
+            payload_files = summary.payload_files,
+            failures = report.failures.len(),
+            refused = report.refused.len(),
+            complete = report.complete,
+            "{}",
+            summary.line()
+        );
+    }
+    println!("{}", safe(&summary.line()));
 }
 
 /// The output path and format `--out` and `--format` ask for: `.zip` means a zip unless
@@ -443,22 +480,90 @@ fn allowed_hosts(args: &[String]) -> Result<Vec<AllowedHost>, Error> {
         .collect()
 }
 
+/// The crawl's configuration, or every mistake in its options at once — with the mapping
+/// file's own problems, when it has some — rather than one per run.
 fn crawl_config(args: cli::CrawlArgs, quiet: bool) -> Result<CrawlConfig, Error> {
-    let (out, format) = bundle_out(args.out, args.format)?;
-    let mut cfg = CrawlConfig::new(&args.site_url, args.mapping, out)?;
+    let mut problems: Vec<String> = Vec::new();
+    let mut note = |r: Result<(), Error>| {
+        if let Err(e) = r {
+            problems.push(e.to_string());
+        }
+    };
+    let usage = |bad: bool, message: &str| {
+        if bad {
+            Err(Error::Usage(message.to_string()))
+        } else {
+            Ok(())
+        }
+    };
+    note(usage(
+        args.max_pages == 0,
+        "--max-pages 0 would read nothing: give at least 1",
+    ));
+    note(usage(
+        !(1..=5000).contains(&args.page_size),
+        &format!(
+            "--page-size {} is out of range: SharePoint pages 1 to 5000 items",
+            args.page_size
+        ),
+    ));
+    note(usage(
+        args.concurrency == 0,
+        "--concurrency 0 would send nothing: give at least 1 request in flight",
+    ));
+    note(usage(
+        args.request_timeout == 0,
+        "--request-timeout 0 leaves no time for any request: give seconds, e.g. 600",
+    ));
+    let rate = rate(args.rate);
+    let allowed = allowed_hosts(&args.allow_hosts);
+    let list = list_title(args.list);
+    let out = bundle_out(args.out, args.format);
+    let site = CrawlConfig::new(&args.site_url, &args.mapping, PathBuf::new());
+    for e in [
+        rate.as_ref().err(),
+        allowed.as_ref().err(),
+        list.as_ref().err(),
+        out.as_ref().err(),
+        site.as_ref().err(),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        problems.push(e.to_string());
+    }
+    if !problems.is_empty() {
+        let mut text = format!("{} problem(s) with the options:", problems.len());
+        for p in &problems {
+            text.push_str("\n  ");
+            text.push_str(p);
+        }
+        if let Ok(mapping_text) = std::fs::read_to_string(&args.mapping) {
+            let checked = sharc::mapping::check::check_text(&mapping_text, &args.mapping);
+            for p in &checked.problems {
+                text.push_str("\n  ");
+                text.push_str(&sharc::report::mapping_check::problem_line(
+                    &args.mapping,
+                    p.line,
+                    p.column,
+                    p.code.as_str(),
+                    &p.message,
+                ));
+            }
+        }
+        return Err(Error::Usage(text));
+    }
+    let (out, format) = out?;
+    let mut cfg = site?;
+    cfg.out = out;
     cfg.format = format;
-    cfg.list_title = list_title(args.list)?;
+    cfg.list_title = list?;
     cfg.source = match args.source {
         SourceArg::Auto => SourceKind::Auto,
         SourceArg::Rest => SourceKind::Rest,
         SourceArg::Html => SourceKind::Html,
         SourceArg::Soap => SourceKind::Soap,
     };
-    if args.max_pages == 0 {
-        return Err(Error::Usage(
-            "--max-pages 0 would read nothing: give at least 1".into(),
-        ));
-    }
     cfg.max_pages = args.max_pages;
     cfg.ignore_robots = args.ignore_robots;
     cfg.shape = match args.odata {
@@ -467,32 +572,16 @@ fn crawl_config(args: cli::CrawlArgs, quiet: bool) -> Result<CrawlConfig, Error>
         OdataArg::Minimalmetadata => ShapeChoice::Fixed(Shape::MinimalMetadata),
         OdataArg::Nometadata => ShapeChoice::Fixed(Shape::NoMetadata),
     };
-    if !(1..=5000).contains(&args.page_size) {
-        return Err(Error::Usage(format!(
-            "--page-size {} is out of range: SharePoint pages 1 to 5000 items",
-            args.page_size
-        )));
-    }
     cfg.page_size = args.page_size;
-    if args.concurrency == 0 {
-        return Err(Error::Usage(
-            "--concurrency 0 would send nothing: give at least 1 request in flight".into(),
-        ));
-    }
     cfg.fetch.concurrency = args.concurrency;
     set_max_wait(&mut cfg.fetch, args.max_wait);
-    if args.request_timeout == 0 {
-        return Err(Error::Usage(
-            "--request-timeout 0 leaves no time for any request: give seconds, e.g. 600".into(),
-        ));
-    }
     cfg.fetch.request_timeout = Duration::from_secs(args.request_timeout);
     cfg.fetch.max_file = Some(args.max_file_size);
-    cfg.fetch.rate = rate(args.rate)?;
+    cfg.fetch.rate = rate?;
     cfg.fail_fast = args.fail_fast;
     cfg.bagging_date = args.bagging_date;
     cfg.source_date_epoch = std::env::var("SOURCE_DATE_EPOCH").ok();
-    cfg.allowed_hosts = allowed_hosts(&args.allow_hosts)?;
+    cfg.allowed_hosts = allowed?;
     cfg.fetch.credentials = credentials(&args.auth, &cfg.site)?;
     cfg.quiet = quiet;
     if args.warc_file_size == 0 {
@@ -523,24 +612,27 @@ fn block_on<T, E: Into<Stop>>(
     })
 }
 
+/// Logging on stderr: sharc's own events at the level `-q`/`-v` ask for, other crates' only
+/// their warnings (their debug output only when `SHARC_LOG` asks for it), as plain lines or
+/// JSON lines (with each event's target, so a collector can tell sharc's own from others').
 fn init_logging(quiet: bool, verbose: u8, errors_only: bool, json: bool) {
     let default = match (quiet, verbose) {
         _ if errors_only && verbose == 0 => "error",
         (true, _) => "warn",
         (false, 0) => "sharc=info,warn",
-        (false, 1) => "sharc=debug,info",
-        _ => "debug",
+        (false, 1) => "sharc=debug,warn",
+        _ => "sharc=trace,warn",
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("SHARC_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     let fmt = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_target(false)
         .with_writer(std::io::stderr);
     if json {
-        fmt.json().init();
+        fmt.json().with_current_span(false).init();
     } else {
-        fmt.with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        fmt.with_target(false)
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
             .init();
     }
 }

@@ -21,6 +21,8 @@ pub struct Serve {
     pub dir: Option<PathBuf>,
     /// Port on 127.0.0.1 (0 picks a free one).
     pub port: u16,
+    /// Grow the news list to this many items with files of their own (`--items-with-files`).
+    pub items_with_files: Option<usize>,
     /// The farm's behaviour switches.
     pub options: PortalOptions,
 }
@@ -49,9 +51,22 @@ pub struct Demo {
 
 /// Serves a sample portal until Ctrl-C.
 pub async fn serve(serve: Serve) -> Result<(), Stop> {
-    let portal = start(serve.dir.as_deref(), serve.options, serve.port).await?;
+    let portal = match serve.items_with_files {
+        None => start(serve.dir.as_deref(), serve.options, serve.port).await?,
+        Some(items) => {
+            let loaded = match serve.dir.as_deref() {
+                Some(dir) => sharc_sample::Portal::load(dir)?,
+                None => sharc_sample::Portal::built_in()?,
+            };
+            RunningPortal::serve(loaded.grown(items), serve.options, serve.port).await?
+        }
+    };
+    let grown = serve
+        .items_with_files
+        .map(|n| format!(", grown to {n} items"))
+        .unwrap_or_default();
     println!(
-        "serving {} at {}",
+        "serving {}{grown} at {}",
         describe(serve.dir.as_deref()),
         portal.base_url
     );

@@ -480,6 +480,14 @@ fn crawl_delay_is_honoured() {
     // One list page and three articles after it, a quarter of a second apart.
     assert!(started.elapsed() >= std::time::Duration::from_millis(750));
     assert_eq!(records(&out).len(), 3);
+    // The ids the one page read did not show may be on the pages not read: not called
+    // "not public".
+    let skipped = report(&out)["skipped"].as_array().unwrap().clone();
+    assert!(!skipped.is_empty());
+    assert!(
+        skipped.iter().all(|s| s["code"] == "not-read"),
+        "{skipped:?}"
+    );
     assert!(
         report(&out)["notes"]
             .to_string()

@@ -75,3 +75,41 @@ fn a_site_url_with_a_password_is_refused_without_printing_it() {
     assert_eq!(code, Some(2), "{err}");
     assert!(!err.contains("s3cr3t"), "{err}");
 }
+
+#[test]
+fn every_mistake_in_the_options_and_the_mapping_is_reported_at_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("mappings/tin-tuc-mo-rong.toml");
+    let text = std::fs::read_to_string(shipped).unwrap().replacen(
+        "as = \"integer\"",
+        "as = \"integr\"",
+        1,
+    );
+    let mapping = tmp.path().join("m.toml");
+    std::fs::write(&mapping, text).unwrap();
+    let out = Command::cargo_bin("sharc")
+        .unwrap()
+        .arg("crawl")
+        .arg(dead_site())
+        .arg("--mapping")
+        .arg(&mapping)
+        .arg("--out")
+        .arg(tmp.path().join("bag"))
+        .args(["--concurrency", "0", "--page-size", "0", "--rate", "0"])
+        .args(["--allow-host", "http://media.longan.gov.vn/"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("4 problem(s) with the options"), "{err}");
+    for needle in [
+        "--concurrency 0",
+        "--page-size 0",
+        "--rate 0",
+        "--allow-host `http://media.longan.gov.vn/`",
+        "`integr` is not a conversion; did you mean `integer`?",
+    ] {
+        assert!(err.contains(needle), "{needle}: {err}");
+    }
+    assert!(!tmp.path().join("bag").exists());
+}

@@ -138,6 +138,7 @@ async fn run_locked(cfg: &BackupConfig) -> Result<BackupSummary, Error> {
     clear_leftovers(&cfg.archive, prior.as_ref())?;
     let opened = crawl::open(&cfg.crawl)?;
     let client = opened.client.clone();
+    crawl::probe(&client, &cfg.crawl.site).await?;
     let mut rest = RestSource::new(
         client.clone(),
         &cfg.crawl.site,

@@ -210,6 +210,8 @@ pub struct CrawlSummary {
     pub report: CrawlReport,
     /// Wall time.
     pub elapsed: std::time::Duration,
+    /// Payload files in the bag: records, attachments and images, and the crawl's own files.
+    pub payload_files: u64,
     /// Success, or partial when something failed.
     pub outcome: Outcome,
     /// A backup run's changes, handed back with the state they leave.
@@ -223,7 +225,8 @@ pub struct CrawlSummary {
 impl CrawlSummary {
     /// The one-line summary printed at the end.
     pub fn line(&self) -> String {
-        self.report.summary_line(self.elapsed, &self.bag)
+        self.report
+            .summary_line(self.elapsed, &self.bag, self.payload_files)
     }
 }
 
@@ -422,15 +425,19 @@ pub(crate) async fn crawl_source<S: Source>(
         .progress
         .set_total(resolved.schema.list.item_count.unwrap_or(0));
     let query = resolved.item_query(cfg.page_size);
-    while let Some(items) = source
+    let mut page = source
         .next_page(&query)
         .await
-        .map_err(|e| crawl.sign_in_lost(e.into()))?
-    {
-        crawl
-            .archive_page(&resolved, &source, items)
-            .await
-            .map_err(|e| crawl.sign_in_lost(e))?;
+        .map_err(|e| crawl.sign_in_lost(e.into()))?;
+    while let Some(items) = page {
+        // The next page is read while this one's files download.
+        let mapped = crawl.map_page(&resolved, &source, &items)?;
+        let (next, archived) = tokio::join!(
+            source.next_page(&query),
+            crawl.archive_page(mapped, items.len())
+        );
+        archived.map_err(|e| crawl.sign_in_lost(e))?;
+        page = next.map_err(|e| crawl.sign_in_lost(e.into()))?;
     }
     crawl.report.add_source_facts(source.facts());
     crawl.progress.finish();
@@ -515,7 +522,13 @@ const PROBE_WITHIN: std::time::Duration = std::time::Duration::from_secs(4);
 /// One look at the site before the crawl settles in to retry for minutes: a site that cannot
 /// be reached as its URL gives it (nothing on the port, an unknown host, https to a plain
 /// HTTP port) or that is not there (404) stops the run at once, saying what to check.
-async fn probe(client: &Client, site: &Url) -> Result<(), Error> {
+///
+/// A crawl that signs in skips it: a sign-in (NTLM's above all) belongs to the connection
+/// and the requests that follow, and its first request is the crawl's own.
+pub(crate) async fn probe(client: &Client, site: &Url) -> Result<(), Error> {
+    if client.auth_method() != crate::fetch::AuthMethod::Anonymous {
+        return Ok(());
+    }
     match client.probe(site, PROBE_WITHIN).await {
         Err(FetchError::Status {
             status: 404, url, ..
@@ -675,15 +688,10 @@ impl Crawl<'_> {
         self.report.counts.file_bytes = c.bytes;
     }
 
-    /// Archives one page of items: maps them, fetches their files, writes their records.
-    async fn archive_page<S: Source>(
-        &mut self,
-        resolved: &ResolvedMapping,
-        source: &S,
-        items: Vec<RawItem>,
-    ) -> Result<(), Error> {
+    /// Archives one page of `items` items, `mapped` by [`map_page`](Self::map_page): fetches
+    /// their files, writes their records.
+    async fn archive_page(&mut self, mapped: Vec<MappedItem>, items: usize) -> Result<(), Error> {
         self.report.counts.pages += 1;
-        let mapped = self.map_page(resolved, source, &items)?;
         self.files
             .fetch(
                 &mut self.writer,
@@ -695,8 +703,10 @@ impl Crawl<'_> {
             self.write_record(m)?;
             self.progress.item_done(&self.report.counts.totals());
         }
+        // One sync of the journal for the page's files and records.
+        self.writer.commit()?;
         self.progress
-            .page_done(&self.report.counts.page_line(items.len()));
+            .page_done(&self.report.counts.page_line(items));
         if let Some(e) = self.capture.as_ref().and_then(Capture::failure) {
             return Err(e.into());
         }
@@ -1110,6 +1120,7 @@ impl Crawl<'_> {
             bag: finished.path,
             report: self.report,
             elapsed: started.elapsed(),
+            payload_files: finished.payload_oxum.1,
             outcome,
             files_referenced: self.files.counts().referenced,
             increment: self.increment,
@@ -1131,6 +1142,7 @@ impl Crawl<'_> {
             bag: staging,
             report: self.report,
             elapsed: started.elapsed(),
+            payload_files: 0,
             outcome,
             files_referenced: self.files.counts().referenced,
             increment: self.increment,

@@ -11,6 +11,7 @@
 
 pub mod crawl_bag;
 mod digest;
+mod hash_pool;
 mod info;
 pub mod journal;
 pub mod lock;

@@ -18,6 +18,7 @@
 //! finding and is never read; payload files are only ever streamed.
 
 use super::digest::{self, MultiHasher};
+use super::hash_pool;
 use super::info::{human_size, parse_bag_info, parse_oxum};
 use super::manifest::{self, PathEncoding, escape_reason, split_lines};
 use super::reader::{BagEntry, BagReader, DirReader, EntryKind};
@@ -848,44 +849,34 @@ impl Verifier {
                 }
             }
         }
-        for (path, checks) in expected {
-            if self.oversized.contains(&path) {
-                continue;
-            }
-            let algorithms = checks.iter().map(|(_, algorithm, _)| algorithm.as_str());
-            let hasher = MultiHasher::new(algorithms);
-            let digests = match self.digests_of(reader, &path, hasher) {
-                Ok(digests) => digests,
-                Err(e) => {
-                    let message = format!("cannot be read to check its checksum: {e}");
-                    self.finding(Finding::at(FindingCode::UnreadableFile, &path, message));
-                    continue;
-                }
-            };
-            for (manifest, algorithm, digest) in checks {
-                let actual = digests.get(&algorithm).map_or("", String::as_str);
-                if actual != digest {
-                    self.finding(Finding::at(
-                        FindingCode::ChecksumMismatch,
-                        &path,
-                        format!("{algorithm} is {actual} but {manifest} says {digest}"),
-                    ));
-                }
+        let hasher = |checks: &[(String, String, String)]| {
+            MultiHasher::new(checks.iter().map(|(_, algorithm, _)| algorithm.as_str()))
+        };
+        // Tag files already read are hashed from memory; every other file on all cores.
+        let mut results = Vec::new();
+        for (path, checks) in &expected {
+            if let Some(bytes) = self.read_cache.get(path) {
+                results.push((path.clone(), Ok(hasher(checks).of_bytes(bytes))));
             }
         }
-    }
-
-    /// Digests of one file, from the cache or by reading it once.
-    fn digests_of(
-        &mut self,
-        reader: &mut dyn BagReader,
-        path: &str,
-        hasher: MultiHasher,
-    ) -> std::io::Result<BTreeMap<String, String>> {
-        if let Some(bytes) = self.read_cache.get(path) {
-            return Ok(hasher.of_bytes(bytes));
-        }
-        hasher.of_reader(reader.open(path)?)
+        let jobs = expected
+            .iter()
+            .filter(|(path, _)| {
+                !self.oversized.contains(*path) && !self.read_cache.contains_key(*path)
+            })
+            .map(|(path, checks)| hash_pool::Job {
+                path: path.clone(),
+                hasher: hasher(checks),
+            });
+        let mut found = Vec::new();
+        let mut compare = |(path, result): hash_pool::Hashed| {
+            let checks = expected.get(&path).map_or(&[][..], Vec::as_slice);
+            found.extend(mismatches(&path, checks, result));
+        };
+        results.into_iter().for_each(&mut compare);
+        hash_pool::hash_files(reader, jobs, &mut compare);
+        found.sort_by(|a, b| a.path.cmp(&b.path));
+        self.report.findings.extend(found);
     }
 
     /// Names equal after NFC are findings; names equal after case folding are warnings.
@@ -953,6 +944,35 @@ impl Verifier {
         }
         report
     }
+}
+
+/// What is wrong with one file's checksums: it could not be read, or a digest differs from
+/// what a manifest says.
+fn mismatches(
+    path: &str,
+    checks: &[(String, String, String)],
+    result: std::io::Result<hash_pool::Digests>,
+) -> Vec<Finding> {
+    let digests = match result {
+        Ok(digests) => digests,
+        Err(e) => {
+            let message = format!("cannot be read to check its checksum: {e}");
+            return vec![Finding::at(FindingCode::UnreadableFile, path, message)];
+        }
+    };
+    checks
+        .iter()
+        .filter_map(|(manifest, algorithm, digest)| {
+            let actual = digests.get(algorithm).map_or("", String::as_str);
+            (actual != digest).then(|| {
+                Finding::at(
+                    FindingCode::ChecksumMismatch,
+                    path,
+                    format!("{algorithm} is {actual} but {manifest} says {digest}"),
+                )
+            })
+        })
+        .collect()
 }
 
 /// Whether a bag-relative path is a payload file.

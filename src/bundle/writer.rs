@@ -83,6 +83,12 @@ pub trait PayloadSink {
         bytes: &[u8],
         key: &impl Serialize,
     ) -> Result<Fixity>;
+
+    /// Makes everything added so far durable and journaled: files are added in batches, and
+    /// a run killed before a batch is committed fetches that batch again.
+    fn commit(&mut self) -> Result<()> {
+        Ok(())
+    }
 }
 
 impl PayloadSink for BagWriter {
@@ -107,6 +113,10 @@ impl PayloadSink for BagWriter {
         key: &impl Serialize,
     ) -> Result<Fixity> {
         BagWriter::add_bytes_keyed(self, path, bytes, key)
+    }
+
+    fn commit(&mut self) -> Result<()> {
+        BagWriter::commit(self)
     }
 }
 
@@ -339,14 +349,17 @@ impl BagWriter {
     ) -> Result<Fixity> {
         self.check_new(path)?;
         let file = self.data_path(path)?;
-        write_synced(&file, bytes).map_err(io_err("write", &file))?;
+        File::create(&file)
+            .and_then(|mut f| f.write_all(bytes))
+            .map_err(io_err("write", &file))?;
         let fixity = fixity::of_bytes(bytes);
-        self.record(path, fixity.clone(), key)?;
+        self.record(path, file, fixity.clone(), key)?;
         Ok(fixity)
     }
 
     /// Registers a payload file the caller already wrote to [`data_path`](Self::data_path),
-    /// with the fixity computed while writing it. The file is synced to disk.
+    /// with the fixity computed while writing it. The file is synced to disk with its batch
+    /// ([`commit`](Self::commit)).
     pub fn add_file(&mut self, path: &PayloadPath, fixity: Fixity) -> Result<()> {
         self.add_file_keyed(path, fixity, &())
     }
@@ -395,8 +408,7 @@ impl BagWriter {
                 actual,
             });
         }
-        sync_file(&file).map_err(io_err("sync", &file))?;
-        self.record(path, fixity, key)
+        self.record(path, file, fixity, key)
     }
 
     /// Clash check, skipped when the path itself is being replaced.
@@ -407,8 +419,15 @@ impl BagWriter {
         self.clashes.check(path)
     }
 
-    /// Registers a file and journals it; `key` is kept as JSON (`()` journals `null`).
-    fn record(&mut self, path: &PayloadPath, fixity: Fixity, key: &impl Serialize) -> Result<()> {
+    /// Registers a file (written at `file`) and claims it in the journal's batch, committing
+    /// the batch when it is full; `key` is kept as JSON (`()` journals `null`).
+    fn record(
+        &mut self,
+        path: &PayloadPath,
+        file: PathBuf,
+        fixity: Fixity,
+        key: &impl Serialize,
+    ) -> Result<()> {
         let entry = JournalEntry {
             path: path.as_str().to_string(),
             fixity: fixity.clone(),
@@ -416,9 +435,27 @@ impl BagWriter {
         };
         self.register(path, fixity);
         let journal_path = self.staging.join(JOURNAL_NAME);
+        let full = self
+            .journal
+            .claim(file, &entry)
+            .map_err(io_err("write journal", &journal_path))?;
+        if full {
+            self.commit()?;
+        }
+        Ok(())
+    }
+
+    /// Syncs the files added since the last commit and journals them, with one sync of the
+    /// journal: until then a run killed outright fetches them again.
+    pub fn commit(&mut self) -> Result<()> {
+        let journal_path = self.staging.join(JOURNAL_NAME);
         self.journal
-            .append(&entry)
-            .map_err(io_err("write journal", &journal_path))
+            .commit(&journal_path)
+            .map_err(|e| BundleError::Io {
+                action: e.action,
+                path: e.path,
+                source: e.source,
+            })
     }
 
     /// Whether payload file `path` has been added.
@@ -437,8 +474,9 @@ impl BagWriter {
     /// [`finish`](Self::finish), still holding the lock: its file, `sharc.lock`, is in the
     /// finished bag until [`StagingLock::release`]. A run that has more to do with the bag
     /// (zip it) keeps another run from taking it away meanwhile.
-    pub fn finish_locked(self, info: BagInfo) -> Result<(FinishedBag, StagingLock)> {
+    pub fn finish_locked(mut self, info: BagInfo) -> Result<(FinishedBag, StagingLock)> {
         info.validate()?;
+        self.commit()?;
         remove_entry(&self.staging.join(TEMP_DIR))?;
         remove_entry(&self.staging.join(RUN_DIR))?;
         let journal_path = self.staging.join(JOURNAL_NAME);
@@ -512,7 +550,7 @@ impl BagWriter {
         write_synced(&file, bytes).map_err(io_err("write", &file))
     }
 
-    /// Syncs every directory that holds a payload or tag file, deepest first.
+    /// Syncs every directory that holds a payload or tag file, several at a time.
     fn sync_dirs<'a>(&self, tag_files: impl Iterator<Item = &'a str>) -> Result<()> {
         let mut dirs = BTreeSet::from([String::new(), "data".to_string()]);
         let payload = self.payload.keys().map(PayloadPath::manifest_path);
@@ -523,10 +561,22 @@ impl BagWriter {
                 dirs.insert(dir.to_string());
             }
         }
-        for dir in dirs.iter().rev() {
-            let mut path = self.staging.clone();
-            path.extend(dir.split('/').filter(|s| !s.is_empty()));
-            sync_dir(&path).map_err(io_err("sync directory", &path))?;
+        let paths: Vec<PathBuf> = dirs
+            .iter()
+            .map(|dir| {
+                let mut path = self.staging.clone();
+                path.extend(dir.split('/').filter(|s| !s.is_empty()));
+                path
+            })
+            .collect();
+        if cfg!(unix) {
+            journal::sync_files(paths.iter().map(PathBuf::as_path).collect()).map_err(|e| {
+                BundleError::Io {
+                    action: "sync directory",
+                    path: e.path,
+                    source: e.source,
+                }
+            })?;
         }
         Ok(())
     }
@@ -671,11 +721,6 @@ fn write_synced(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let mut file = File::create(path)?;
     file.write_all(bytes)?;
     file.sync_all()
-}
-
-/// Syncs a file someone else wrote.
-fn sync_file(path: &Path) -> io::Result<()> {
-    File::open(path)?.sync_all()
 }
 
 /// Syncs a directory's entries, where the platform allows it.

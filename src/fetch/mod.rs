@@ -717,7 +717,8 @@ impl Client {
     /// for without compression (`Accept-Encoding: identity`); a server that compresses it
     /// anyway has its bytes stored as sent. The bytes go to `dest` with a `.part` suffix
     /// first and are renamed into place only when complete, as long as announced and within
-    /// [`FetchOptions::max_file`]; a failed attempt leaves nothing at `dest`.
+    /// [`FetchOptions::max_file`]; a failed attempt leaves nothing at `dest`. The file is not
+    /// synced: whoever keeps it syncs it (the bag syncs its files in batches).
     pub async fn download(&self, url: &Url, dest: &Path) -> Result<Fixity, FetchError> {
         match self.fetch_file(url, dest, None).await? {
             Conditional::Fetched(fixity, _) => Ok(fixity),
@@ -780,7 +781,10 @@ impl Client {
                     path: part.clone(),
                     source,
                 };
-                let mut file = tokio::fs::File::create(&part).await.map_err(io)?;
+                // Buffered: each write to a tokio file is a trip to a blocking thread. Not
+                // synced here: the bag syncs its files in batches before journaling them.
+                let file = tokio::fs::File::create(&part).await.map_err(io)?;
+                let mut file = tokio::io::BufWriter::with_capacity(256 * 1024, file);
                 let mut hasher = FixityHasher::new();
                 let mut stream = resp.bytes_stream();
                 while let Some(chunk) = stream.next().await {
@@ -795,7 +799,7 @@ impl Client {
                     tap.chunk(&chunk);
                     file.write_all(&chunk).await.map_err(io)?;
                 }
-                file.sync_all().await.map_err(io)?;
+                file.flush().await.map_err(io)?;
                 if let Some(expected) = expected
                     && hasher.size() != expected
                 {

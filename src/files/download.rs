@@ -31,10 +31,12 @@ pub(super) async fn run(
 ) -> Result<(), FilesError> {
     let client = files.client.clone();
     let limit = files.concurrency * 2;
+    // Each download is a task of its own: hashing and writing run on every worker thread,
+    // not on the one that drives the crawl.
     let mut results = futures::stream::iter(jobs)
         .map(|job| {
             let client = client.clone();
-            async move {
+            tokio::spawn(async move {
                 let held = job
                     .known
                     .as_ref()
@@ -42,10 +44,16 @@ pub(super) async fn run(
                     .unwrap_or_default();
                 let r = client.download_if_changed(&job.url, &job.temp, &held).await;
                 (job, r)
-            }
+            })
         })
         .buffer_unordered(limit);
-    while let Some((job, result)) = results.next().await {
+    while let Some(finished) = results.next().await {
+        let (job, result) = finished.map_err(|e| {
+            FilesError::Write(FetchError::Io {
+                path: std::path::PathBuf::new(),
+                source: std::io::Error::other(e),
+            })
+        })?;
         match result {
             // The same bytes again (a server that does not answer 304): still not copied.
             Ok(Conditional::Fetched(fixity, validators))

@@ -150,14 +150,22 @@ impl Counts {
 impl CrawlReport {
     /// The one line a finished crawl prints: items, files, bytes, failures, refused URLs,
     /// time, the bag.
-    pub fn summary_line(&self, elapsed: Duration, bag: &std::path::Path) -> String {
+    /// Each count says what it counts: items, the attachments and images fetched, and every
+    /// payload file of the bag (records, files, schema, path map and this report).
+    pub fn summary_line(
+        &self,
+        elapsed: Duration,
+        bag: &std::path::Path,
+        payload_files: u64,
+    ) -> String {
         let c = &self.counts;
         let refused = match self.refused.len() {
             0 => String::new(),
             n => format!(", {n} refused"),
         };
+        let status = if self.complete { "complete" } else { "partial" };
         format!(
-            "{} items, {} files, {}, {} failures{refused}, {:.1}s -> {}",
+            "{} items archived; {} attachments and images, {}; {payload_files} payload files in the bag; {} failures{refused}; {status}, {:.1}s -> {}",
             c.items_archived,
             c.files,
             crate::bundle::human_size(c.file_bytes),

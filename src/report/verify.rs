@@ -31,7 +31,7 @@ pub fn print_lines(path: &Path, v: &Verdict) {
     }
     if v.is_valid() {
         println!(
-            "valid: {} ({} payload files, {} bytes, {} records)",
+            "valid: {} ({} payload files in the bag, {} bytes, {} records)",
             safe(&path.display().to_string()),
             v.bag.payload_files,
             v.bag.payload_bytes,

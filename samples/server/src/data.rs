@@ -15,7 +15,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use super::error::SampleError;
-use super::tree::{Miss, Tree};
+use super::tree::{Content, Miss, Tree};
 
 /// The whole sample portal: the site, its lists with fields and items, and its users.
 #[derive(Debug, Clone)]
@@ -28,6 +28,8 @@ pub struct Portal {
     pub lists: Vec<List>,
     /// The site users that user fields point to.
     pub users: Vec<User>,
+    /// Whether items were added by [`Portal::grown`]: their images are generated.
+    pub(crate) grown: bool,
 }
 
 /// The `site` object of `portal.json`.
@@ -295,6 +297,8 @@ pub struct Attachment {
     pub file_name: String,
     /// Where the bytes are: `stored`, relative to the portal directory.
     pub stored: String,
+    /// Bytes generated when served instead (an item of a grown portal).
+    pub(crate) synthetic: Option<Content>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -427,6 +431,7 @@ impl Portal {
             site: file.site,
             lists,
             users,
+            grown: false,
         })
     }
 
@@ -675,6 +680,7 @@ fn check_attachment(
         Ok(_) => Ok(Attachment {
             file_name: def.file_name,
             stored: def.stored,
+            synthetic: None,
         }),
         Err(Miss::Unreadable(source)) => Err(SampleError::Read {
             path: tree.name(&def.stored),

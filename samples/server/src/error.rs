@@ -32,6 +32,14 @@ pub enum SampleError {
         /// What is wrong and how to fix it.
         problem: String,
     },
+    /// The request log could not be created.
+    #[error("cannot write the request log {path}: {source}; give a path in a writable directory")]
+    RequestLog {
+        /// The log file asked for.
+        path: PathBuf,
+        /// The operating system's reason.
+        source: std::io::Error,
+    },
     /// The listening socket could not be opened.
     #[error("cannot listen on {addr}: {source}; pass another port, or 0 for any free port")]
     Bind {

@@ -18,7 +18,8 @@ use tokio::io::AsyncReadExt;
 
 use super::body::{self, Response};
 use super::data::{Item, List, Portal};
-use super::tree::{Content, Miss};
+use super::grow;
+use super::tree::{Blob, Content, Miss};
 
 /// A file that can be served.
 #[derive(Debug, Clone)]
@@ -65,10 +66,13 @@ pub(crate) fn resolve(portal: &Portal, web_path: &str, segments: &[String]) -> L
         return Lookup::NotFound;
     }
     let rel = segments.join("/");
-    let blob = match portal.tree.file("files", &format!("files/{rel}")) {
-        Ok(blob) => blob,
-        Err(Miss::Outside) => return Lookup::Refused,
-        Err(Miss::Unreadable(_) | Miss::NotAFile) => return Lookup::NotFound,
+    let blob = match grown_image(portal, web_path, segments) {
+        Some(found) => found,
+        None => match portal.tree.file("files", &format!("files/{rel}")) {
+            Ok(blob) => blob,
+            Err(Miss::Outside) => return Lookup::Refused,
+            Err(Miss::Unreadable(_) | Miss::NotAFile) => return Lookup::NotFound,
+        },
     };
     let modified = blob.modified.unwrap_or(SystemTime::UNIX_EPOCH);
     let stamp = modified
@@ -87,6 +91,29 @@ pub(crate) fn resolve(portal: &Portal, web_path: &str, segments: &[String]) -> L
         ),
         unique_id,
         content: blob.content,
+    })
+}
+
+/// A grown item's own copy of an image (`PublishingImages/_grown/<id>/…`), when the portal
+/// is grown and the image it copies exists.
+fn grown_image(portal: &Portal, web_path: &str, segments: &[String]) -> Option<Blob> {
+    if !portal.grown {
+        return None;
+    }
+    let rest = under_web(web_path, segments)?;
+    let (first, rest) = rest.split_first()?;
+    if !first.eq_ignore_ascii_case("PublishingImages") {
+        return None;
+    }
+    let (template, content) = grow::image(rest)?;
+    let original = portal.tree.file("files", &template).ok()?;
+    let Content::Synthetic { len, .. } = content else {
+        return None;
+    };
+    Some(Blob {
+        len,
+        modified: original.modified,
+        content,
     })
 }
 
@@ -126,8 +153,16 @@ pub(crate) fn attachment_target(
     web_path: &str,
 ) -> Option<Lookup> {
     let att = item.attachment(file_name)?;
-    let Ok(blob) = portal.tree.file("", &att.stored) else {
-        return Some(Lookup::NotFound);
+    let blob = match grow::synthetic(att) {
+        Some(content @ Content::Synthetic { len, .. }) => Blob {
+            len: *len,
+            modified: None,
+            content: content.clone(),
+        },
+        _ => match portal.tree.file("", &att.stored) {
+            Ok(blob) => blob,
+            Err(_) => return Some(Lookup::NotFound),
+        },
     };
     // The item's Modified is when the attachment last changed, as far as SharePoint tells.
     let modified = item
@@ -266,6 +301,7 @@ fn validators(headers: &mut hyper::HeaderMap, target: &FileTarget) {
 pub(crate) async fn respond(target: &FileTarget, content_type: &str) -> Response {
     let body = match &target.content {
         Content::Memory(bytes) => body::full(Bytes::from_static(bytes)),
+        Content::Synthetic { seed, len } => body::full(grow::bytes(*seed, *len)),
         Content::Disk(path) => match tokio::fs::File::open(path).await {
             Ok(file) => body::stream(chunks(file)),
             Err(e) => {

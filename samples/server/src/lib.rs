@@ -24,6 +24,8 @@
 //!   in each shape, evaluate the small `$filter` subset, and stream files.
 //! - `html` renders the public pages an anonymous reader gets when `/_api` is closed: the
 //!   paged news list, article pages shaped like the seed page, robots.txt.
+//! - `grow` grows the sample to any number of items ([`Portal::grown`]), with generated
+//!   attachments and images of realistic sizes, for measuring a crawler.
 //! - [`changes`] changes the portal between two runs of a client (`POST /_sharc/change`),
 //!   for tests of incremental backups.
 //! - [`soap`] answers as SharePoint 2010 ([`Sp2010`]): no `/_api`, the lists over the SOAP
@@ -41,6 +43,7 @@ pub mod farm;
 pub mod faults;
 mod files;
 mod filter;
+mod grow;
 mod html;
 mod odata;
 mod render;

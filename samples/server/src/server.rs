@@ -109,9 +109,20 @@ impl RunningPortal {
         if let Some(n) = opts.items {
             changes::grow(&mut portal, n);
         }
-        let live = Arc::new(Live::new(Shared::new(
-            portal, opts, origin, web_url, web_path,
-        )));
+        let log_file = match &opts.request_log {
+            Some(path) => {
+                Some(
+                    std::fs::File::create(path).map_err(|source| SampleError::RequestLog {
+                        path: path.clone(),
+                        source,
+                    })?,
+                )
+            }
+            None => None,
+        };
+        let mut shared = Shared::new(portal, opts, origin, web_url, web_path);
+        shared.log_file = log_file.map(|f| Arc::new(std::sync::Mutex::new(f)));
+        let live = Arc::new(Live::new(shared));
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(accept_loop(listener, Arc::clone(&live), stopped));
         tracing::info!(url = %base_url, "sample portal listening");
@@ -350,7 +361,7 @@ fn log(
     signed_in: bool,
 ) {
     tracing::debug!(%method, %path_and_query, status, "sample portal");
-    shared.lock_log().push(RequestLog {
+    shared.log(RequestLog {
         method: method.to_string(),
         path_and_query,
         status,

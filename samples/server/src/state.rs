@@ -5,6 +5,8 @@
 //! so each of them can read it without reaching back up.
 
 use std::collections::HashMap;
+use std::io::Write;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
@@ -51,6 +53,9 @@ pub struct PortalOptions {
     /// SOAP web services (`/_vti_bin/Lists.asmx`), and `MicrosoftSharePointTeamServices`
     /// says 14 (see [`Sp2010`]).
     pub sp2010: Option<Sp2010>,
+    /// Also write every request answered to this file, one line each as it is answered:
+    /// method, status, path and query as received (`GET 200 /Lists/…`).
+    pub request_log: Option<PathBuf>,
     /// `POST /_sharc/change` and `POST /_sharc/views` change the portal between two runs of
     /// a client (see `changes`); off, both answer 404 like any unknown path.
     pub allow_changes: bool,
@@ -79,6 +84,7 @@ impl Default for PortalOptions {
             html_robots_disallow: Vec::new(),
             farm: Farm::LongAn,
             sp2010: None,
+            request_log: None,
             allow_changes: false,
             frozen_at: None,
             items: None,
@@ -132,6 +138,8 @@ pub(crate) struct Shared {
     /// The web's server-relative URL without a trailing slash (empty for a root site).
     pub web_path: String,
     log: Arc<Mutex<Vec<RequestLog>>>,
+    /// The file [`PortalOptions::request_log`] names, open.
+    pub log_file: Option<Arc<Mutex<std::fs::File>>>,
     counter: Arc<AtomicU64>,
     /// Where the fault schedule stands (request numbers, runs of faults).
     pub schedule: Arc<Schedule>,
@@ -167,6 +175,7 @@ impl Shared {
             web_url,
             web_path,
             log: Arc::default(),
+            log_file: None,
             counter: Arc::default(),
             schedule: Arc::default(),
             page_views: Arc::default(),
@@ -192,6 +201,21 @@ impl Shared {
     pub fn lock_log(&self) -> std::sync::MutexGuard<'_, Vec<RequestLog>> {
         // A panic elsewhere must not hide the log from the test that wants to read it.
         self.log.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Logs one request answered: in memory, and in the request log file when there is one.
+    pub fn log(&self, entry: RequestLog) {
+        if let Some(file) = &self.log_file {
+            let line = format!(
+                "{} {} {}\n",
+                entry.method, entry.status, entry.path_and_query
+            );
+            let mut file = file.lock().unwrap_or_else(|e| e.into_inner());
+            if let Err(e) = file.write_all(line.as_bytes()) {
+                tracing::warn!(error = %e, "sample portal: cannot write the request log");
+            }
+        }
+        self.lock_log().push(entry);
     }
 
     /// Adds the headers a SharePoint farm sends on every answer.

@@ -47,6 +47,13 @@ pub(crate) enum Content {
     Disk(PathBuf),
     /// Bytes compiled into the crate.
     Memory(&'static [u8]),
+    /// `len` bytes generated when served, the same for the same `seed` (a grown portal).
+    Synthetic {
+        /// What picks the bytes.
+        seed: u64,
+        /// How many.
+        len: u64,
+    },
 }
 
 /// Why a path gave no file.

@@ -996,3 +996,75 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
     }
     out
 }
+
+/// `serve --items-with-files`: a grown portal serves its new items' own files, generated at the sizes it
+/// announces, and the request log lists every request as it is answered.
+#[tokio::test]
+async fn a_grown_portal_serves_generated_files_and_logs_each_request() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("requests.log");
+    let opts = PortalOptions {
+        request_log: Some(log.clone()),
+        ..Default::default()
+    };
+    let portal = Portal::built_in().unwrap().grown(100);
+    let running = RunningPortal::serve(portal, opts, 0).await.unwrap();
+    let base = running.base_url.as_str().trim_end_matches('/').to_owned();
+    let client = reqwest::Client::new();
+    let body = client
+        .get(format!(
+            "{base}/_api/web/lists/getbytitle('Tin%20t%E1%BB%A9c%20s%E1%BB%B1%20ki%E1%BB%87n')/items?$top=5000&$expand=AttachmentFiles"
+        ))
+        .header("Accept", NOMETA)
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let items: Value = serde_json::from_slice(&body).unwrap();
+    let items = items["value"].as_array().unwrap();
+    assert_eq!(items.len(), 100);
+    // Item 43 is a copy of item 12 (two attachments) with its own files.
+    let copy = items.iter().find(|i| i["Id"] == 43).unwrap();
+    let files = copy["AttachmentFiles"].as_array().unwrap();
+    assert_eq!(files.len(), 2);
+    let mut sizes = Vec::new();
+    for f in files {
+        let url = format!("{base}{}", f["ServerRelativeUrl"].as_str().unwrap());
+        assert!(url.contains("/Attachments/43/"), "{url}");
+        let response = client.get(&url).send().await.unwrap();
+        assert_eq!(response.status(), 200, "{url}");
+        let announced = response.content_length().unwrap();
+        let body = response.bytes().await.unwrap();
+        assert_eq!(body.len() as u64, announced);
+        assert!(announced >= 8 * 1024, "{url}: {announced} bytes");
+        sizes.push(announced);
+    }
+    // Item 33 copies item 2's image, at a path of its own.
+    let image = items.iter().find(|i| i["Id"] == 33).unwrap()["H_x00ec_nh_x0020__x1ea3_nh"]["Url"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(image.contains("/PublishingImages/_grown/33/"), "{image}");
+    let response = client.get(&image).send().await.unwrap();
+    assert_eq!(response.status(), 200, "{image}");
+    assert!(response.bytes().await.unwrap().len() >= 20 * 1024);
+    running.shutdown().await;
+
+    let logged = std::fs::read_to_string(&log).unwrap();
+    let lines: Vec<&str> = logged.lines().collect();
+    assert_eq!(lines.len(), 4, "{logged}");
+    assert!(
+        lines[0].starts_with("GET 200 /_api/web/lists/getbytitle("),
+        "{logged}"
+    );
+    assert!(
+        lines[1].starts_with("GET 200 /Lists/TinTucSuKien/Attachments/43/"),
+        "{logged}"
+    );
+    assert!(
+        lines[3].starts_with("GET 200 /PublishingImages/_grown/33/"),
+        "{logged}"
+    );
+}

@@ -1,0 +1,230 @@
+//! Checksums of many files on every core, each file read once.
+//!
+//! Verifying a bag is hashing: each payload file through sha256 and sha512 (or whatever its
+//! manifests ask for). One thread reads the files — from a directory or out of a zip, through
+//! the same [`BagReader`] — and hands their bytes in chunks to a few hashing threads, a whole
+//! file to one thread, the next file to the thread with the least waiting. Chunks come from a
+//! fixed set of buffers that the hashing threads hand back, so memory stays the same whatever
+//! the bag holds, and reading never runs far ahead of hashing.
+
+use super::digest::MultiHasher;
+use super::reader::BagReader;
+use std::collections::BTreeMap;
+use std::io::{self, Read};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc;
+
+/// Bytes handed to a hashing thread at once.
+const CHUNK: usize = 256 * 1024;
+
+/// Chunks a hashing thread may have waiting.
+const QUEUE: usize = 4;
+
+/// Hashing threads at most, whatever the machine has.
+const MAX_THREADS: usize = 16;
+
+/// Algorithm name to lowercase hex digest.
+pub(crate) type Digests = BTreeMap<String, String>;
+
+/// What a file's hashing came to: its path, and its digests or why it could not be read.
+pub(crate) type Hashed = (String, io::Result<Digests>);
+
+/// One file to hash: its path in the bag and a hasher for the algorithms wanted.
+pub(crate) struct Job {
+    /// The path, as [`BagReader::open`] takes it.
+    pub path: String,
+    /// The algorithms its manifests ask for.
+    pub hasher: MultiHasher,
+}
+
+/// What the reading thread tells a hashing thread.
+enum Message {
+    /// A new file starts.
+    Start(String, MultiHasher),
+    /// Its next bytes.
+    Bytes(Vec<u8>),
+    /// It is complete.
+    End,
+    /// It could not be read to its end.
+    Failed(io::Error),
+}
+
+/// One hashing thread, as the reading thread sees it.
+struct Worker {
+    send: mpsc::SyncSender<Message>,
+    /// Bytes sent to it and not hashed yet.
+    waiting: Arc<AtomicUsize>,
+}
+
+/// Hashes every file of `jobs` read through `reader`, on as many threads as the machine has
+/// cores; `done` is called with each file's result on the calling thread, in no set order.
+pub(crate) fn hash_files(
+    reader: &mut dyn BagReader,
+    jobs: impl Iterator<Item = Job>,
+    mut done: impl FnMut(Hashed),
+) {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, MAX_THREADS);
+    let (results, finished) = mpsc::channel::<Hashed>();
+    let (give_back, free) = mpsc::channel::<Vec<u8>>();
+    for _ in 0..threads * (QUEUE + 1) {
+        let _ = give_back.send(Vec::with_capacity(CHUNK));
+    }
+    std::thread::scope(|scope| {
+        let workers: Vec<Worker> = (0..threads)
+            .map(|_| {
+                let (send, receive) = mpsc::sync_channel(QUEUE);
+                let waiting = Arc::new(AtomicUsize::new(0));
+                let (results, give_back, left) =
+                    (results.clone(), give_back.clone(), Arc::clone(&waiting));
+                scope.spawn(move || hash_thread(receive, &results, &give_back, &left));
+                Worker { send, waiting }
+            })
+            .collect();
+        for job in jobs {
+            let Some(worker) = workers
+                .iter()
+                .min_by_key(|w| w.waiting.load(Ordering::Relaxed))
+            else {
+                break;
+            };
+            read_into(reader, job, worker, (&free, &give_back));
+            while let Ok(result) = finished.try_recv() {
+                done(result);
+            }
+        }
+        // Closing the queues ends the hashing threads once they have emptied them.
+        drop(workers);
+        drop(results);
+        for result in finished.iter() {
+            done(result);
+        }
+    });
+}
+
+/// Reads one file into `worker`'s queue, chunk by chunk, in buffers taken from `free` (and
+/// put back there when one is not sent).
+fn read_into(
+    reader: &mut dyn BagReader,
+    job: Job,
+    worker: &Worker,
+    (free, give_back): (&mpsc::Receiver<Vec<u8>>, &mpsc::Sender<Vec<u8>>),
+) {
+    let send = |m| {
+        // A hashing thread only goes away when the reader does.
+        let _ = worker.send.send(m);
+    };
+    send(Message::Start(job.path.clone(), job.hasher));
+    let mut file = match reader.open(&job.path) {
+        Ok(file) => file,
+        Err(e) => return send(Message::Failed(e)),
+    };
+    loop {
+        let mut buf = free.recv().unwrap_or_default();
+        match fill(&mut file, &mut buf) {
+            Ok(0) => {
+                let _ = give_back.send(buf);
+                return send(Message::End);
+            }
+            Ok(n) => {
+                worker.waiting.fetch_add(n, Ordering::Relaxed);
+                send(Message::Bytes(buf));
+            }
+            Err(e) => {
+                let _ = give_back.send(buf);
+                return send(Message::Failed(e));
+            }
+        }
+    }
+}
+
+/// Reads into `buf` (emptied first) until it holds [`CHUNK`] bytes or the file ends; returns
+/// how many bytes it holds.
+fn fill(file: &mut dyn Read, buf: &mut Vec<u8>) -> io::Result<usize> {
+    buf.clear();
+    buf.resize(CHUNK, 0);
+    let mut filled = 0;
+    while filled < CHUNK {
+        match file.read(&mut buf[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    buf.truncate(filled);
+    Ok(filled)
+}
+
+/// A hashing thread: hashes the files it is sent, one at a time, until its queue closes.
+fn hash_thread(
+    receive: mpsc::Receiver<Message>,
+    results: &mpsc::Sender<Hashed>,
+    give_back: &mpsc::Sender<Vec<u8>>,
+    waiting: &AtomicUsize,
+) {
+    let mut current: Option<(String, MultiHasher)> = None;
+    for message in receive {
+        match message {
+            Message::Start(path, hasher) => current = Some((path, hasher)),
+            Message::Bytes(buf) => {
+                if let Some((_, hasher)) = &mut current {
+                    hasher.update(&buf);
+                }
+                waiting.fetch_sub(buf.len(), Ordering::Relaxed);
+                let _ = give_back.send(buf);
+            }
+            Message::End => {
+                if let Some((path, hasher)) = current.take() {
+                    let _ = results.send((path, Ok(hasher.finish())));
+                }
+            }
+            Message::Failed(e) => {
+                if let Some((path, _)) = current.take() {
+                    let _ = results.send((path, Err(e)));
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bundle::reader::DirReader;
+
+    #[test]
+    fn every_file_is_hashed_once_whatever_its_size_and_a_missing_one_is_an_error()
+    -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let sizes = [0, 1, CHUNK - 1, CHUNK, CHUNK + 1, 3 * CHUNK + 17];
+        let mut expected = BTreeMap::new();
+        for (i, size) in sizes.iter().enumerate() {
+            let bytes: Vec<u8> = (0..*size).map(|b| (b * 7 + i) as u8).collect();
+            let name = format!("f{i}.bin");
+            std::fs::write(dir.path().join(&name), &bytes)?;
+            let digests = MultiHasher::new(["sha256", "sha512"]).of_bytes(&bytes);
+            expected.insert(name, digests);
+        }
+        let mut reader = DirReader::new(dir.path())?;
+        let mut names: Vec<String> = expected.keys().cloned().collect();
+        names.push("missing.bin".into());
+        let jobs = names.into_iter().map(|path| Job {
+            path,
+            hasher: MultiHasher::new(["sha256", "sha512"]),
+        });
+        let mut got = BTreeMap::new();
+        let mut failed = Vec::new();
+        hash_files(&mut reader, jobs, |(path, result)| match result {
+            Ok(d) => {
+                got.insert(path, d);
+            }
+            Err(_) => failed.push(path),
+        });
+        assert_eq!(got, expected);
+        assert_eq!(failed, ["missing.bin"]);
+        Ok(())
+    }
+}
