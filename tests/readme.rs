@@ -212,8 +212,9 @@ fn the_bag_tree_in_the_readme_is_the_one_sharc_writes() {
     let portal = Portal::start(PortalOptions::default());
     let tmp = tempfile::tempdir().unwrap();
     let bag: PathBuf = tmp.path().join(root.trim_end_matches('/'));
+    // The drawing includes what --warc and --mets add.
     common::crawl_cmd(&portal, &mapping(), &bag)
-        .arg("-q")
+        .args(["-q", "--warc", "--mets"])
         .assert()
         .success();
     for path in &drawn {
