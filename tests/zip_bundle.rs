@@ -639,3 +639,39 @@ fn an_unfinished_crawl_is_named_with_how_to_resume_it() {
         ))
         .stderr(predicate::str::contains("bagit.txt").not());
 }
+
+/// A zip with more than 65,535 entries, as Python's zipfile and the zip crate write it, has a
+/// Zip64 end record and its locator between the central directory and the classic end
+/// record, while that record's 32-bit size and offset still hold the real values. The same
+/// 76 bytes are put into a small bag's zip here: verify must read it as a whole zip, not
+/// call it cut short.
+#[test]
+fn a_zip64_end_record_before_the_classic_one_is_read_as_a_whole_zip() {
+    let tmp = tempfile::tempdir().unwrap();
+    let zip = zip_with(tmp.path(), &[]);
+    let mut bytes = fs::read(&zip).unwrap();
+    let classic = bytes.len() - 22;
+    assert_eq!(&bytes[classic..classic + 4], b"PK\x05\x06");
+    let entries = u64::from(u16_at(&bytes, classic + 10));
+    let (cd_size, cd_offset) = (u32_at(&bytes, classic + 12), u32_at(&bytes, classic + 16));
+    assert_eq!(u64::from(cd_offset) + u64::from(cd_size), classic as u64);
+    let mut zip64 = Vec::new();
+    zip64.extend_from_slice(b"PK\x06\x06");
+    zip64.extend_from_slice(&44u64.to_le_bytes());
+    zip64.extend_from_slice(&[45, 3, 45, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+    zip64.extend_from_slice(&entries.to_le_bytes());
+    zip64.extend_from_slice(&entries.to_le_bytes());
+    zip64.extend_from_slice(&u64::from(cd_size).to_le_bytes());
+    zip64.extend_from_slice(&u64::from(cd_offset).to_le_bytes());
+    zip64.extend_from_slice(b"PK\x06\x07\0\0\0\0");
+    zip64.extend_from_slice(&(classic as u64).to_le_bytes());
+    zip64.extend_from_slice(&1u32.to_le_bytes());
+    assert_eq!(zip64.len(), 76);
+    bytes.splice(classic..classic, zip64);
+    fs::write(&zip, &bytes).unwrap();
+
+    let out = sharc().arg("verify").arg(&zip).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("central directory is missing"), "{stderr}");
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+}

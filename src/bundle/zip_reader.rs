@@ -319,7 +319,9 @@ fn check_end_record(file: &File, len: u64) -> std::result::Result<(), Finding> {
                 let at = len - tail_len + start as u64;
                 // The record of a zip stored inside this one points at a central directory
                 // relative to where that zip begins, not to just before itself.
-                let own = cd_offset == u32::MAX || u64::from(cd_offset) + u64::from(cd_size) == at;
+                let own = cd_offset == u32::MAX
+                    || u64::from(cd_offset) + u64::from(cd_size) == at
+                    || zip64_end_is_own(file, at);
                 if start + RECORD as usize + comment == tail.len() && own {
                     return Ok(());
                 }
@@ -336,6 +338,38 @@ fn check_end_record(file: &File, len: u64) -> std::result::Result<(), Finding> {
             "this file is not a zip (it does not start as one); give the bag's directory, or the .zip sharc wrote".to_string()
         },
     ))
+}
+
+/// Whether a Zip64 end record of this file stands before its classic end record at `at`:
+/// its locator just before `at` points at a Zip64 record whose central directory ends where
+/// that record begins. Writers that count more than 65,535 entries put these 76 bytes between
+/// the central directory and the classic record while its 32-bit fields still hold the real
+/// size and offset.
+fn zip64_end_is_own(file: &File, at: u64) -> bool {
+    use std::io::{Seek, SeekFrom};
+    const LOCATOR: u64 = 20;
+    const RECORD: usize = 56;
+    let mut f = file;
+    let mut read_at = |pos: u64, buf: &mut [u8]| {
+        f.seek(SeekFrom::Start(pos))
+            .and_then(|_| f.read_exact(buf))
+            .is_ok()
+    };
+    let u64_at = |b: &[u8], i: usize| u64::from_le_bytes(b[i..i + 8].try_into().unwrap_or([0; 8]));
+    let mut locator = [0u8; LOCATOR as usize];
+    if at < LOCATOR || !read_at(at - LOCATOR, &mut locator) || !locator.starts_with(b"PK\x06\x07") {
+        return false;
+    }
+    let record_at = u64_at(&locator, 8);
+    let mut record = [0u8; RECORD];
+    if record_at.saturating_add(RECORD as u64) > at - LOCATOR
+        || !read_at(record_at, &mut record)
+        || !record.starts_with(b"PK\x06\x06")
+    {
+        return false;
+    }
+    let (cd_size, cd_offset) = (u64_at(&record, 40), u64_at(&record, 48));
+    cd_offset.checked_add(cd_size) == Some(record_at)
 }
 
 /// The finding for an archive that cannot be read at all.
