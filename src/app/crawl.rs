@@ -429,14 +429,26 @@ pub(crate) async fn crawl_source<S: Source>(
         .next_page(&query)
         .await
         .map_err(|e| crawl.sign_in_lost(e.into()))?;
+    // A capture keeps its records in the order the exchanges happen: reading ahead would make
+    // that order, and so the bag, differ from run to run.
+    let read_ahead = crawl.capture.is_none();
     while let Some(items) = page {
-        // The next page is read while this one's files download.
         let mapped = crawl.map_page(&resolved, &source, &items)?;
-        let (next, archived) = tokio::join!(
-            source.next_page(&query),
-            crawl.archive_page(mapped, items.len())
-        );
-        archived.map_err(|e| crawl.sign_in_lost(e))?;
+        let next = if read_ahead {
+            // The next page is read while this one's files download.
+            let (next, archived) = tokio::join!(
+                source.next_page(&query),
+                crawl.archive_page(mapped, items.len())
+            );
+            archived.map_err(|e| crawl.sign_in_lost(e))?;
+            next
+        } else {
+            crawl
+                .archive_page(mapped, items.len())
+                .await
+                .map_err(|e| crawl.sign_in_lost(e))?;
+            source.next_page(&query).await
+        };
         page = next.map_err(|e| crawl.sign_in_lost(e.into()))?;
     }
     crawl.report.add_source_facts(source.facts());

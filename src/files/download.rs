@@ -30,7 +30,13 @@ pub(super) async fn run(
     jobs: Vec<Job>,
 ) -> Result<(), FilesError> {
     let client = files.client.clone();
-    let limit = files.concurrency * 2;
+    // At `--concurrency 1` the downloads go one after another in the plan's order, so that
+    // a capture of them (`--warc`) repeats from run to run; otherwise one more in flight per
+    // connection keeps the network busy while a finished download is written.
+    let limit = match files.concurrency {
+        1 => 1,
+        n => n * 2,
+    };
     // Each download is a task of its own: hashing and writing run on every worker thread,
     // not on the one that drives the crawl.
     let mut results = futures::stream::iter(jobs)
