@@ -429,7 +429,7 @@ pub(crate) async fn crawl_source<S: Source>(
     // A capture keeps its records in the order the exchanges happen: reading ahead would make
     // that order, and so the bag, differ from run to run.
     let read_ahead = crawl.capture.is_none();
-    // The page whose files are downloading while the next page is read.
+    // The page whose files are downloading.
     let mut downloading: Option<Page> = None;
     let mut next = source.next_page(&query).await;
     loop {
@@ -438,26 +438,46 @@ pub(crate) async fn crawl_source<S: Source>(
             Ok(None) => Ok(None),
             Err(e) => Err(e.into()),
         };
-        // What the last page fetched goes into the bag before anything stops the crawl;
-        // meanwhile this page's files download.
-        if let Some(page) = downloading.take() {
-            crawl
-                .archive_page(page)
-                .await
-                .map_err(|e| crawl.sign_in_lost(e))?;
-        }
-        let Some(page) = started.map_err(|e| crawl.sign_in_lost(e))? else {
-            break;
+        let page = match started {
+            Ok(Some(page)) => page,
+            Ok(None) => break,
+            Err(e) => {
+                // What was fetched goes into the bag before the crawl stops.
+                if let Some(last) = downloading.take() {
+                    crawl
+                        .archive_page(last)
+                        .await
+                        .map_err(|e| crawl.sign_in_lost(e))?;
+                }
+                return Err(crawl.sign_in_lost(e));
+            }
         };
-        if read_ahead {
-            downloading = Some(page);
-        } else {
+        if !read_ahead {
             crawl
                 .archive_page(page)
                 .await
                 .map_err(|e| crawl.sign_in_lost(e))?;
+            next = source.next_page(&query).await;
+            continue;
         }
-        next = source.next_page(&query).await;
+        // This page's files download while the last page goes into the bag and the next
+        // page is read.
+        let last = downloading.replace(page);
+        let archive_last = async {
+            match last {
+                Some(last) => crawl.archive_page(last).await,
+                None => Ok(()),
+            }
+        };
+        let (archived, read) = tokio::join!(archive_last, source.next_page(&query));
+        archived.map_err(|e| crawl.sign_in_lost(e))?;
+        next = read;
+    }
+    if let Some(last) = downloading.take() {
+        crawl
+            .archive_page(last)
+            .await
+            .map_err(|e| crawl.sign_in_lost(e))?;
     }
     crawl.report.add_source_facts(source.facts());
     crawl.progress.finish();
