@@ -27,11 +27,14 @@ const MAX_THREADS: usize = 16;
 /// Algorithm name to lowercase hex digest.
 pub(crate) type Digests = BTreeMap<String, String>;
 
-/// What a file's hashing came to: its path, and its digests or why it could not be read.
-pub(crate) type Hashed = (String, io::Result<Digests>);
+/// What a file's hashing came to: its job's id, its path, and its digests or why it could
+/// not be read.
+pub(crate) type Hashed = (usize, String, io::Result<Digests>);
 
 /// One file to hash: its path in the bag and a hasher for the algorithms wanted.
 pub(crate) struct Job {
+    /// The caller's number for the file, handed back with its result.
+    pub id: usize,
     /// The path, as [`BagReader::open`] takes it.
     pub path: String,
     /// The algorithms its manifests ask for.
@@ -41,7 +44,7 @@ pub(crate) struct Job {
 /// What the reading thread tells a hashing thread.
 enum Message {
     /// A new file starts.
-    Start(String, MultiHasher),
+    Start(usize, String, MultiHasher),
     /// Its next bytes.
     Bytes(Vec<u8>),
     /// It is complete.
@@ -116,7 +119,7 @@ fn read_into(
         // A hashing thread only goes away when the reader does.
         let _ = worker.send.send(m);
     };
-    send(Message::Start(job.path.clone(), job.hasher));
+    send(Message::Start(job.id, job.path.clone(), job.hasher));
     let mut file = match reader.open(&job.path) {
         Ok(file) => file,
         Err(e) => return send(Message::Failed(e)),
@@ -165,25 +168,25 @@ fn hash_thread(
     give_back: &mpsc::Sender<Vec<u8>>,
     waiting: &AtomicUsize,
 ) {
-    let mut current: Option<(String, MultiHasher)> = None;
+    let mut current: Option<(usize, String, MultiHasher)> = None;
     for message in receive {
         match message {
-            Message::Start(path, hasher) => current = Some((path, hasher)),
+            Message::Start(id, path, hasher) => current = Some((id, path, hasher)),
             Message::Bytes(buf) => {
-                if let Some((_, hasher)) = &mut current {
+                if let Some((_, _, hasher)) = &mut current {
                     hasher.update(&buf);
                 }
                 waiting.fetch_sub(buf.len(), Ordering::Relaxed);
                 let _ = give_back.send(buf);
             }
             Message::End => {
-                if let Some((path, hasher)) = current.take() {
-                    let _ = results.send((path, Ok(hasher.finish())));
+                if let Some((id, path, hasher)) = current.take() {
+                    let _ = results.send((id, path, Ok(hasher.finish())));
                 }
             }
             Message::Failed(e) => {
-                if let Some((path, _)) = current.take() {
-                    let _ = results.send((path, Err(e)));
+                if let Some((id, path, _)) = current.take() {
+                    let _ = results.send((id, path, Err(e)));
                 }
             }
         }
@@ -211,13 +214,14 @@ mod tests {
         let mut reader = DirReader::new(dir.path())?;
         let mut names: Vec<String> = expected.keys().cloned().collect();
         names.push("missing.bin".into());
-        let jobs = names.into_iter().map(|path| Job {
+        let jobs = names.into_iter().enumerate().map(|(id, path)| Job {
+            id,
             path,
             hasher: MultiHasher::new(["sha256", "sha512"]),
         });
         let mut got = BTreeMap::new();
         let mut failed = Vec::new();
-        hash_files(&mut reader, jobs, |(path, result)| match result {
+        hash_files(&mut reader, jobs, |(_, path, result)| match result {
             Ok(d) => {
                 got.insert(path, d);
             }

@@ -51,6 +51,7 @@ pub(crate) struct LineProblem {
 }
 
 /// The usable entries of a manifest and the problems found on its lines.
+#[cfg(test)]
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Parsed {
     pub entries: Vec<Entry>,
@@ -139,34 +140,142 @@ pub(crate) fn normalize_algorithm(name: &str) -> String {
 }
 
 /// Parses manifest text for `algorithm`, reporting each bad line and keeping the good ones.
+#[cfg(test)]
 pub(crate) fn parse(text: &str, algorithm: &str, encoding: PathEncoding) -> Parsed {
     let mut parsed = Parsed::default();
     for (index, line) in split_lines(text).into_iter().enumerate() {
-        let line_no = index + 1;
-        match parse_line(line, digest_len(algorithm), encoding) {
-            Ok((entry, warnings)) => {
-                for (code, message) in warnings {
-                    parsed.problems.push(LineProblem {
-                        line: line_no,
-                        code,
-                        message,
-                        warning: true,
-                    });
-                }
-                parsed.entries.push(Entry {
+        if let Some(entry) = parse_one(line, index + 1, algorithm, encoding, &mut parsed.problems) {
+            parsed.entries.push(entry);
+        }
+    }
+    parsed
+}
+
+/// Parses line `line_no` of a manifest for `algorithm`: the entry when it can be used, and
+/// its problems pushed to `problems`.
+pub(crate) fn parse_one(
+    line: &str,
+    line_no: usize,
+    algorithm: &str,
+    encoding: PathEncoding,
+    problems: &mut Vec<LineProblem>,
+) -> Option<Entry> {
+    match parse_line(line, digest_len(algorithm), encoding) {
+        Ok((entry, warnings)) => {
+            for (code, message) in warnings {
+                problems.push(LineProblem {
                     line: line_no,
-                    ..entry
+                    code,
+                    message,
+                    warning: true,
                 });
             }
-            Err(message) => parsed.problems.push(LineProblem {
+            Some(Entry {
+                line: line_no,
+                ..entry
+            })
+        }
+        Err(message) => {
+            problems.push(LineProblem {
                 line: line_no,
                 code: FindingCode::BadManifestLine,
                 message,
                 warning: false,
-            }),
+            });
+            None
         }
     }
-    parsed
+}
+
+/// Calls `each` with every line of `reader` as [`split_lines`] splits text, without holding
+/// more than one line: lines end in LF, CR or CRLF, and a final ending adds no empty line.
+pub(crate) fn for_each_line(
+    reader: impl std::io::Read,
+    mut each: impl FnMut(&[u8]) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    use std::io::BufRead;
+    let mut reader = std::io::BufReader::with_capacity(64 * 1024, reader);
+    let mut chunk = Vec::new();
+    loop {
+        chunk.clear();
+        if reader.read_until(b'\n', &mut chunk)? == 0 {
+            return Ok(());
+        }
+        let body = chunk.strip_suffix(b"\n").unwrap_or(&chunk);
+        let body = body.strip_suffix(b"\r").unwrap_or(body);
+        for line in body.split(|&b| b == b'\r') {
+            each(line)?;
+        }
+    }
+}
+
+/// Every digest of one manifest, each in as few bytes as its algorithm needs: a manifest of
+/// 100,000 sha512 lines holds 6.4 MB of digests, not 100,000 strings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum DigestStore {
+    /// Raw bytes, `width` each, for an algorithm whose digest length is known.
+    Bytes {
+        /// Bytes of one digest.
+        width: usize,
+        /// The digests one after another.
+        bytes: Vec<u8>,
+    },
+    /// Lowercase hex, for any other algorithm.
+    Hex(Vec<String>),
+}
+
+impl DigestStore {
+    /// An empty store for `algorithm` (normalised name).
+    pub(crate) fn for_algorithm(algorithm: &str) -> Self {
+        match digest_len(algorithm) {
+            Some(hex) => Self::Bytes {
+                width: hex / 2,
+                bytes: Vec::new(),
+            },
+            None => Self::Hex(Vec::new()),
+        }
+    }
+
+    /// Adds a lowercase hex digest; returns its slot.
+    pub(crate) fn push(&mut self, hex_digest: &str) -> u32 {
+        match self {
+            Self::Bytes { width, bytes } => {
+                let slot = bytes.len() / *width;
+                let mut raw = vec![0u8; *width];
+                if hex::decode_to_slice(hex_digest, &mut raw).is_err() {
+                    // parse_line checked the length and the digits; never reached.
+                    raw.fill(0);
+                }
+                bytes.extend_from_slice(&raw);
+                slot as u32
+            }
+            Self::Hex(all) => {
+                all.push(hex_digest.to_string());
+                (all.len() - 1) as u32
+            }
+        }
+    }
+
+    /// The digest in `slot`, as lowercase hex.
+    pub(crate) fn hex(&self, slot: u32) -> String {
+        let slot = slot as usize;
+        match self {
+            Self::Bytes { width, bytes } => hex::encode(
+                bytes
+                    .get(slot * width..(slot + 1) * width)
+                    .unwrap_or_default(),
+            ),
+            Self::Hex(all) => all.get(slot).cloned().unwrap_or_default(),
+        }
+    }
+
+    /// Frees what was reserved beyond the digests held.
+    pub(crate) fn shrink(&mut self) {
+        match self {
+            Self::Bytes { bytes, .. } => bytes.shrink_to_fit(),
+            Self::Hex(all) => all.shrink_to_fit(),
+        }
+    }
 }
 
 /// Warnings about a line that is still used.
@@ -281,6 +390,39 @@ mod tests {
     fn encode_then_decode_round_trips() {
         let path = "data/a%b\nc\rd";
         assert_eq!(decode_path(&encode_path(path)), Ok(path.to_string()));
+    }
+
+    #[test]
+    fn streamed_lines_split_as_text_does() {
+        for text in [
+            "a\nb\r\nc\rd",
+            "a\n",
+            "a\n\nb",
+            "",
+            "a\r",
+            "a\r\r\n",
+            "a\rb",
+            "\r\n\r",
+            "x\r\ny\r",
+        ] {
+            let mut streamed = Vec::new();
+            for_each_line(text.as_bytes(), |l| {
+                streamed.push(String::from_utf8_lossy(l).into_owned());
+                Ok(())
+            })
+            .unwrap_or_default();
+            assert_eq!(streamed, split_lines(text), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn digests_are_stored_as_bytes_and_read_back_as_hex() {
+        let mut store = DigestStore::for_algorithm("sha256");
+        let slot = store.push(SHA256_ABC);
+        assert_eq!(store.hex(slot), SHA256_ABC);
+        let mut other = DigestStore::for_algorithm("blake3");
+        let slot = other.push("abc");
+        assert_eq!(other.hex(slot), "abc");
     }
 
     #[test]

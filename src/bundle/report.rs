@@ -3,7 +3,9 @@
 //! Reports are data, not errors: callers print them, turn them into exit codes, or write
 //! them as JSON beside the bag, and the codes stay the same from release to release.
 
+use super::manifest::DigestStore;
 use crate::fixity::Fixity;
+use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -308,9 +310,167 @@ pub struct VerifyReport {
     pub payload_files: u64,
     /// Total bytes of the files under `data/`.
     pub payload_bytes: u64,
-    /// Payload manifest entries as listed (`data/...` path to digests). Only as trustworthy as
-    /// the bag: check [`is_valid`](Self::is_valid) first.
-    pub manifest: BTreeMap<String, Digests>,
+    /// The payload files as stored and the payload manifest entries as listed, by
+    /// `data/...` path. Only as trustworthy as the bag: check [`is_valid`](Self::is_valid)
+    /// first.
+    pub payload: PayloadIndex,
+}
+
+/// Marks a row with no digest in a column, or a path with no stored file.
+const NONE: u32 = u32::MAX;
+
+/// One path of a [`PayloadIndex`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Row {
+    start: usize,
+    len: u32,
+    /// Size of the stored file; `None` when the path is only listed.
+    size: Option<u64>,
+}
+
+/// The digests one payload manifest gives, a slot a row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Column {
+    algorithm: String,
+    slots: Vec<u32>,
+    digests: DigestStore,
+}
+
+/// The payload of a verified bag by path: each stored file's size and each payload
+/// manifest's digest for it, held compactly (every path in one buffer, a digest in its raw
+/// bytes), so a bag of any size can be looked up after it was verified.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PayloadIndex {
+    names: String,
+    rows: Vec<Row>,
+    columns: Vec<Column>,
+}
+
+impl PayloadIndex {
+    fn name(&self, row: &Row) -> &str {
+        &self.names[row.start..row.start + row.len as usize]
+    }
+
+    fn row(&self, path: &str) -> Option<usize> {
+        self.rows.binary_search_by(|r| self.name(r).cmp(path)).ok()
+    }
+
+    fn listed_row(&self, row: usize) -> bool {
+        self.columns.iter().any(|c| c.slots[row] != NONE)
+    }
+
+    /// The digests the payload manifests give `path`, when one lists it.
+    pub fn get(&self, path: &str) -> Option<Digests> {
+        let row = self.row(path).filter(|&r| self.listed_row(r))?;
+        let mut digests = Digests::default();
+        for c in &self.columns {
+            if c.slots[row] != NONE {
+                digests.insert(&c.algorithm, &c.digests.hex(c.slots[row]));
+            }
+        }
+        Some(digests)
+    }
+
+    /// Whether a payload manifest lists `path`.
+    pub fn contains_key(&self, path: &str) -> bool {
+        self.row(path).is_some_and(|r| self.listed_row(r))
+    }
+
+    /// Every path a payload manifest lists, sorted.
+    pub fn keys(&self) -> impl Iterator<Item = &str> {
+        (0..self.rows.len())
+            .filter(|&r| self.listed_row(r))
+            .map(|r| self.name(&self.rows[r]))
+    }
+
+    /// The size of the payload file stored at `path`.
+    pub fn size(&self, path: &str) -> Option<u64> {
+        self.row(path).and_then(|r| self.rows[r].size)
+    }
+
+    /// Every stored payload file and its size, sorted by path.
+    pub fn stored(&self) -> impl Iterator<Item = (&str, u64)> {
+        self.rows
+            .iter()
+            .filter_map(|r| r.size.map(|size| (self.name(r), size)))
+    }
+
+    /// Adds what one payload manifest lists: `(path, digest slot)` pairs, every path one
+    /// [`PayloadIndexBuilder`] was given.
+    pub(crate) fn add_column<'a>(
+        &mut self,
+        algorithm: &str,
+        entries: impl IntoIterator<Item = (&'a str, u32)>,
+        digests: DigestStore,
+    ) {
+        let mut slots = vec![NONE; self.rows.len()];
+        for (path, slot) in entries {
+            if let Some(row) = self.row(path) {
+                slots[row] = slot;
+            }
+        }
+        self.columns.push(Column {
+            algorithm: algorithm.to_string(),
+            slots,
+            digests,
+        });
+    }
+}
+
+impl Serialize for PayloadIndex {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        for path in self.keys() {
+            map.serialize_entry(path, &self.get(path))?;
+        }
+        map.end()
+    }
+}
+
+/// Gathers the paths of a [`PayloadIndex`] in any order.
+#[derive(Debug, Default)]
+pub(crate) struct PayloadIndexBuilder {
+    index: PayloadIndex,
+}
+
+impl PayloadIndexBuilder {
+    /// A stored payload file.
+    pub(crate) fn stored(&mut self, path: &str, size: u64) {
+        self.push(path, Some(size));
+    }
+
+    /// A path a payload manifest lists that may not be stored.
+    pub(crate) fn listed(&mut self, path: &str) {
+        self.push(path, None);
+    }
+
+    fn push(&mut self, path: &str, size: Option<u64>) {
+        let index = &mut self.index;
+        index.rows.push(Row {
+            start: index.names.len(),
+            len: path.len() as u32,
+            size,
+        });
+        index.names.push_str(path);
+    }
+
+    /// The index, each path once (with its size when any of its rows had one).
+    pub(crate) fn finish(self) -> PayloadIndex {
+        let mut index = self.index;
+        let names = std::mem::take(&mut index.names);
+        let name = |r: &Row| &names[r.start..r.start + r.len as usize];
+        index.rows.sort_by(|a, b| {
+            name(a)
+                .cmp(name(b))
+                .then(b.size.is_some().cmp(&a.size.is_some()))
+        });
+        index
+            .rows
+            .dedup_by(|later, first| name(later) == name(first));
+        index.rows.shrink_to_fit();
+        index.names = names;
+        index
+    }
 }
 
 impl VerifyReport {
