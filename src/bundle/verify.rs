@@ -1162,9 +1162,9 @@ fn stream_manifest(
             }
         }
     })
-    .or_else(|e| match not_utf8.take() {
-        Some(message) => Err(StreamFailure::NotUtf8(message)),
-        None => Err(StreamFailure::Unreadable(e)),
+    .map_err(|e| match not_utf8.take() {
+        Some(message) => StreamFailure::NotUtf8(message),
+        None => StreamFailure::Unreadable(e),
     })?;
     if bytes > MAX_TAG_FILE_BYTES {
         return Err(StreamFailure::TooLarge(bytes));
