@@ -45,8 +45,8 @@ pub(crate) struct Job {
 enum Message {
     /// A new file starts.
     Start(usize, String, MultiHasher),
-    /// Its next bytes.
-    Bytes(Vec<u8>),
+    /// Its next bytes: the first so many of a buffer.
+    Bytes(Vec<u8>, usize),
     /// It is complete.
     End,
     /// It could not be read to its end.
@@ -73,7 +73,7 @@ pub(crate) fn hash_files(
     let (results, finished) = mpsc::channel::<Hashed>();
     let (give_back, free) = mpsc::channel::<Vec<u8>>();
     for _ in 0..threads * (QUEUE + 1) {
-        let _ = give_back.send(Vec::with_capacity(CHUNK));
+        let _ = give_back.send(vec![0; CHUNK]);
     }
     std::thread::scope(|scope| {
         let workers: Vec<Worker> = (0..threads)
@@ -125,7 +125,7 @@ fn read_into(
         Err(e) => return send(Message::Failed(e)),
     };
     loop {
-        let mut buf = free.recv().unwrap_or_default();
+        let mut buf = free.recv().unwrap_or_else(|_| vec![0; CHUNK]);
         match fill(&mut file, &mut buf) {
             Ok(0) => {
                 let _ = give_back.send(buf);
@@ -133,7 +133,7 @@ fn read_into(
             }
             Ok(n) => {
                 worker.waiting.fetch_add(n, Ordering::Relaxed);
-                send(Message::Bytes(buf));
+                send(Message::Bytes(buf, n));
             }
             Err(e) => {
                 let _ = give_back.send(buf);
@@ -143,13 +143,11 @@ fn read_into(
     }
 }
 
-/// Reads into `buf` (emptied first) until it holds [`CHUNK`] bytes or the file ends; returns
-/// how many bytes it holds.
-fn fill(file: &mut dyn Read, buf: &mut Vec<u8>) -> io::Result<usize> {
-    buf.clear();
-    buf.resize(CHUNK, 0);
+/// Reads into `buf` until it is full or the file ends; returns how many bytes it holds. The
+/// buffer keeps its length from file to file, so a small file costs no clearing of it.
+fn fill(file: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
     let mut filled = 0;
-    while filled < CHUNK {
+    while filled < buf.len() {
         match file.read(&mut buf[filled..]) {
             Ok(0) => break,
             Ok(n) => filled += n,
@@ -157,7 +155,6 @@ fn fill(file: &mut dyn Read, buf: &mut Vec<u8>) -> io::Result<usize> {
             Err(e) => return Err(e),
         }
     }
-    buf.truncate(filled);
     Ok(filled)
 }
 
@@ -172,11 +169,11 @@ fn hash_thread(
     for message in receive {
         match message {
             Message::Start(id, path, hasher) => current = Some((id, path, hasher)),
-            Message::Bytes(buf) => {
+            Message::Bytes(buf, n) => {
                 if let Some((_, _, hasher)) = &mut current {
-                    hasher.update(&buf);
+                    hasher.update(&buf[..n]);
                 }
-                waiting.fetch_sub(buf.len(), Ordering::Relaxed);
+                waiting.fetch_sub(n, Ordering::Relaxed);
                 let _ = give_back.send(buf);
             }
             Message::End => {

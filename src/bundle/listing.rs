@@ -8,13 +8,14 @@
 //! the case-folded and normalized spellings are kept only as fingerprints, confirmed by
 //! comparing names when one matches.
 
+use std::cell::OnceCell;
 use std::hash::{BuildHasher, RandomState};
 use unicode_normalization::UnicodeNormalization;
 use unicode_normalization::is_nfc;
 
 /// Fingerprints of names: 64-bit hashes keyed at random for each run, so a bag cannot be
 /// built to make many names share one.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub(crate) struct Fingerprints(RandomState);
 
 impl Fingerprints {
@@ -81,7 +82,11 @@ impl ListingBuilder {
     /// The listing, sorted by name, each name once (a file before a directory of the same
     /// name, and the first of two files).
     pub(crate) fn finish(self) -> Listing {
-        let Self { names, mut slots } = self;
+        let Self {
+            mut names,
+            mut slots,
+        } = self;
+        names.shrink_to_fit();
         let name = |s: &Slot| &names[s.start..s.start + s.len as usize];
         slots.sort_by(|a, b| name(a).cmp(name(b)).then(a.dir.cmp(&b.dir)));
         slots.dedup_by(|later, first| name(later) == name(first));
@@ -89,38 +94,32 @@ impl ListingBuilder {
         let mut listing = Listing {
             names,
             slots,
-            folded: Vec::new(),
+            folded: OnceCell::new(),
             renormalized: Vec::new(),
             fingerprints: Fingerprints::new(),
         };
-        let mut folded = Vec::with_capacity(listing.slots.len());
-        let mut renormalized = Vec::new();
         for i in 0..listing.slots.len() {
             let name = listing.name(i);
-            folded.push((
-                listing.fingerprints.of(self::folded(name).as_bytes()),
-                i as u32,
-            ));
             if !name.is_ascii() && !is_nfc(name) {
                 let nfc: String = name.nfc().collect();
-                renormalized.push((listing.fingerprints.of(nfc.as_bytes()), i as u32));
+                let fingerprint = listing.fingerprints.of(nfc.as_bytes());
+                listing.renormalized.push((fingerprint, i as u32));
             }
         }
-        folded.sort_unstable();
-        renormalized.sort_unstable();
-        listing.folded = folded;
-        listing.renormalized = renormalized;
+        listing.renormalized.sort_unstable();
         listing
     }
 }
 
 /// Every file and directory of a bag, sorted by name.
-#[derive(Debug)]
+#[derive(Debug, Clone, Default)]
 pub(crate) struct Listing {
     names: String,
     slots: Vec<Slot>,
-    /// Fingerprint of each name's [`folded`] form, with the entry, sorted.
-    folded: Vec<(u64, u32)>,
+    /// Fingerprint of each name's [`folded`] form, with the entry, sorted; made when a
+    /// listed path first needs it (a bag whose manifests spell every name as stored never
+    /// does).
+    folded: OnceCell<Vec<(u64, u32)>>,
     /// Fingerprint of the NFC form of each name not in NFC, with the entry, sorted.
     renormalized: Vec<(u64, u32)>,
     fingerprints: Fingerprints,
@@ -136,6 +135,11 @@ impl Listing {
     pub(crate) fn name(&self, i: usize) -> &str {
         let s = &self.slots[i];
         &self.names[s.start..s.start + s.len as usize]
+    }
+
+    /// Forgets the case-folded index, once no listed path needs it.
+    pub(crate) fn forget_folded(&mut self) {
+        self.folded = OnceCell::new();
     }
 
     /// Whether entry `i` is a directory.
@@ -170,6 +174,20 @@ impl Listing {
         (0..self.slots.len()).filter(|&i| !self.is_dir(i))
     }
 
+    /// Fingerprint of each name's [`folded`] form, with the entry, sorted.
+    fn folded_index(&self) -> Vec<(u64, u32)> {
+        let mut index: Vec<(u64, u32)> = (0..self.slots.len())
+            .map(|i| {
+                (
+                    self.fingerprints.of(folded(self.name(i)).as_bytes()),
+                    i as u32,
+                )
+            })
+            .collect();
+        index.sort_unstable();
+        index
+    }
+
     /// Entries whose fingerprint in `index` is `fingerprint`.
     fn with_fingerprint(
         index: &[(u64, u32)],
@@ -198,7 +216,8 @@ impl Listing {
         }
         let key = folded(&nfc);
         let fingerprint = self.fingerprints.of(key.as_bytes());
-        let mut same_case = Self::with_fingerprint(&self.folded, fingerprint)
+        let index = self.folded.get_or_init(|| self.folded_index());
+        let mut same_case = Self::with_fingerprint(index, fingerprint)
             .filter(|&i| !self.is_dir(i) && folded(self.name(i)) == key);
         match (same_case.next(), same_case.next()) {
             (Some(only), None) => Some((only, Match::Case)),
@@ -210,7 +229,8 @@ impl Listing {
     /// clash on a file system that ignores case or normalization.
     pub(crate) fn clashing(&self) -> Vec<&str> {
         let mut out = Vec::new();
-        for group in self.folded.chunk_by(|a, b| a.0 == b.0) {
+        let index = self.folded_index();
+        for group in index.chunk_by(|a, b| a.0 == b.0) {
             if group.len() > 1 {
                 out.extend(group.iter().map(|p| self.name(p.1 as usize)));
             }

@@ -3,7 +3,8 @@
 //! Reports are data, not errors: callers print them, turn them into exit codes, or write
 //! them as JSON beside the bag, and the codes stay the same from release to release.
 
-use super::manifest::DigestStore;
+use super::digest::DigestStore;
+use super::listing::Listing;
 use crate::fixity::Fixity;
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
@@ -300,7 +301,7 @@ impl Digests {
 }
 
 /// The outcome of verifying a bag.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct VerifyReport {
     /// Problems that make the bag invalid.
     pub findings: Vec<Finding>,
@@ -316,56 +317,81 @@ pub struct VerifyReport {
     pub payload: PayloadIndex,
 }
 
-/// Marks a row with no digest in a column, or a path with no stored file.
-const NONE: u32 = u32::MAX;
+/// Marks a path a payload manifest does not list.
+pub(crate) const UNLISTED: u32 = u32::MAX;
 
-/// One path of a [`PayloadIndex`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Row {
-    start: usize,
-    len: u32,
-    /// Size of the stored file; `None` when the path is only listed.
-    size: Option<u64>,
+/// The digests one payload manifest gives: a slot for each stored entry of the listing and
+/// for each path listed but not stored under that name.
+#[derive(Debug, Clone)]
+pub(crate) struct Column {
+    /// Normalised algorithm name.
+    pub algorithm: String,
+    /// Digest slot of each listing entry, [`UNLISTED`] when the manifest does not list it.
+    pub stored: Vec<u32>,
+    /// Digest slot of each of the index's other paths.
+    pub others: Vec<u32>,
+    /// The digests.
+    pub digests: DigestStore,
 }
 
-/// The digests one payload manifest gives, a slot a row.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Column {
-    algorithm: String,
-    slots: Vec<u32>,
-    digests: DigestStore,
-}
-
-/// The payload of a verified bag by path: each stored file's size and each payload
-/// manifest's digest for it, held compactly (every path in one buffer, a digest in its raw
-/// bytes), so a bag of any size can be looked up after it was verified.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// The payload of a verified bag by path: each stored file's size and what each payload
+/// manifest gives it. It is the verifier's own listing and manifests, handed over: every
+/// name in one buffer, a digest in its raw bytes, so a bag of any size can be looked up
+/// after it was verified without a copy of either.
+#[derive(Debug, Clone, Default)]
 pub struct PayloadIndex {
-    names: String,
-    rows: Vec<Row>,
+    listing: Listing,
+    /// Paths listed but not stored under that name, sorted.
+    others: Vec<String>,
     columns: Vec<Column>,
 }
 
 impl PayloadIndex {
-    fn name(&self, row: &Row) -> &str {
-        &self.names[row.start..row.start + row.len as usize]
+    /// The index of a bag whose entries are `listing`, whose payload manifests listed
+    /// `others` beside them, and gave `columns`.
+    pub(crate) fn new(mut listing: Listing, others: Vec<String>, columns: Vec<Column>) -> Self {
+        listing.forget_folded();
+        Self {
+            listing,
+            others,
+            columns,
+        }
     }
 
-    fn row(&self, path: &str) -> Option<usize> {
-        self.rows.binary_search_by(|r| self.name(r).cmp(path)).ok()
+    /// Where `path` is: a stored payload entry, or one of the other paths.
+    fn locate(&self, path: &str) -> Option<Place> {
+        if is_payload(path)
+            && let Some(i) = self.listing.file(path)
+        {
+            return Some(Place::Stored(i));
+        }
+        self.others
+            .binary_search_by(|o| o.as_str().cmp(path))
+            .ok()
+            .map(Place::Other)
     }
 
-    fn listed_row(&self, row: usize) -> bool {
-        self.columns.iter().any(|c| c.slots[row] != NONE)
+    fn slot(column: &Column, place: Place) -> u32 {
+        match place {
+            Place::Stored(i) => column.stored.get(i).copied().unwrap_or(UNLISTED),
+            Place::Other(i) => column.others.get(i).copied().unwrap_or(UNLISTED),
+        }
+    }
+
+    fn listed(&self, place: Place) -> bool {
+        self.columns
+            .iter()
+            .any(|c| Self::slot(c, place) != UNLISTED)
     }
 
     /// The digests the payload manifests give `path`, when one lists it.
     pub fn get(&self, path: &str) -> Option<Digests> {
-        let row = self.row(path).filter(|&r| self.listed_row(r))?;
+        let place = self.locate(path).filter(|&p| self.listed(p))?;
         let mut digests = Digests::default();
         for c in &self.columns {
-            if c.slots[row] != NONE {
-                digests.insert(&c.algorithm, &c.digests.hex(c.slots[row]));
+            let slot = Self::slot(c, place);
+            if slot != UNLISTED {
+                digests.insert(&c.algorithm, &c.digests.hex(slot));
             }
         }
         Some(digests)
@@ -373,48 +399,51 @@ impl PayloadIndex {
 
     /// Whether a payload manifest lists `path`.
     pub fn contains_key(&self, path: &str) -> bool {
-        self.row(path).is_some_and(|r| self.listed_row(r))
+        self.locate(path).is_some_and(|p| self.listed(p))
     }
 
     /// Every path a payload manifest lists, sorted.
-    pub fn keys(&self) -> impl Iterator<Item = &str> {
-        (0..self.rows.len())
-            .filter(|&r| self.listed_row(r))
-            .map(|r| self.name(&self.rows[r]))
+    pub fn keys(&self) -> Vec<&str> {
+        let stored = self
+            .listing
+            .files()
+            .filter(|&i| is_payload(self.listing.name(i)) && self.listed(Place::Stored(i)))
+            .map(|i| self.listing.name(i));
+        let others = (0..self.others.len())
+            .filter(|&i| self.listed(Place::Other(i)))
+            .map(|i| self.others[i].as_str());
+        let mut keys: Vec<&str> = stored.chain(others).collect();
+        keys.sort_unstable();
+        keys
     }
 
     /// The size of the payload file stored at `path`.
     pub fn size(&self, path: &str) -> Option<u64> {
-        self.row(path).and_then(|r| self.rows[r].size)
+        match self.locate(path)? {
+            Place::Stored(i) => Some(self.listing.size(i)),
+            Place::Other(_) => None,
+        }
     }
 
     /// Every stored payload file and its size, sorted by path.
     pub fn stored(&self) -> impl Iterator<Item = (&str, u64)> {
-        self.rows
-            .iter()
-            .filter_map(|r| r.size.map(|size| (self.name(r), size)))
+        self.listing
+            .files()
+            .map(|i| (self.listing.name(i), self.listing.size(i)))
+            .filter(|(name, _)| is_payload(name))
     }
+}
 
-    /// Adds what one payload manifest lists: `(path, digest slot)` pairs, every path one
-    /// [`PayloadIndexBuilder`] was given.
-    pub(crate) fn add_column<'a>(
-        &mut self,
-        algorithm: &str,
-        entries: impl IntoIterator<Item = (&'a str, u32)>,
-        digests: DigestStore,
-    ) {
-        let mut slots = vec![NONE; self.rows.len()];
-        for (path, slot) in entries {
-            if let Some(row) = self.row(path) {
-                slots[row] = slot;
-            }
-        }
-        self.columns.push(Column {
-            algorithm: algorithm.to_string(),
-            slots,
-            digests,
-        });
-    }
+/// Where a path of a [`PayloadIndex`] is.
+#[derive(Debug, Clone, Copy)]
+enum Place {
+    Stored(usize),
+    Other(usize),
+}
+
+/// Whether a bag-relative path is a payload file.
+pub(crate) fn is_payload(path: &str) -> bool {
+    path.starts_with("data/")
 }
 
 impl Serialize for PayloadIndex {
@@ -424,52 +453,6 @@ impl Serialize for PayloadIndex {
             map.serialize_entry(path, &self.get(path))?;
         }
         map.end()
-    }
-}
-
-/// Gathers the paths of a [`PayloadIndex`] in any order.
-#[derive(Debug, Default)]
-pub(crate) struct PayloadIndexBuilder {
-    index: PayloadIndex,
-}
-
-impl PayloadIndexBuilder {
-    /// A stored payload file.
-    pub(crate) fn stored(&mut self, path: &str, size: u64) {
-        self.push(path, Some(size));
-    }
-
-    /// A path a payload manifest lists that may not be stored.
-    pub(crate) fn listed(&mut self, path: &str) {
-        self.push(path, None);
-    }
-
-    fn push(&mut self, path: &str, size: Option<u64>) {
-        let index = &mut self.index;
-        index.rows.push(Row {
-            start: index.names.len(),
-            len: path.len() as u32,
-            size,
-        });
-        index.names.push_str(path);
-    }
-
-    /// The index, each path once (with its size when any of its rows had one).
-    pub(crate) fn finish(self) -> PayloadIndex {
-        let mut index = self.index;
-        let names = std::mem::take(&mut index.names);
-        let name = |r: &Row| &names[r.start..r.start + r.len as usize];
-        index.rows.sort_by(|a, b| {
-            name(a)
-                .cmp(name(b))
-                .then(b.size.is_some().cmp(&a.size.is_some()))
-        });
-        index
-            .rows
-            .dedup_by(|later, first| name(later) == name(first));
-        index.rows.shrink_to_fit();
-        index.names = names;
-        index
     }
 }
 

@@ -17,13 +17,13 @@
 //! one larger than [`MAX_TAG_FILE_BYTES`] (a zip entry that inflates to gigabytes, say) is a
 //! finding and is never read; payload files are only ever streamed.
 
-use super::digest::{self, MultiHasher};
+use super::digest::{self, DigestStore, MultiHasher};
 use super::hash_pool;
 use super::info::{human_size, parse_bag_info, parse_oxum};
 use super::listing::{Listing, ListingBuilder, Match};
-use super::manifest::{self, DigestStore, PathEncoding, escape_reason, split_lines};
+use super::manifest::{self, PathEncoding, escape_reason, split_lines};
 use super::reader::{BagEntry, BagReader, DirReader, EntryKind};
-use super::report::{Finding, FindingCode, PayloadIndexBuilder, VerifyReport};
+use super::report::{Column, Finding, FindingCode, PayloadIndex, UNLISTED, VerifyReport};
 use super::{BundleError, Result};
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;
@@ -151,6 +151,7 @@ pub fn verify_reader(reader: &mut dyn BagReader) -> Result<VerifyReport> {
     if unreadable {
         return Ok(verifier.into_report());
     }
+    let conflicts = verifier.name_conflicts();
     verifier.check_bagit_txt(reader);
     verifier.check_payload_dir();
     verifier.load_manifests(reader);
@@ -160,7 +161,8 @@ pub fn verify_reader(reader: &mut dyn BagReader) -> Result<VerifyReport> {
     verifier.check_tag_manifest_coverage();
     verifier.check_checksums(reader);
     verifier.add_container_findings(reader.container_findings());
-    verifier.check_name_conflicts();
+    verifier.report.findings.extend(conflicts.0);
+    verifier.report.warnings.extend(conflicts.1);
     verifier.check_os_specific_files();
     Ok(verifier.into_report())
 }
@@ -185,8 +187,8 @@ struct ManifestFile {
     algorithm: String,
     /// The digests of its usable lines.
     digests: DigestStore,
-    /// Lines naming a stored file exactly: (listing entry, digest slot), sorted.
-    exact: Vec<(u32, u32)>,
+    /// Lines naming a stored file exactly, by listing entry.
+    exact: ExactSlots,
     /// Other usable lines, by listed path.
     others: Vec<Respelled>,
     /// Stored files named by another spelling: (listing entry, digest slot), sorted.
@@ -201,7 +203,10 @@ impl ManifestFile {
 
     /// The digest slots of the lines that name stored file `entry`, in any spelling.
     fn slots_of(&self, entry: usize) -> impl Iterator<Item = u32> + '_ {
-        slots_in(&self.exact, entry).chain(slots_in(&self.respelled, entry))
+        self.exact
+            .get(entry)
+            .into_iter()
+            .chain(slots_in(&self.respelled, entry))
     }
 
     /// Whether a line names stored file `entry`.
@@ -211,10 +216,29 @@ impl ManifestFile {
 
     /// Whether a line lists `path` as spelled, stored or not.
     fn lists_path(&self, listing: &Listing, path: &str) -> bool {
-        listing.file(path).is_some_and(|i| {
-            let start = self.exact.partition_point(|p| (p.0 as usize) < i);
-            self.exact.get(start).is_some_and(|p| p.0 as usize == i)
-        }) || self.others.iter().any(|o| o.listed == path)
+        listing
+            .file(path)
+            .is_some_and(|i| self.exact.get(i).is_some())
+            || self.others.iter().any(|o| o.listed == path)
+    }
+}
+
+/// The digest slot of each listing entry a manifest names exactly.
+enum ExactSlots {
+    /// A slot for every listing entry, [`UNLISTED`] for those not named: a payload
+    /// manifest, which names nearly every file.
+    Dense(Vec<u32>),
+    /// `(entry, slot)` pairs, sorted: a tag manifest, which names a few.
+    Sparse(Vec<(u32, u32)>),
+}
+
+impl ExactSlots {
+    /// The slot of the line naming `entry`.
+    fn get(&self, entry: usize) -> Option<u32> {
+        match self {
+            Self::Dense(slots) => slots.get(entry).copied().filter(|&s| s != UNLISTED),
+            Self::Sparse(pairs) => slots_in(pairs, entry).next(),
+        }
     }
 }
 
@@ -234,7 +258,7 @@ struct ManifestLoad<'a> {
     file: ManifestFile,
     is_tag: bool,
     encoding: PathEncoding,
-    /// For each listing entry, the slot of the first exact line naming it, plus one.
+    /// For each listing entry, the slot of the exact line naming it.
     first_exact: Vec<u32>,
     /// For each other spelling, the slot of its first line.
     first_other: BTreeMap<String, u32>,
@@ -261,7 +285,7 @@ impl ManifestLoad<'_> {
         }
         let resolved = self.listing.resolve(&entry.path);
         let first = match resolved {
-            Some((i, Match::Exact)) => self.first_exact[i].checked_sub(1),
+            Some((i, Match::Exact)) => Some(self.first_exact[i]).filter(|&s| s != UNLISTED),
             _ => self.first_other.get(&entry.path).copied(),
         };
         if let Some(first) = first {
@@ -286,8 +310,7 @@ impl ManifestLoad<'_> {
         let slot = file.digests.push(&entry.digest);
         match resolved {
             Some((i, Match::Exact)) => {
-                self.first_exact[i] = slot + 1;
-                file.exact.push((i as u32, slot));
+                self.first_exact[i] = slot;
             }
             _ => {
                 self.first_other.insert(entry.path.clone(), slot);
@@ -612,6 +635,11 @@ impl Verifier {
         };
         let encoding = self.path_encoding();
         let mut load = ManifestLoad::new(&self.listing, name, algorithm, is_tag, encoding);
+        if !is_tag {
+            load.file
+                .digests
+                .reserve(self.report.payload_files as usize);
+        }
         let bom = match text {
             Some(text) => {
                 for (index, line) in split_lines(&text).into_iter().enumerate() {
@@ -636,6 +664,7 @@ impl Verifier {
         };
         let ManifestLoad {
             file,
+            first_exact,
             problems,
             line_findings,
             ..
@@ -675,10 +704,19 @@ impl Verifier {
             }
         }
         let mut file = file;
-        file.exact.sort_unstable();
+        file.exact = if is_tag {
+            let pairs = first_exact
+                .iter()
+                .enumerate()
+                .filter(|(_, s)| **s != UNLISTED)
+                .map(|(i, s)| (i as u32, *s))
+                .collect();
+            ExactSlots::Sparse(pairs)
+        } else {
+            ExactSlots::Dense(first_exact)
+        };
         file.respelled.sort_unstable();
         file.others.sort_by(|a, b| a.listed.cmp(&b.listed));
-        file.exact.shrink_to_fit();
         file.digests.shrink();
         Some(file)
     }
@@ -821,7 +859,7 @@ impl Verifier {
                 respelled.insert(other.listed.clone(), (how, i));
                 let names = spellings.entry(i).or_default();
                 names.insert(&other.listed);
-                if m.exact.binary_search_by_key(&(i as u32), |p| p.0).is_ok() {
+                if m.exact.get(i).is_some() {
                     names.insert(listing.name(i));
                 }
             }
@@ -1000,8 +1038,10 @@ impl Verifier {
         self.report.findings.extend(found);
     }
 
-    /// Names equal after NFC are findings; names equal after case folding are warnings.
-    fn check_name_conflicts(&mut self) {
+    /// Names equal after NFC are findings; names equal after case folding are warnings:
+    /// `(findings, warnings)`, found before the manifests are read so that the index it
+    /// takes is gone by then.
+    fn name_conflicts(&self) -> (Vec<Finding>, Vec<Finding>) {
         let names: Vec<String> = self
             .listing
             .clashing()
@@ -1032,8 +1072,7 @@ impl Verifier {
                 "case",
             ));
         }
-        self.report.findings.extend(findings);
-        self.report.warnings.extend(warnings);
+        (findings, warnings)
     }
 
     /// Files that operating systems leave behind are warnings: they are rarely meant to be
@@ -1058,7 +1097,7 @@ impl Verifier {
         }
     }
 
-    /// The report, with the payload files and what the payload manifests list, by path.
+    /// The report, with the listing and the payload manifests handed over as its index.
     fn into_report(self) -> VerifyReport {
         let Self {
             listing,
@@ -1066,30 +1105,40 @@ impl Verifier {
             mut report,
             ..
         } = self;
-        let mut index = PayloadIndexBuilder::default();
-        for i in listing.files() {
-            let path = listing.name(i);
-            if is_payload(path) {
-                index.stored(path, listing.size(i));
-            }
-        }
-        for m in &payload_manifests {
-            for other in &m.others {
-                index.listed(&other.listed);
-            }
-        }
-        let mut index = index.finish();
-        for m in payload_manifests {
-            let mut column = Vec::with_capacity(m.exact.len() + m.others.len());
-            for &(i, slot) in &m.exact {
-                column.push((listing.name(i as usize), slot));
-            }
-            for other in &m.others {
-                column.push((other.listed.as_str(), other.slot));
-            }
-            index.add_column(&m.algorithm, column, m.digests);
-        }
-        report.payload = index;
+        let mut others: Vec<String> = payload_manifests
+            .iter()
+            .flat_map(|m| m.others.iter().map(|o| o.listed.clone()))
+            .collect();
+        others.sort_unstable();
+        others.dedup();
+        let columns = payload_manifests
+            .into_iter()
+            .map(|m| {
+                let mut other_slots = vec![UNLISTED; others.len()];
+                for o in &m.others {
+                    if let Ok(at) = others.binary_search(&o.listed) {
+                        other_slots[at] = o.slot;
+                    }
+                }
+                let stored = match m.exact {
+                    ExactSlots::Dense(slots) => slots,
+                    ExactSlots::Sparse(pairs) => {
+                        let mut slots = vec![UNLISTED; listing.len()];
+                        for (i, slot) in pairs {
+                            slots[i as usize] = slot;
+                        }
+                        slots
+                    }
+                };
+                Column {
+                    algorithm: m.algorithm,
+                    stored,
+                    others: other_slots,
+                    digests: m.digests,
+                }
+            })
+            .collect();
+        report.payload = PayloadIndex::new(listing, others, columns);
         report
     }
 }
@@ -1116,13 +1165,13 @@ impl<'a> ManifestLoad<'a> {
                 name: name.to_string(),
                 digests: DigestStore::for_algorithm(&algorithm),
                 algorithm,
-                exact: Vec::new(),
+                exact: ExactSlots::Sparse(Vec::new()),
                 others: Vec::new(),
                 respelled: Vec::new(),
             },
             is_tag,
             encoding,
-            first_exact: vec![0; listing.len()],
+            first_exact: vec![UNLISTED; listing.len()],
             first_other: BTreeMap::new(),
             problems: Vec::new(),
             line_findings: Vec::new(),

@@ -82,7 +82,7 @@ struct Slot {
 /// A bag serialised as a zip whose single top-level directory is the bag.
 pub struct ZipReader {
     path: PathBuf,
-    file: Option<BufReader<File>>,
+    file: Option<Window>,
     directory: Option<Directory>,
     /// Every entry, sorted by name fingerprint then archive order.
     slots: Vec<Slot>,
@@ -131,7 +131,7 @@ impl ZipReader {
         match end_record(&file, meta.len()) {
             Ok(directory) => {
                 reader.directory = Some(directory);
-                reader.file = Some(BufReader::with_capacity(BUFFER, file));
+                reader.file = Some(Window::new(file));
             }
             Err(finding) => reader.findings.push(finding),
         }
@@ -148,8 +148,14 @@ impl ZipReader {
         let (Some(file), Some(dir)) = (self.file.as_mut(), self.directory) else {
             return Ok(());
         };
-        file.seek(SeekFrom::Start(dir.offset))?;
-        let mut stream = BufReader::with_capacity(BUFFER, file.by_ref().take(dir.size));
+        let mut stream = BufReader::with_capacity(
+            BUFFER,
+            Span {
+                window: file,
+                pos: dir.offset,
+                end: dir.offset.saturating_add(dir.size),
+            },
+        );
         let mut count = 0u64;
         let mut fixed = [0u8; CENTRAL_HEADER];
         loop {
@@ -324,9 +330,13 @@ impl ZipReader {
             .file
             .as_mut()
             .ok_or_else(|| io::Error::other("the archive cannot be read"))?;
-        file.seek(SeekFrom::Start(slot.header))?;
+        let mut at = Span {
+            window: file,
+            pos: slot.header,
+            end: u64::MAX,
+        };
         let mut fixed = [0u8; LOCAL_HEADER];
-        file.read_exact(&mut fixed)?;
+        at.read_exact(&mut fixed)?;
         if !fixed.starts_with(b"PK\x03\x04") {
             return Err(bad_zip(format!(
                 "no local header where the central directory says one is (byte {})",
@@ -338,7 +348,7 @@ impl ZipReader {
             |i: usize| u32::from_le_bytes([fixed[i], fixed[i + 1], fixed[i + 2], fixed[i + 3]]);
         let (name_len, extra_len) = (usize::from(u16_at(26)), usize::from(u16_at(28)));
         let mut variable = vec![0u8; name_len + extra_len];
-        file.read_exact(&mut variable)?;
+        at.read_exact(&mut variable)?;
         let (raw, extra) = variable.split_at(name_len);
         let name = decode_name(raw);
         let mut size = u64::from(u32_at(22));
@@ -668,6 +678,77 @@ fn unreadable(e: &io::Error) -> Finding {
     )
 }
 
+/// The archive, read at any offset through one buffer with positioned reads: entries
+/// opened one after another in archive order cost one read for many small ones, and no
+/// seek.
+struct Window {
+    file: File,
+    buf: Vec<u8>,
+    /// Offset of the buffer's first byte in the file.
+    start: u64,
+    /// Bytes of the buffer that hold file data.
+    len: usize,
+}
+
+impl Window {
+    fn new(file: File) -> Self {
+        Self {
+            file,
+            buf: vec![0; BUFFER],
+            start: 0,
+            len: 0,
+        }
+    }
+
+    /// Reads from offset `pos` into `out`; 0 at the end of the file.
+    fn read_at(&mut self, pos: u64, out: &mut [u8]) -> io::Result<usize> {
+        let buffered = pos >= self.start && pos < self.start + self.len as u64;
+        if !buffered {
+            if out.len() >= self.buf.len() {
+                return read_at(&self.file, out, pos);
+            }
+            self.len = read_at(&self.file, &mut self.buf, pos)?;
+            self.start = pos;
+        }
+        let at = (pos - self.start) as usize;
+        let n = out.len().min(self.len.saturating_sub(at));
+        out[..n].copy_from_slice(&self.buf[at..at + n]);
+        Ok(n)
+    }
+}
+
+/// One positioned read of `file`.
+#[cfg(unix)]
+fn read_at(file: &File, out: &mut [u8], pos: u64) -> io::Result<usize> {
+    std::os::unix::fs::FileExt::read_at(file, out, pos)
+}
+
+/// One positioned read of `file`.
+#[cfg(windows)]
+fn read_at(file: &File, out: &mut [u8], pos: u64) -> io::Result<usize> {
+    std::os::windows::fs::FileExt::seek_read(file, out, pos)
+}
+
+/// Bytes `pos..end` of the archive, as a stream.
+struct Span<'a> {
+    window: &'a mut Window,
+    pos: u64,
+    end: u64,
+}
+
+impl Read for Span<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let left = self.end.saturating_sub(self.pos);
+        let want = buf.len().min(usize::try_from(left).unwrap_or(usize::MAX));
+        if want == 0 {
+            return Ok(0);
+        }
+        let n = self.window.read_at(self.pos, &mut buf[..want])?;
+        self.pos += n as u64;
+        Ok(n)
+    }
+}
+
 /// An entry's data as it is read: inflated when deflated, checked against its size and
 /// CRC-32 at its end.
 struct EntryData<R> {
@@ -830,8 +911,11 @@ impl BagReader for ZipReader {
             .file
             .as_mut()
             .ok_or_else(|| io::Error::other("the archive cannot be read"))?;
-        file.seek(SeekFrom::Start(data))?;
-        let stored = file.take(slot.packed);
+        let stored = Span {
+            window: file,
+            pos: data,
+            end: data.saturating_add(slot.packed),
+        };
         let inner: Box<dyn Read + '_> = match slot.method {
             0 => Box::new(stored),
             8 => Box::new(flate2::read::DeflateDecoder::new(stored)),
