@@ -20,7 +20,7 @@ use super::odata::{
 };
 use super::render::{
     ApiError, Entity, ErrorShape, Kind, Meta, Nav, NavValue, Node, Projection, Prop, collection,
-    error_body, single,
+    error_body, function_result, single,
 };
 use super::state::Shared;
 
@@ -42,6 +42,10 @@ const ACCESS_DENIED: &str = "-2147024891, System.UnauthorizedAccessException";
 const SECURITY_VALIDATION: &str = "-2130575251, Microsoft.SharePoint.SPException";
 /// `-1, System.NotImplementedException`: a real endpoint this sample does not emulate.
 const NOT_IMPLEMENTED: &str = "-1, System.NotImplementedException";
+
+/// The form digest `POST /_api/contextinfo` (and `Sites.asmx` `GetUpdatedFormDigest`) hands
+/// out: SharePoint's shape (hex, then the time it was issued), fixed so answers repeat.
+pub(crate) const FORM_DIGEST: &str = "0x5CA1AB1E0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000,01 Jan 2010 00:00:00 -0000";
 
 /// Navigation properties a list item has besides its lookups, in SharePoint's order.
 const ITEM_NAVS: [&str; 10] = [
@@ -128,6 +132,14 @@ async fn answer(
     query: Option<&str>,
     accept: Accept,
 ) -> Result<Response, ApiError> {
+    if method == Method::POST && rest.eq_ignore_ascii_case("contextinfo") {
+        let format = negotiate(accept, shared.opts.json_light)?;
+        return Ok(text_response(
+            200,
+            format.content_type(),
+            context_info(shared, format).to_json(),
+        ));
+    }
     if method != Method::GET && method != Method::HEAD {
         return Err(ApiError {
             status: 403,
@@ -156,6 +168,34 @@ async fn answer(
     }
     let node = build(shared, route, &query, format)?;
     Ok(text_response(200, format.content_type(), node.to_json()))
+}
+
+/// `POST /_api/contextinfo`: the form digest a client sends back as `X-RequestDigest`, and
+/// the farm's version. SharePoint answers it to any reader without a digest of its own.
+fn context_info(shared: &Shared, format: Format) -> Node {
+    let plain = |v: Value| Prop::Plain(v);
+    // `15.0.0.4701` in MicrosoftSharePointTeamServices is `15.0.4701.1000` here.
+    let parts: Vec<&str> = shared.portal.site.version.split('.').collect();
+    let library = match parts.as_slice() {
+        [major, minor, _, build] => format!("{major}.{minor}.{build}.1000"),
+        _ => shared.portal.site.version.clone(),
+    };
+    let info = Prop::Complex {
+        type_name: "SP.ContextWebInformation".to_owned(),
+        fields: vec![
+            ("FormDigestTimeoutSeconds".to_owned(), plain(json!(1800))),
+            ("FormDigestValue".to_owned(), plain(json!(FORM_DIGEST))),
+            ("LibraryVersion".to_owned(), plain(json!(library))),
+            ("SiteFullUrl".to_owned(), plain(json!(shared.web_url))),
+            (
+                "SupportedSchemaVersions".to_owned(),
+                Prop::infer(json!(["14.0.0.0", "15.0.0.0"])),
+            ),
+            ("WebFullUrl".to_owned(), plain(json!(shared.web_url))),
+        ],
+    };
+    let metadata = format!("{}/_api/$metadata#SP.ContextWebInformation", shared.web_url);
+    function_result(format, &metadata, "GetContextWebInformation", &info)
 }
 
 fn invalid_expression(expr: &str) -> ApiError {

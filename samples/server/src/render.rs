@@ -516,6 +516,31 @@ pub(crate) fn single(format: Format, metadata: &str, entity: &Entity) -> Node {
     }
 }
 
+/// The value a service operation returns (`GetContextWebInformation`, ...): verbose wraps it
+/// in `{"d":{"<operation>":…}}`, minimalmetadata puts `odata.metadata` first, nometadata
+/// gives the value alone.
+pub(crate) fn function_result(
+    format: Format,
+    metadata: &str,
+    operation: &str,
+    value: &Prop,
+) -> Node {
+    match (format, value.render(format)) {
+        (Format::Verbose, node) => Node::Obj(vec![(
+            "d".to_owned(),
+            Node::Obj(vec![(operation.to_owned(), node)]),
+        )]),
+        (Format::Minimal, Node::Obj(mut entries)) => {
+            entries.insert(
+                0,
+                ("odata.metadata".to_owned(), Node::Json(json!(metadata))),
+            );
+            Node::Obj(entries)
+        }
+        (_, node) => node,
+    }
+}
+
 /// How an error body is written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum ErrorShape {

@@ -23,7 +23,7 @@ use quick_xml::Reader;
 use quick_xml::events::Event;
 use serde_json::Value;
 
-use super::api::{item_content_type, substitute};
+use super::api::{FORM_DIGEST, item_content_type, substitute};
 use super::body::{Response, text_response};
 use super::data::{Field, FieldKind, Item, List};
 use super::render::xml_escape as esc;
@@ -228,7 +228,7 @@ pub(crate) fn handle(
         }
         (Service::Sites, "GetUpdatedFormDigest") => Ok(envelope(
             "GetUpdatedFormDigest",
-            "<GetUpdatedFormDigestResult>0x5CA1AB1E0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000,01 Jan 2010 00:00:00 -0000</GetUpdatedFormDigestResult>",
+            &format!("<GetUpdatedFormDigestResult>{FORM_DIGEST}</GetUpdatedFormDigestResult>"),
         )),
         (_, other) => Err(client_fault(format!(
             "Server did not recognize the value of HTTP Header SOAPAction: {NAMESPACE}{other}."

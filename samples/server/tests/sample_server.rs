@@ -790,6 +790,78 @@ async fn malformed_requests_are_bad_requests_not_panics() {
     portal.shutdown().await;
 }
 
+/// `POST /_api/contextinfo`, which clients such as Office365-REST-Python-Client call before
+/// their first request to get a form digest, answers without a digest of its own.
+#[tokio::test]
+async fn contextinfo_hands_out_a_form_digest_in_every_shape() {
+    let dir = fixture();
+    let portal = start(dir.path(), PortalOptions::default()).await;
+    let site = portal.base_url.as_str().trim_end_matches('/').to_owned();
+    let post = |accept: &'static str| {
+        client()
+            .post(format!("{}_api/contextInfo", portal.base_url))
+            .header("Accept", accept)
+            .send()
+    };
+    let verbose = json_of(post(VERBOSE).await.unwrap()).await;
+    let info = &verbose["d"]["GetContextWebInformation"];
+    assert_eq!(info["__metadata"]["type"], "SP.ContextWebInformation");
+    assert_eq!(info["FormDigestTimeoutSeconds"], 1800);
+    assert_eq!(info["LibraryVersion"], "15.0.4701.1000");
+    assert_eq!(info["WebFullUrl"], site.as_str());
+    assert_eq!(
+        info["SupportedSchemaVersions"],
+        json!({"__metadata": {"type": "Collection(Edm.String)"}, "results": ["14.0.0.0", "15.0.0.0"]})
+    );
+    let digest = info["FormDigestValue"].as_str().unwrap();
+    let (hex, issued) = digest.split_once(',').unwrap();
+    assert!(hex.starts_with("0x") && hex.len() > 2, "{digest}");
+    assert!(issued.ends_with(" -0000"), "{digest}");
+
+    let response = post(NOMETA).await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert!(header(&response, "content-type").contains("odata=nometadata"));
+    let light = json_of(response).await;
+    assert_eq!(light["FormDigestValue"], digest);
+    assert_eq!(
+        light["SupportedSchemaVersions"],
+        json!(["14.0.0.0", "15.0.0.0"])
+    );
+    assert!(light.get("__metadata").is_none() && light.get("odata.metadata").is_none());
+    let minimal = json_of(post(MINIMAL).await.unwrap()).await;
+    assert_eq!(
+        minimal["odata.metadata"],
+        format!("{site}/_api/$metadata#SP.ContextWebInformation").as_str()
+    );
+    assert_eq!(minimal["WebFullUrl"], site.as_str());
+
+    // The digest opens no other POST: the sample is read-only.
+    let response = client()
+        .post(format!("{}{NEWS}/items", portal.base_url))
+        .header("Accept", VERBOSE)
+        .header("X-RequestDigest", digest)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 403);
+    portal.shutdown().await;
+
+    // A 2013 farm without JSON Light answers it in verbose only.
+    let opts = PortalOptions {
+        json_light: false,
+        ..Default::default()
+    };
+    let portal = start(dir.path(), opts).await;
+    let response = client()
+        .post(format!("{}_api/contextinfo", portal.base_url))
+        .header("Accept", NOMETA)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 406);
+    portal.shutdown().await;
+}
+
 #[tokio::test]
 async fn closed_api_modes_still_serve_files() {
     let dir = fixture();
