@@ -987,10 +987,8 @@ impl Crawl<'_> {
             .map(|e| e.map(|(p, f)| (p.as_str().to_string(), f)))
             .collect::<Result<std::collections::BTreeMap<String, crate::fixity::Fixity>, _>>()?;
         let scratch = self.writer.temp_file()?;
-        let path_map: Vec<(String, String)> = self
-            .files
-            .path_map(&scratch)?
-            .collect::<Result<_, _>>()?;
+        let path_map: Vec<(String, String)> =
+            self.files.path_map(&scratch)?.collect::<Result<_, _>>()?;
         let mut failures: Vec<record::mets::MetsFailure> = self
             .report
             .failures

@@ -14,7 +14,7 @@ use std::io::{self, BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
 /// Bytes of records held in memory before they are sorted and written out as one run.
-const RUN_BYTES: usize = 4 * 1024 * 1024;
+const RUN_BYTES: usize = 1024 * 1024;
 
 /// Runs merged at once; more are merged in passes.
 const FAN_IN: usize = 16;
@@ -112,7 +112,8 @@ impl ExternalSort {
 
     fn run_path(&mut self) -> PathBuf {
         self.next_run += 1;
-        self.dir.join(format!("{}.{}.run", self.name, self.next_run))
+        self.dir
+            .join(format!("{}.{}.run", self.name, self.next_run))
     }
 }
 
@@ -241,8 +242,7 @@ mod tests {
     }
 
     #[test]
-    fn more_than_the_budget_is_merged_from_runs_in_passes_and_the_runs_are_removed()
-    -> TestResult {
+    fn more_than_the_budget_is_merged_from_runs_in_passes_and_the_runs_are_removed() -> TestResult {
         let dir = tempfile::tempdir()?;
         // About 40 records per run, so 5,000 records make well over FAN_IN runs.
         let mut sort = ExternalSort::with_budget(dir.path(), "t", 40 * 40);

@@ -548,8 +548,16 @@ impl BagWriter {
 
     /// Writes both tag manifests over the tag files' `fixities`, sorted by name.
     fn write_tag_manifests(&self, fixities: &BTreeMap<String, Fixity>) -> Result<()> {
-        let sha256 = manifest::render(fixities.iter().map(|(n, f)| (f.sha256.as_str(), n.as_str())));
-        let sha512 = manifest::render(fixities.iter().map(|(n, f)| (f.sha512.as_str(), n.as_str())));
+        let sha256 = manifest::render(
+            fixities
+                .iter()
+                .map(|(n, f)| (f.sha256.as_str(), n.as_str())),
+        );
+        let sha512 = manifest::render(
+            fixities
+                .iter()
+                .map(|(n, f)| (f.sha512.as_str(), n.as_str())),
+        );
         self.write_tag_file("tagmanifest-sha256.txt", sha256.as_bytes())?;
         self.write_tag_file("tagmanifest-sha512.txt", sha512.as_bytes())
     }
@@ -802,10 +810,7 @@ impl DirSyncer {
     /// Notes the directories of `file` (relative to the bag root, `/`-separated) that the
     /// file met before it did not share.
     fn file(&mut self, file: &str) -> Result<()> {
-        let dirs: Vec<&str> = file
-            .match_indices('/')
-            .map(|(at, _)| &file[..at])
-            .collect();
+        let dirs: Vec<&str> = file.match_indices('/').map(|(at, _)| &file[..at]).collect();
         let shared = dirs
             .iter()
             .zip(&self.last)

@@ -181,7 +181,11 @@ impl Files {
     /// Whether the file at `url` was met already (kept, or failed).
     fn met(&self, url: &str) -> Result<bool, FilesError> {
         Ok(self.failed.contains_key(url)
-            || self.kept.get(url).map_err(|e| self.index_error(e))?.is_some())
+            || self
+                .kept
+                .get(url)
+                .map_err(|e| self.index_error(e))?
+                .is_some())
     }
 
     /// Files earlier bundles hold, by URL: each keeps its payload path, and is asked for
