@@ -84,7 +84,7 @@ fn written_bag_is_valid_and_portable() -> TestResult {
     assert!(report.is_valid(), "{:#?}", report.findings);
     assert!(report.warnings.is_empty(), "{:#?}", report.warnings);
     assert_eq!(report.payload_files, 5);
-    let listed: Vec<&str> = report.manifest.keys().map(String::as_str).collect();
+    let listed: Vec<&str> = report.payload.keys();
     assert_eq!(
         listed,
         [

@@ -59,19 +59,21 @@ pub fn check(path: &Path) -> Result<Verdict, Error> {
 /// manifests, and both list the same files (the METS document itself aside).
 fn check_mets(reader: &mut dyn BagReader, verdict: &mut Verdict) {
     const METS: &str = "data/mets.xml";
-    if !verdict.bag.manifest.contains_key(METS) {
+    if !verdict.bag.payload.contains_key(METS) {
         return;
     }
     let Ok(file) = reader.open(METS) else {
         return;
     };
-    let manifest = &verdict.bag.manifest;
+    let manifest = &verdict.bag.payload;
     let mut findings = Vec::new();
     let mut seen = std::collections::BTreeSet::new();
     let read = crate::record::mets::read_fixity(std::io::BufReader::new(file), |obj| {
         let listed = manifest.get(&obj.path);
         for (algorithm, digest) in &obj.fixity {
-            let said = listed.and_then(|d| d.get(&algorithm.to_ascii_lowercase()));
+            let said = listed
+                .as_ref()
+                .and_then(|d| d.get(&algorithm.to_ascii_lowercase()));
             if said.is_none_or(|s| !s.eq_ignore_ascii_case(digest)) {
                 findings.push(Finding::at(
                     FindingCode::MetsFixityMismatch,
@@ -104,19 +106,17 @@ fn check_mets(reader: &mut dyn BagReader, verdict: &mut Verdict) {
 /// Checks the capture (`data/capture/*.warc.gz`), when the bag has one: every record's
 /// digests; each problem becomes a finding about its WARC file.
 fn check_capture(reader: &mut dyn BagReader, verdict: &mut Verdict) {
-    let Ok(entries) = reader.list_entries() else {
-        return;
-    };
-    let mut warcs: Vec<String> = entries
-        .into_iter()
-        .filter(|e| e.kind == bundle::EntryKind::File)
-        .map(|e| e.path)
+    let warcs: Vec<String> = verdict
+        .bag
+        .payload
+        .stored()
+        .map(|(p, _)| p)
         .filter(|p| {
             p.strip_prefix("data/capture/")
                 .is_some_and(|n| !n.contains('/') && n.ends_with(".warc.gz"))
         })
+        .map(str::to_string)
         .collect();
-    warcs.sort();
     for path in warcs {
         let problems = match reader.open(&path) {
             Ok(file) => capture::verify::check_warc(file),

@@ -27,11 +27,14 @@ const MAX_THREADS: usize = 16;
 /// Algorithm name to lowercase hex digest.
 pub(crate) type Digests = BTreeMap<String, String>;
 
-/// What a file's hashing came to: its path, and its digests or why it could not be read.
-pub(crate) type Hashed = (String, io::Result<Digests>);
+/// What a file's hashing came to: its job's id, its path, and its digests or why it could
+/// not be read.
+pub(crate) type Hashed = (usize, String, io::Result<Digests>);
 
 /// One file to hash: its path in the bag and a hasher for the algorithms wanted.
 pub(crate) struct Job {
+    /// The caller's number for the file, handed back with its result.
+    pub id: usize,
     /// The path, as [`BagReader::open`] takes it.
     pub path: String,
     /// The algorithms its manifests ask for.
@@ -41,9 +44,9 @@ pub(crate) struct Job {
 /// What the reading thread tells a hashing thread.
 enum Message {
     /// A new file starts.
-    Start(String, MultiHasher),
-    /// Its next bytes.
-    Bytes(Vec<u8>),
+    Start(usize, String, MultiHasher),
+    /// Its next bytes: the first so many of a buffer.
+    Bytes(Vec<u8>, usize),
     /// It is complete.
     End,
     /// It could not be read to its end.
@@ -70,7 +73,7 @@ pub(crate) fn hash_files(
     let (results, finished) = mpsc::channel::<Hashed>();
     let (give_back, free) = mpsc::channel::<Vec<u8>>();
     for _ in 0..threads * (QUEUE + 1) {
-        let _ = give_back.send(Vec::with_capacity(CHUNK));
+        let _ = give_back.send(vec![0; CHUNK]);
     }
     std::thread::scope(|scope| {
         let workers: Vec<Worker> = (0..threads)
@@ -116,13 +119,13 @@ fn read_into(
         // A hashing thread only goes away when the reader does.
         let _ = worker.send.send(m);
     };
-    send(Message::Start(job.path.clone(), job.hasher));
+    send(Message::Start(job.id, job.path.clone(), job.hasher));
     let mut file = match reader.open(&job.path) {
         Ok(file) => file,
         Err(e) => return send(Message::Failed(e)),
     };
     loop {
-        let mut buf = free.recv().unwrap_or_default();
+        let mut buf = free.recv().unwrap_or_else(|_| vec![0; CHUNK]);
         match fill(&mut file, &mut buf) {
             Ok(0) => {
                 let _ = give_back.send(buf);
@@ -130,7 +133,7 @@ fn read_into(
             }
             Ok(n) => {
                 worker.waiting.fetch_add(n, Ordering::Relaxed);
-                send(Message::Bytes(buf));
+                send(Message::Bytes(buf, n));
             }
             Err(e) => {
                 let _ = give_back.send(buf);
@@ -140,13 +143,11 @@ fn read_into(
     }
 }
 
-/// Reads into `buf` (emptied first) until it holds [`CHUNK`] bytes or the file ends; returns
-/// how many bytes it holds.
-fn fill(file: &mut dyn Read, buf: &mut Vec<u8>) -> io::Result<usize> {
-    buf.clear();
-    buf.resize(CHUNK, 0);
+/// Reads into `buf` until it is full or the file ends; returns how many bytes it holds. The
+/// buffer keeps its length from file to file, so a small file costs no clearing of it.
+fn fill(file: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
     let mut filled = 0;
-    while filled < CHUNK {
+    while filled < buf.len() {
         match file.read(&mut buf[filled..]) {
             Ok(0) => break,
             Ok(n) => filled += n,
@@ -154,7 +155,6 @@ fn fill(file: &mut dyn Read, buf: &mut Vec<u8>) -> io::Result<usize> {
             Err(e) => return Err(e),
         }
     }
-    buf.truncate(filled);
     Ok(filled)
 }
 
@@ -165,25 +165,25 @@ fn hash_thread(
     give_back: &mpsc::Sender<Vec<u8>>,
     waiting: &AtomicUsize,
 ) {
-    let mut current: Option<(String, MultiHasher)> = None;
+    let mut current: Option<(usize, String, MultiHasher)> = None;
     for message in receive {
         match message {
-            Message::Start(path, hasher) => current = Some((path, hasher)),
-            Message::Bytes(buf) => {
-                if let Some((_, hasher)) = &mut current {
-                    hasher.update(&buf);
+            Message::Start(id, path, hasher) => current = Some((id, path, hasher)),
+            Message::Bytes(buf, n) => {
+                if let Some((_, _, hasher)) = &mut current {
+                    hasher.update(&buf[..n]);
                 }
-                waiting.fetch_sub(buf.len(), Ordering::Relaxed);
+                waiting.fetch_sub(n, Ordering::Relaxed);
                 let _ = give_back.send(buf);
             }
             Message::End => {
-                if let Some((path, hasher)) = current.take() {
-                    let _ = results.send((path, Ok(hasher.finish())));
+                if let Some((id, path, hasher)) = current.take() {
+                    let _ = results.send((id, path, Ok(hasher.finish())));
                 }
             }
             Message::Failed(e) => {
-                if let Some((path, _)) = current.take() {
-                    let _ = results.send((path, Err(e)));
+                if let Some((id, path, _)) = current.take() {
+                    let _ = results.send((id, path, Err(e)));
                 }
             }
         }
@@ -211,13 +211,14 @@ mod tests {
         let mut reader = DirReader::new(dir.path())?;
         let mut names: Vec<String> = expected.keys().cloned().collect();
         names.push("missing.bin".into());
-        let jobs = names.into_iter().map(|path| Job {
+        let jobs = names.into_iter().enumerate().map(|(id, path)| Job {
+            id,
             path,
             hasher: MultiHasher::new(["sha256", "sha512"]),
         });
         let mut got = BTreeMap::new();
         let mut failed = Vec::new();
-        hash_files(&mut reader, jobs, |(path, result)| match result {
+        hash_files(&mut reader, jobs, |(_, path, result)| match result {
             Ok(d) => {
                 got.insert(path, d);
             }

@@ -5,6 +5,7 @@
 //! (RFC 8493 §2.1.3), any of LF, CR or CRLF accepted as a line ending when reading. Bags
 //! older than BagIt 1.0 had no percent-encoding, so their paths are read literally.
 
+use super::digest::digest_len;
 use super::report::FindingCode;
 
 /// How paths in a manifest or `fetch.txt` are spelled.
@@ -51,6 +52,7 @@ pub(crate) struct LineProblem {
 }
 
 /// The usable entries of a manifest and the problems found on its lines.
+#[cfg(test)]
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Parsed {
     pub entries: Vec<Entry>,
@@ -117,19 +119,6 @@ pub(crate) fn split_lines(text: &str) -> Vec<&str> {
     lines
 }
 
-/// Number of hex digits a digest of `algorithm` has, for the algorithms BagIt names.
-pub(crate) fn digest_len(algorithm: &str) -> Option<usize> {
-    match algorithm {
-        "md5" => Some(32),
-        "sha1" => Some(40),
-        "sha224" => Some(56),
-        "sha256" => Some(64),
-        "sha384" => Some(96),
-        "sha512" => Some(128),
-        _ => None,
-    }
-}
-
 /// Normalises an algorithm name as RFC 8493 §2.4 says: lowercase, alphanumerics only.
 pub(crate) fn normalize_algorithm(name: &str) -> String {
     name.chars()
@@ -139,34 +128,73 @@ pub(crate) fn normalize_algorithm(name: &str) -> String {
 }
 
 /// Parses manifest text for `algorithm`, reporting each bad line and keeping the good ones.
+#[cfg(test)]
 pub(crate) fn parse(text: &str, algorithm: &str, encoding: PathEncoding) -> Parsed {
     let mut parsed = Parsed::default();
     for (index, line) in split_lines(text).into_iter().enumerate() {
-        let line_no = index + 1;
-        match parse_line(line, digest_len(algorithm), encoding) {
-            Ok((entry, warnings)) => {
-                for (code, message) in warnings {
-                    parsed.problems.push(LineProblem {
-                        line: line_no,
-                        code,
-                        message,
-                        warning: true,
-                    });
-                }
-                parsed.entries.push(Entry {
+        if let Some(entry) = parse_one(line, index + 1, algorithm, encoding, &mut parsed.problems) {
+            parsed.entries.push(entry);
+        }
+    }
+    parsed
+}
+
+/// Parses line `line_no` of a manifest for `algorithm`: the entry when it can be used, and
+/// its problems pushed to `problems`.
+pub(crate) fn parse_one(
+    line: &str,
+    line_no: usize,
+    algorithm: &str,
+    encoding: PathEncoding,
+    problems: &mut Vec<LineProblem>,
+) -> Option<Entry> {
+    match parse_line(line, digest_len(algorithm), encoding) {
+        Ok((entry, warnings)) => {
+            for (code, message) in warnings {
+                problems.push(LineProblem {
                     line: line_no,
-                    ..entry
+                    code,
+                    message,
+                    warning: true,
                 });
             }
-            Err(message) => parsed.problems.push(LineProblem {
+            Some(Entry {
+                line: line_no,
+                ..entry
+            })
+        }
+        Err(message) => {
+            problems.push(LineProblem {
                 line: line_no,
                 code: FindingCode::BadManifestLine,
                 message,
                 warning: false,
-            }),
+            });
+            None
         }
     }
-    parsed
+}
+
+/// Calls `each` with every line of `reader` as [`split_lines`] splits text, without holding
+/// more than one line: lines end in LF, CR or CRLF, and a final ending adds no empty line.
+pub(crate) fn for_each_line(
+    reader: impl std::io::Read,
+    mut each: impl FnMut(&[u8]) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    use std::io::BufRead;
+    let mut reader = std::io::BufReader::with_capacity(64 * 1024, reader);
+    let mut chunk = Vec::new();
+    loop {
+        chunk.clear();
+        if reader.read_until(b'\n', &mut chunk)? == 0 {
+            return Ok(());
+        }
+        let body = chunk.strip_suffix(b"\n").unwrap_or(&chunk);
+        let body = body.strip_suffix(b"\r").unwrap_or(body);
+        for line in body.split(|&b| b == b'\r') {
+            each(line)?;
+        }
+    }
 }
 
 /// Warnings about a line that is still used.
@@ -281,6 +309,29 @@ mod tests {
     fn encode_then_decode_round_trips() {
         let path = "data/a%b\nc\rd";
         assert_eq!(decode_path(&encode_path(path)), Ok(path.to_string()));
+    }
+
+    #[test]
+    fn streamed_lines_split_as_text_does() {
+        for text in [
+            "a\nb\r\nc\rd",
+            "a\n",
+            "a\n\nb",
+            "",
+            "a\r",
+            "a\r\r\n",
+            "a\rb",
+            "\r\n\r",
+            "x\r\ny\r",
+        ] {
+            let mut streamed = Vec::new();
+            for_each_line(text.as_bytes(), |l| {
+                streamed.push(String::from_utf8_lossy(l).into_owned());
+                Ok(())
+            })
+            .unwrap_or_default();
+            assert_eq!(streamed, split_lines(text), "{text:?}");
+        }
     }
 
     #[test]

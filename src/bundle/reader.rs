@@ -42,16 +42,18 @@ pub trait BagReader {
     /// Where the bag is, for messages (a directory or archive path).
     fn location(&self) -> PathBuf;
 
-    /// Every entry under the bag root, directories included, in any order. An error means
-    /// the bag cannot be listed at all.
-    fn list_entries(&mut self) -> io::Result<Vec<BagEntry>>;
+    /// Calls `visit` with every entry under the bag root, directories included, in any
+    /// order; a directory may come more than once. Nothing is gathered, so a bag of any size
+    /// lists in the same memory. An error means the bag cannot be listed at all.
+    fn list_entries(&mut self, visit: &mut dyn FnMut(BagEntry)) -> io::Result<()>;
 
     /// Opens a file that [`list_entries`](Self::list_entries) reported as [`EntryKind::File`].
     fn open(&mut self, path: &str) -> io::Result<Box<dyn Read + '_>>;
 
-    /// Problems with the container itself (a zip's structure), known once
-    /// [`list_entries`](Self::list_entries) has run. A directory has none.
-    fn container_findings(&self) -> Vec<Finding> {
+    /// Problems with the container itself (a zip's structure) found since the last call:
+    /// after [`list_entries`](Self::list_entries), and again once every file was read. A
+    /// directory has none.
+    fn container_findings(&mut self) -> Vec<Finding> {
         Vec::new()
     }
 }
@@ -78,12 +80,12 @@ impl DirReader {
         })
     }
 
-    /// Lists `dir` (relative `prefix`) into `out`, descending into subdirectories.
-    fn walk(&self, dir: &Path, prefix: &str, out: &mut Vec<BagEntry>) -> io::Result<()> {
+    /// Lists `dir` (relative `prefix`) to `out`, descending into subdirectories.
+    fn walk(&self, dir: &Path, prefix: &str, out: &mut dyn FnMut(BagEntry)) -> io::Result<()> {
         for item in fs::read_dir(dir)? {
             let item = item?;
             let Some(name) = item.file_name().to_str().map(str::to_string) else {
-                out.push(BagEntry {
+                out(BagEntry {
                     path: format!("{prefix}{}", item.file_name().to_string_lossy()),
                     kind: EntryKind::NonUtf8Name,
                     size: 0,
@@ -93,15 +95,15 @@ impl DirReader {
             let path = format!("{prefix}{name}");
             let file_type = item.file_type()?;
             if file_type.is_dir() {
-                out.push(entry(&path, EntryKind::Dir, 0));
+                out(entry(&path, EntryKind::Dir, 0));
                 if self.walk(&item.path(), &format!("{path}/"), out).is_err() {
-                    out.push(entry(&path, EntryKind::Unreadable, 0));
+                    out(entry(&path, EntryKind::Unreadable, 0));
                 }
             } else if file_type.is_file() {
                 let size = item.metadata()?.len();
-                out.push(entry(&path, EntryKind::File, size));
+                out(entry(&path, EntryKind::File, size));
             } else {
-                out.push(entry(&path, EntryKind::Special, 0));
+                out(entry(&path, EntryKind::Special, 0));
             }
         }
         Ok(())
@@ -122,11 +124,8 @@ impl BagReader for DirReader {
         self.root.clone()
     }
 
-    fn list_entries(&mut self) -> io::Result<Vec<BagEntry>> {
-        let mut out = Vec::new();
-        self.walk(&self.root, "", &mut out)?;
-        out.sort_by(|a, b| a.path.cmp(&b.path));
-        Ok(out)
+    fn list_entries(&mut self, visit: &mut dyn FnMut(BagEntry)) -> io::Result<()> {
+        self.walk(&self.root, "", visit)
     }
 
     fn open(&mut self, path: &str) -> io::Result<Box<dyn Read + '_>> {
@@ -142,12 +141,14 @@ mod tests {
     type TestResult = Result<(), Box<dyn std::error::Error>>;
 
     #[test]
-    fn lists_files_and_directories_sorted() -> TestResult {
+    fn lists_files_and_directories() -> TestResult {
         let dir = tempfile::tempdir()?;
         fs::create_dir_all(dir.path().join("data/sub"))?;
         fs::write(dir.path().join("data/sub/a.txt"), b"abc")?;
         fs::write(dir.path().join("bagit.txt"), b"x")?;
-        let entries = DirReader::new(dir.path())?.list_entries()?;
+        let mut entries = Vec::new();
+        DirReader::new(dir.path())?.list_entries(&mut |e| entries.push(e))?;
+        entries.sort_by(|a, b| a.path.cmp(&b.path));
         let listed: Vec<(&str, EntryKind, u64)> = entries
             .iter()
             .map(|e| (e.path.as_str(), e.kind, e.size))
@@ -184,7 +185,8 @@ mod tests {
     fn symlinks_are_special() -> TestResult {
         let dir = tempfile::tempdir()?;
         std::os::unix::fs::symlink("/etc/passwd", dir.path().join("link"))?;
-        let entries = DirReader::new(dir.path())?.list_entries()?;
+        let mut entries = Vec::new();
+        DirReader::new(dir.path())?.list_entries(&mut |e| entries.push(e))?;
         assert_eq!(entries[0].kind, EntryKind::Special);
         Ok(())
     }

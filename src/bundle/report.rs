@@ -3,7 +3,10 @@
 //! Reports are data, not errors: callers print them, turn them into exit codes, or write
 //! them as JSON beside the bag, and the codes stay the same from release to release.
 
+use super::digest::DigestStore;
+use super::listing::Listing;
 use crate::fixity::Fixity;
+use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -298,7 +301,7 @@ impl Digests {
 }
 
 /// The outcome of verifying a bag.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct VerifyReport {
     /// Problems that make the bag invalid.
     pub findings: Vec<Finding>,
@@ -308,9 +311,149 @@ pub struct VerifyReport {
     pub payload_files: u64,
     /// Total bytes of the files under `data/`.
     pub payload_bytes: u64,
-    /// Payload manifest entries as listed (`data/...` path to digests). Only as trustworthy as
-    /// the bag: check [`is_valid`](Self::is_valid) first.
-    pub manifest: BTreeMap<String, Digests>,
+    /// The payload files as stored and the payload manifest entries as listed, by
+    /// `data/...` path. Only as trustworthy as the bag: check [`is_valid`](Self::is_valid)
+    /// first.
+    pub payload: PayloadIndex,
+}
+
+/// Marks a path a payload manifest does not list.
+pub(crate) const UNLISTED: u32 = u32::MAX;
+
+/// The digests one payload manifest gives: a slot for each stored entry of the listing and
+/// for each path listed but not stored under that name.
+#[derive(Debug, Clone)]
+pub(crate) struct Column {
+    /// Normalised algorithm name.
+    pub algorithm: String,
+    /// Digest slot of each listing entry, [`UNLISTED`] when the manifest does not list it.
+    pub stored: Vec<u32>,
+    /// Digest slot of each of the index's other paths.
+    pub others: Vec<u32>,
+    /// The digests.
+    pub digests: DigestStore,
+}
+
+/// The payload of a verified bag by path: each stored file's size and what each payload
+/// manifest gives it. It is the verifier's own listing and manifests, handed over: every
+/// name in one buffer, a digest in its raw bytes, so a bag of any size can be looked up
+/// after it was verified without a copy of either.
+#[derive(Debug, Clone, Default)]
+pub struct PayloadIndex {
+    listing: Listing,
+    /// Paths listed but not stored under that name, sorted.
+    others: Vec<String>,
+    columns: Vec<Column>,
+}
+
+impl PayloadIndex {
+    /// The index of a bag whose entries are `listing`, whose payload manifests listed
+    /// `others` beside them, and gave `columns`.
+    pub(crate) fn new(mut listing: Listing, others: Vec<String>, columns: Vec<Column>) -> Self {
+        listing.forget_folded();
+        Self {
+            listing,
+            others,
+            columns,
+        }
+    }
+
+    /// Where `path` is: a stored payload entry, or one of the other paths.
+    fn locate(&self, path: &str) -> Option<Place> {
+        if is_payload(path)
+            && let Some(i) = self.listing.file(path)
+        {
+            return Some(Place::Stored(i));
+        }
+        self.others
+            .binary_search_by(|o| o.as_str().cmp(path))
+            .ok()
+            .map(Place::Other)
+    }
+
+    fn slot(column: &Column, place: Place) -> u32 {
+        match place {
+            Place::Stored(i) => column.stored.get(i).copied().unwrap_or(UNLISTED),
+            Place::Other(i) => column.others.get(i).copied().unwrap_or(UNLISTED),
+        }
+    }
+
+    fn listed(&self, place: Place) -> bool {
+        self.columns
+            .iter()
+            .any(|c| Self::slot(c, place) != UNLISTED)
+    }
+
+    /// The digests the payload manifests give `path`, when one lists it.
+    pub fn get(&self, path: &str) -> Option<Digests> {
+        let place = self.locate(path).filter(|&p| self.listed(p))?;
+        let mut digests = Digests::default();
+        for c in &self.columns {
+            let slot = Self::slot(c, place);
+            if slot != UNLISTED {
+                digests.insert(&c.algorithm, &c.digests.hex(slot));
+            }
+        }
+        Some(digests)
+    }
+
+    /// Whether a payload manifest lists `path`.
+    pub fn contains_key(&self, path: &str) -> bool {
+        self.locate(path).is_some_and(|p| self.listed(p))
+    }
+
+    /// Every path a payload manifest lists, sorted.
+    pub fn keys(&self) -> Vec<&str> {
+        let stored = self
+            .listing
+            .files()
+            .filter(|&i| is_payload(self.listing.name(i)) && self.listed(Place::Stored(i)))
+            .map(|i| self.listing.name(i));
+        let others = (0..self.others.len())
+            .filter(|&i| self.listed(Place::Other(i)))
+            .map(|i| self.others[i].as_str());
+        let mut keys: Vec<&str> = stored.chain(others).collect();
+        keys.sort_unstable();
+        keys
+    }
+
+    /// The size of the payload file stored at `path`.
+    pub fn size(&self, path: &str) -> Option<u64> {
+        match self.locate(path)? {
+            Place::Stored(i) => Some(self.listing.size(i)),
+            Place::Other(_) => None,
+        }
+    }
+
+    /// Every stored payload file and its size, sorted by path.
+    pub fn stored(&self) -> impl Iterator<Item = (&str, u64)> {
+        self.listing
+            .files()
+            .map(|i| (self.listing.name(i), self.listing.size(i)))
+            .filter(|(name, _)| is_payload(name))
+    }
+}
+
+/// Where a path of a [`PayloadIndex`] is.
+#[derive(Debug, Clone, Copy)]
+enum Place {
+    Stored(usize),
+    Other(usize),
+}
+
+/// Whether a bag-relative path is a payload file.
+pub(crate) fn is_payload(path: &str) -> bool {
+    path.starts_with("data/")
+}
+
+impl Serialize for PayloadIndex {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        for path in self.keys() {
+            map.serialize_entry(path, &self.get(path))?;
+        }
+        map.end()
+    }
 }
 
 impl VerifyReport {

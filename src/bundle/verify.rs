@@ -17,14 +17,14 @@
 //! one larger than [`MAX_TAG_FILE_BYTES`] (a zip entry that inflates to gigabytes, say) is a
 //! finding and is never read; payload files are only ever streamed.
 
-use super::digest::{self, MultiHasher};
+use super::digest::{self, DigestStore, MultiHasher};
 use super::hash_pool;
 use super::info::{human_size, parse_bag_info, parse_oxum};
+use super::listing::{Listing, ListingBuilder, Match};
 use super::manifest::{self, PathEncoding, escape_reason, split_lines};
 use super::reader::{BagEntry, BagReader, DirReader, EntryKind};
-use super::report::{Digests, Finding, FindingCode, VerifyReport};
+use super::report::{Column, Finding, FindingCode, PayloadIndex, UNLISTED, VerifyReport};
 use super::{BundleError, Result};
-use std::collections::btree_map::Entry as MapEntry;
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;
 use std::path::Path;
@@ -122,25 +122,9 @@ impl TagEncoding {
     }
 }
 
-/// How a listed path was matched to a stored file.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Resolved {
-    /// Stored under exactly the listed name.
-    Exact(String),
-    /// Stored under a name equal to the listed one after NFC.
-    Normalization(String),
-    /// Stored under a name equal to the listed one ignoring case (and normalization).
-    Case(String),
-}
-
-impl Resolved {
-    /// The stored name.
-    fn stored(&self) -> &str {
-        match self {
-            Self::Exact(s) | Self::Normalization(s) | Self::Case(s) => s,
-        }
-    }
-}
+/// Tag files this size or smaller are kept once read, to hash them without reading again;
+/// larger ones (manifests of big bags) are read again when hashed.
+const CACHED_TAG_FILE_BYTES: usize = 1024 * 1024;
 
 /// Verifies the bag whose base directory is `path`.
 pub fn verify_bag(path: &Path) -> Result<VerifyReport> {
@@ -150,15 +134,24 @@ pub fn verify_bag(path: &Path) -> Result<VerifyReport> {
 
 /// Verifies the bag behind any [`BagReader`].
 pub fn verify_reader(reader: &mut dyn BagReader) -> Result<VerifyReport> {
-    let entries = reader.list_entries().map_err(|e| BundleError::NotABag {
-        path: reader.location(),
-        reason: e.to_string(),
-    })?;
-    let mut verifier = Verifier::new(entries);
+    let mut listing = ListingBuilder::default();
+    let mut odd = Vec::new();
+    reader
+        .list_entries(&mut |entry| match entry.kind {
+            EntryKind::File => listing.push(&entry.path, false, entry.size),
+            EntryKind::Dir => listing.push(&entry.path, true, 0),
+            _ => odd.push(entry),
+        })
+        .map_err(|e| BundleError::NotABag {
+            path: reader.location(),
+            reason: e.to_string(),
+        })?;
+    let mut verifier = Verifier::new(listing.finish(), odd);
     let unreadable = verifier.add_container_findings(reader.container_findings());
     if unreadable {
         return Ok(verifier.into_report());
     }
+    let conflicts = verifier.name_conflicts();
     verifier.check_bagit_txt(reader);
     verifier.check_payload_dir();
     verifier.load_manifests(reader);
@@ -167,19 +160,39 @@ pub fn verify_reader(reader: &mut dyn BagReader) -> Result<VerifyReport> {
     verifier.check_completeness();
     verifier.check_tag_manifest_coverage();
     verifier.check_checksums(reader);
-    verifier.check_name_conflicts();
+    verifier.add_container_findings(reader.container_findings());
+    verifier.report.findings.extend(conflicts.0);
+    verifier.report.warnings.extend(conflicts.1);
     verifier.check_os_specific_files();
     Ok(verifier.into_report())
 }
 
-/// One manifest or tag manifest as read.
+/// A manifest line that names a file by another spelling than the stored one, or names no
+/// stored file.
+struct Respelled {
+    /// The path as listed.
+    listed: String,
+    /// The stored file it names and how, if any.
+    resolved: Option<(usize, Match)>,
+    /// Its digest.
+    slot: u32,
+}
+
+/// One manifest or tag manifest as read, held compactly: a digest and a listing entry
+/// number a line.
 struct ManifestFile {
     /// File name in the bag root.
     name: String,
     /// Normalised algorithm name.
     algorithm: String,
-    /// Listed path to lowercase hex digest; unsafe and duplicate lines left out.
-    entries: BTreeMap<String, String>,
+    /// The digests of its usable lines.
+    digests: DigestStore,
+    /// Lines naming a stored file exactly, by listing entry.
+    exact: ExactSlots,
+    /// Other usable lines, by listed path.
+    others: Vec<Respelled>,
+    /// Stored files named by another spelling: (listing entry, digest slot), sorted.
+    respelled: Vec<(u32, u32)>,
 }
 
 impl ManifestFile {
@@ -187,18 +200,137 @@ impl ManifestFile {
     fn checkable(&self) -> bool {
         digest::is_checked(&self.algorithm)
     }
+
+    /// The digest slots of the lines that name stored file `entry`, in any spelling.
+    fn slots_of(&self, entry: usize) -> impl Iterator<Item = u32> + '_ {
+        self.exact
+            .get(entry)
+            .into_iter()
+            .chain(slots_in(&self.respelled, entry))
+    }
+
+    /// Whether a line names stored file `entry`.
+    fn lists(&self, entry: usize) -> bool {
+        self.slots_of(entry).next().is_some()
+    }
+
+    /// Whether a line lists `path` as spelled, stored or not.
+    fn lists_path(&self, listing: &Listing, path: &str) -> bool {
+        listing
+            .file(path)
+            .is_some_and(|i| self.exact.get(i).is_some())
+            || self.others.iter().any(|o| o.listed == path)
+    }
+}
+
+/// The digest slot of each listing entry a manifest names exactly.
+enum ExactSlots {
+    /// A slot for every listing entry, [`UNLISTED`] for those not named: a payload
+    /// manifest, which names nearly every file.
+    Dense(Vec<u32>),
+    /// `(entry, slot)` pairs, sorted: a tag manifest, which names a few.
+    Sparse(Vec<(u32, u32)>),
+}
+
+impl ExactSlots {
+    /// The slot of the line naming `entry`.
+    fn get(&self, entry: usize) -> Option<u32> {
+        match self {
+            Self::Dense(slots) => slots.get(entry).copied().filter(|&s| s != UNLISTED),
+            Self::Sparse(pairs) => slots_in(pairs, entry).next(),
+        }
+    }
+}
+
+/// The digest slots `list` (sorted `(entry, slot)` pairs) holds for `entry`.
+fn slots_in(list: &[(u32, u32)], entry: usize) -> impl Iterator<Item = u32> + '_ {
+    let start = list.partition_point(|p| (p.0 as usize) < entry);
+    list[start..]
+        .iter()
+        .take_while(move |p| p.0 as usize == entry)
+        .map(|p| p.1)
+}
+
+/// A manifest while its lines are read: what a line adds, and the findings about lines, in
+/// the order the lines come.
+struct ManifestLoad<'a> {
+    listing: &'a Listing,
+    file: ManifestFile,
+    is_tag: bool,
+    encoding: PathEncoding,
+    /// For each listing entry, the slot of the exact line naming it.
+    first_exact: Vec<u32>,
+    /// For each other spelling, the slot of its first line.
+    first_other: BTreeMap<String, u32>,
+    problems: Vec<manifest::LineProblem>,
+    line_findings: Vec<(Finding, bool)>,
+}
+
+impl ManifestLoad<'_> {
+    /// Adds line `line_no`.
+    fn line(&mut self, line: &str, line_no: usize) {
+        let file = &mut self.file;
+        let Some(entry) = manifest::parse_one(
+            line,
+            line_no,
+            &file.algorithm,
+            self.encoding,
+            &mut self.problems,
+        ) else {
+            return;
+        };
+        if let Some(finding) = entry_problem(&file.name, &entry, self.is_tag) {
+            self.line_findings.push((finding, true));
+            return;
+        }
+        let resolved = self.listing.resolve(&entry.path);
+        let first = match resolved {
+            Some((i, Match::Exact)) => Some(self.first_exact[i]).filter(|&s| s != UNLISTED),
+            _ => self.first_other.get(&entry.path).copied(),
+        };
+        if let Some(first) = first {
+            let same = file.digests.hex(first) == entry.digest;
+            let finding = Finding::at(
+                FindingCode::DuplicateEntry,
+                &entry.path,
+                format!(
+                    "is listed more than once in {} (again on line {}{}); BagIt 1.0 lists each file exactly once",
+                    file.name,
+                    entry.line,
+                    if same {
+                        ", same checksum"
+                    } else {
+                        ", with another checksum"
+                    }
+                ),
+            );
+            self.line_findings.push((finding, !same));
+            return;
+        }
+        let slot = file.digests.push(&entry.digest);
+        match resolved {
+            Some((i, Match::Exact)) => {
+                self.first_exact[i] = slot;
+            }
+            _ => {
+                self.first_other.insert(entry.path.clone(), slot);
+                if let Some((i, _)) = resolved {
+                    file.respelled.push((i as u32, slot));
+                }
+                file.others.push(Respelled {
+                    listed: entry.path,
+                    resolved,
+                    slot,
+                });
+            }
+        }
+    }
 }
 
 /// State of one verification run.
 struct Verifier {
-    /// Regular files: path to size.
-    files: BTreeMap<String, u64>,
-    /// Directories.
-    dirs: BTreeSet<String>,
-    /// NFC form of each file path to the paths that have it.
-    by_nfc: BTreeMap<String, Vec<String>>,
-    /// Lowercase NFC form of each file path to the paths that have it.
-    by_folded: BTreeMap<String, Vec<String>>,
+    /// Every file and directory.
+    listing: Listing,
     /// Tag files already read, kept to hash them without reading again.
     read_cache: BTreeMap<String, Vec<u8>>,
     /// Tag files too large to read (reported once, never hashed).
@@ -214,13 +346,10 @@ struct Verifier {
 }
 
 impl Verifier {
-    /// Indexes the listing and reports entries no bag should hold.
-    fn new(entries: Vec<BagEntry>) -> Self {
+    /// Takes the listing, and reports entries no bag should hold.
+    fn new(listing: Listing, mut odd: Vec<BagEntry>) -> Self {
         let mut verifier = Self {
-            files: BTreeMap::new(),
-            dirs: BTreeSet::new(),
-            by_nfc: BTreeMap::new(),
-            by_folded: BTreeMap::new(),
+            listing,
             read_cache: BTreeMap::new(),
             oversized: BTreeSet::new(),
             pre_1_0: false,
@@ -229,45 +358,30 @@ impl Verifier {
             tag_manifests: Vec::new(),
             report: VerifyReport::default(),
         };
-        for entry in entries {
-            verifier.index(entry);
+        odd.sort_by(|a, b| a.path.cmp(&b.path));
+        for BagEntry { path, kind, .. } in odd {
+            let (code, message) = match kind {
+                EntryKind::NonUtf8Name => (
+                    FindingCode::BadFileName,
+                    "name is not valid UTF-8, so no manifest can list it",
+                ),
+                EntryKind::Unreadable => (
+                    FindingCode::UnreadableFile,
+                    "directory could not be listed; check its permissions",
+                ),
+                _ => (
+                    FindingCode::SpecialFile,
+                    "is a symbolic link or other special file; a bag holds only regular files",
+                ),
+            };
+            verifier.finding(Finding::at(code, &path, message));
         }
-        let payload = verifier.files.iter().filter(|(p, _)| is_payload(p));
-        verifier.report.payload_files = payload.clone().count() as u64;
-        verifier.report.payload_bytes = payload.map(|(_, size)| size).sum();
+        let listing = &verifier.listing;
+        for i in listing.files().filter(|&i| is_payload(listing.name(i))) {
+            verifier.report.payload_files += 1;
+            verifier.report.payload_bytes += listing.size(i);
+        }
         verifier
-    }
-
-    /// Adds one listed entry to the index.
-    fn index(&mut self, entry: BagEntry) {
-        let BagEntry { path, kind, size } = entry;
-        match kind {
-            EntryKind::File => {
-                let nfc: String = path.nfc().collect();
-                let folded = nfc.to_lowercase();
-                self.by_nfc.entry(nfc).or_default().push(path.clone());
-                self.by_folded.entry(folded).or_default().push(path.clone());
-                self.files.insert(path, size);
-            }
-            EntryKind::Dir => {
-                self.dirs.insert(path);
-            }
-            EntryKind::Special => self.finding(Finding::at(
-                FindingCode::SpecialFile,
-                &path,
-                "is a symbolic link or other special file; a bag holds only regular files",
-            )),
-            EntryKind::NonUtf8Name => self.finding(Finding::at(
-                FindingCode::BadFileName,
-                &path,
-                "name is not valid UTF-8, so no manifest can list it",
-            )),
-            EntryKind::Unreadable => self.finding(Finding::at(
-                FindingCode::UnreadableFile,
-                &path,
-                "directory could not be listed; check its permissions",
-            )),
-        }
     }
 
     fn finding(&mut self, finding: Finding) {
@@ -311,12 +425,13 @@ impl Verifier {
         }
     }
 
-    /// Reads a tag file once, caching it; `None` if absent or unreadable (reported).
+    /// Reads a tag file once, caching it when small; `None` if absent or unreadable
+    /// (reported).
     fn read_tag(&mut self, reader: &mut dyn BagReader, name: &str) -> Option<Vec<u8>> {
         if let Some(bytes) = self.read_cache.get(name) {
             return Some(bytes.clone());
         }
-        let listed = *self.files.get(name)?;
+        let listed = self.listing.size(self.listing.file(name)?);
         if self.oversized.contains(name) {
             return None;
         }
@@ -334,18 +449,25 @@ impl Verifier {
                 None
             }
             Ok(_) => {
-                self.read_cache.insert(name.to_string(), bytes.clone());
+                if bytes.len() <= CACHED_TAG_FILE_BYTES {
+                    self.read_cache.insert(name.to_string(), bytes.clone());
+                }
                 Some(bytes)
             }
             Err(e) => {
-                self.finding(Finding::at(
-                    FindingCode::UnreadableFile,
-                    name,
-                    format!("cannot be read: {e}"),
-                ));
+                self.unreadable(name, &e);
                 None
             }
         }
+    }
+
+    /// Reports a file that cannot be read.
+    fn unreadable(&mut self, name: &str, e: &std::io::Error) {
+        self.finding(Finding::at(
+            FindingCode::UnreadableFile,
+            name,
+            format!("cannot be read: {e}"),
+        ));
     }
 
     /// Reports a tag file too large to read; it is neither read nor hashed.
@@ -409,7 +531,7 @@ impl Verifier {
         let name = "bagit.txt";
         let bad = |message: String| Finding::at(FindingCode::BadBagitTxt, name, message);
         let Some(bytes) = self.read_tag(reader, name) else {
-            if !self.files.contains_key(name) {
+            if self.listing.file(name).is_none() {
                 self.finding(bad("is missing; every bag starts with bagit.txt".into()));
             }
             return;
@@ -454,7 +576,7 @@ impl Verifier {
 
     /// There must be a `data/` directory.
     fn check_payload_dir(&mut self) {
-        if !self.dirs.contains("data") {
+        if !self.listing.has_dir("data") {
             self.finding(Finding::bag(
                 FindingCode::MissingPayloadDir,
                 "there is no data/ directory; a bag keeps its payload there",
@@ -464,11 +586,12 @@ impl Verifier {
 
     /// Reads and parses every `manifest-*.txt` and `tagmanifest-*.txt` in the bag root.
     fn load_manifests(&mut self, reader: &mut dyn BagReader) {
-        let root_files: Vec<String> = self
-            .files
-            .keys()
+        let listing = &self.listing;
+        let root_files: Vec<String> = listing
+            .files()
+            .map(|i| listing.name(i))
             .filter(|p| !p.contains('/') && p.ends_with(".txt"))
-            .cloned()
+            .map(str::to_string)
             .collect();
         for name in root_files {
             let stem = &name[..name.len() - ".txt".len()];
@@ -492,7 +615,8 @@ impl Verifier {
         }
     }
 
-    /// Parses one manifest, reporting each line that cannot be used.
+    /// Parses one manifest, line by line as it streams, reporting each line that cannot be
+    /// used.
     fn load_manifest(
         &mut self,
         reader: &mut dyn BagReader,
@@ -500,12 +624,58 @@ impl Verifier {
         algorithm: String,
         is_tag: bool,
     ) -> Option<ManifestFile> {
-        let text = self.read_tag_text(reader, name, FindingCode::BadManifestLine)?;
-        let mut file = ManifestFile {
-            name: name.to_string(),
-            algorithm,
-            entries: BTreeMap::new(),
+        let listed = self.listing.size(self.listing.file(name)?);
+        if listed > MAX_TAG_FILE_BYTES {
+            self.too_large(name, listed);
+            return None;
+        }
+        let text = match self.encoding {
+            TagEncoding::Utf8 => None,
+            _ => Some(self.read_tag_text(reader, name, FindingCode::BadManifestLine)?),
         };
+        let encoding = self.path_encoding();
+        let mut load = ManifestLoad::new(&self.listing, name, algorithm, is_tag, encoding);
+        if !is_tag {
+            load.file
+                .digests
+                .reserve(self.report.payload_files as usize);
+        }
+        let bom = match text {
+            Some(text) => {
+                for (index, line) in split_lines(&text).into_iter().enumerate() {
+                    load.line(line, index + 1);
+                }
+                false
+            }
+            None => match stream_manifest(reader, name, &mut load) {
+                Ok(bom) => bom,
+                Err(failure) => {
+                    drop(load);
+                    match failure {
+                        StreamFailure::TooLarge(size) => self.too_large(name, size),
+                        StreamFailure::NotUtf8(message) => {
+                            self.finding(Finding::at(FindingCode::BadManifestLine, name, message))
+                        }
+                        StreamFailure::Unreadable(e) => self.unreadable(name, &e),
+                    }
+                    return None;
+                }
+            },
+        };
+        let ManifestLoad {
+            file,
+            first_exact,
+            problems,
+            line_findings,
+            ..
+        } = load;
+        if bom {
+            self.finding(Finding::at(
+                FindingCode::BomInTagFile,
+                name,
+                "starts with a byte order mark; UTF-8 tag files must not (RFC 8493 §2.3)",
+            ));
+        }
         if !file.checkable() {
             self.finding(Finding::at(
                 FindingCode::UnsupportedAlgorithm,
@@ -517,8 +687,7 @@ impl Verifier {
                 ),
             ));
         }
-        let parsed = manifest::parse(&text, &file.algorithm, self.path_encoding());
-        for problem in parsed.problems {
+        for problem in problems {
             let message = format!("line {}: {}", problem.line, problem.message);
             let finding = Finding::at(problem.code, name, message);
             if problem.warning {
@@ -527,38 +696,28 @@ impl Verifier {
                 self.finding(finding);
             }
         }
-        for entry in parsed.entries {
-            if let Some(finding) = entry_problem(name, &entry, is_tag) {
+        for (finding, always) in line_findings {
+            if always {
                 self.finding(finding);
-                continue;
-            }
-            match file.entries.entry(entry.path) {
-                MapEntry::Vacant(slot) => {
-                    slot.insert(entry.digest);
-                }
-                MapEntry::Occupied(slot) => {
-                    let same = *slot.get() == entry.digest;
-                    let finding = Finding::at(
-                        FindingCode::DuplicateEntry,
-                        slot.key(),
-                        format!(
-                            "is listed more than once in {name} (again on line {}{}); BagIt 1.0 lists each file exactly once",
-                            entry.line,
-                            if same {
-                                ", same checksum"
-                            } else {
-                                ", with another checksum"
-                            }
-                        ),
-                    );
-                    if same {
-                        self.finding_from_1_0(finding);
-                    } else {
-                        self.finding(finding);
-                    }
-                }
+            } else {
+                self.finding_from_1_0(finding);
             }
         }
+        let mut file = file;
+        file.exact = if is_tag {
+            let pairs = first_exact
+                .iter()
+                .enumerate()
+                .filter(|(_, s)| **s != UNLISTED)
+                .map(|(i, s)| (i as u32, *s))
+                .collect();
+            ExactSlots::Sparse(pairs)
+        } else {
+            ExactSlots::Dense(first_exact)
+        };
+        file.respelled.sort_unstable();
+        file.others.sort_by(|a, b| a.listed.cmp(&b.listed));
+        file.digests.shrink();
         Some(file)
     }
 
@@ -622,7 +781,7 @@ impl Verifier {
     /// inside `data/`.
     fn check_fetch_txt(&mut self, reader: &mut dyn BagReader) {
         let name = "fetch.txt";
-        if !self.files.contains_key(name) {
+        if self.listing.file(name).is_none() {
             return;
         }
         self.warning(Finding::at(
@@ -680,71 +839,60 @@ impl Verifier {
         }
     }
 
-    /// The stored file a listed path names: exact, else the only one equal after NFC, else
-    /// the only one equal ignoring case.
-    fn resolve(&self, listed: &str) -> Option<Resolved> {
-        if self.files.contains_key(listed) {
-            return Some(Resolved::Exact(listed.to_string()));
-        }
-        let nfc: String = listed.nfc().collect();
-        if let Some([only]) = self.by_nfc.get(&nfc).map(Vec::as_slice) {
-            return Some(Resolved::Normalization(only.clone()));
-        }
-        match self.by_folded.get(&nfc.to_lowercase()).map(Vec::as_slice) {
-            Some([only]) => Some(Resolved::Case(only.clone())),
-            _ => None,
-        }
-    }
-
     /// Every listed file exists; every payload file is in every payload manifest.
     fn check_completeness(&mut self) {
-        let mut listed_in: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
         let mut missing: BTreeMap<String, Vec<String>> = BTreeMap::new();
-        let mut respelled: BTreeMap<String, Resolved> = BTreeMap::new();
+        let mut respelled: BTreeMap<String, (Match, usize)> = BTreeMap::new();
         let mut twice: Vec<Finding> = Vec::new();
-        let manifests = self.payload_manifests.iter().chain(&self.tag_manifests);
-        for m in manifests {
-            let mut spellings: BTreeMap<&str, &str> = BTreeMap::new();
-            for listed in m.entries.keys() {
-                match self.resolve(listed) {
-                    Some(resolved) => {
-                        let disk = resolved.stored().to_string();
-                        if let Some(first) = spellings.get(disk.as_str()) {
-                            twice.push(Finding::at(
-                                FindingCode::DuplicateEntry,
-                                listed,
-                                format!(
-                                    "names the same file as {first:?} in {}; each file is listed once",
-                                    m.name
-                                ),
-                            ));
-                        } else if let Some(stored) = self.files.get_key_value(&disk) {
-                            spellings.insert(stored.0.as_str(), listed.as_str());
-                        }
-                        if !matches!(resolved, Resolved::Exact(_)) {
-                            respelled.insert(listed.clone(), resolved);
-                        }
-                        listed_in.entry(disk).or_default().insert(m.name.clone());
-                    }
-                    None => missing
-                        .entry(listed.clone())
+        let listing = &self.listing;
+        for m in self.payload_manifests.iter().chain(&self.tag_manifests) {
+            // Spellings of each stored file that another spelling also names.
+            let mut spellings: BTreeMap<usize, BTreeSet<&str>> = BTreeMap::new();
+            for other in &m.others {
+                let Some((i, how)) = other.resolved else {
+                    missing
+                        .entry(other.listed.clone())
                         .or_default()
-                        .push(m.name.clone()),
+                        .push(m.name.clone());
+                    continue;
+                };
+                respelled.insert(other.listed.clone(), (how, i));
+                let names = spellings.entry(i).or_default();
+                names.insert(&other.listed);
+                if m.exact.get(i).is_some() {
+                    names.insert(listing.name(i));
                 }
             }
+            let mut found: Vec<(&str, Finding)> = Vec::new();
+            for names in spellings.values().filter(|n| n.len() > 1) {
+                let mut names = names.iter();
+                let Some(first) = names.next() else { continue };
+                for listed in names {
+                    let finding = Finding::at(
+                        FindingCode::DuplicateEntry,
+                        listed,
+                        format!(
+                            "names the same file as {first:?} in {}; each file is listed once",
+                            m.name
+                        ),
+                    );
+                    found.push((listed, finding));
+                }
+            }
+            found.sort_by(|a, b| a.0.cmp(b.0));
+            twice.extend(found.into_iter().map(|(_, f)| f));
         }
         for finding in twice {
             self.finding_from_1_0(finding);
         }
-        for (listed, resolved) in respelled {
-            let (code, disk, difference) = match &resolved {
-                Resolved::Case(disk) => (FindingCode::CaseMismatch, disk, "case"),
-                Resolved::Normalization(disk) | Resolved::Exact(disk) => (
-                    FindingCode::NormalizationMismatch,
-                    disk,
-                    "Unicode normalization",
-                ),
+        for (listed, (how, disk)) in respelled {
+            let (code, difference) = match how {
+                Match::Case => (FindingCode::CaseMismatch, "case"),
+                Match::Normalization | Match::Exact => {
+                    (FindingCode::NormalizationMismatch, "Unicode normalization")
+                }
             };
+            let disk = self.listing.name(disk).to_string();
             self.warning(Finding::at(
                 code,
                 &listed,
@@ -754,12 +902,12 @@ impl Verifier {
         for (listed, names) in missing {
             self.report_missing(&listed, &names);
         }
-        self.check_payload_listed(&listed_in);
+        self.check_payload_listed();
     }
 
     /// Reports a listed file that is not in the bag.
     fn report_missing(&mut self, listed: &str, manifests: &[String]) {
-        let what = if self.dirs.contains(listed) {
+        let what = if self.listing.has_dir(listed) {
             "is a directory; manifests list files only"
         } else {
             "is not in the bag"
@@ -772,33 +920,27 @@ impl Verifier {
     }
 
     /// Every file under `data/` must be in every payload manifest.
-    fn check_payload_listed(&mut self, listed_in: &BTreeMap<String, BTreeSet<String>>) {
+    fn check_payload_listed(&mut self) {
         if self.payload_manifests.is_empty() {
             return;
         }
-        let all: Vec<String> = self
-            .payload_manifests
-            .iter()
-            .map(|m| m.name.clone())
-            .collect();
-        let payload: Vec<String> = self
-            .files
-            .keys()
-            .filter(|p| is_payload(p))
-            .cloned()
-            .collect();
-        let empty = BTreeSet::new();
-        for path in payload {
-            let present = listed_in.get(&path).unwrap_or(&empty);
-            let absent: Vec<&str> = all
+        let mut found = Vec::new();
+        let listing = &self.listing;
+        for i in listing.files() {
+            let path = listing.name(i);
+            if !is_payload(path) {
+                continue;
+            }
+            let absent: Vec<&str> = self
+                .payload_manifests
                 .iter()
-                .filter(|m| !present.contains(*m))
-                .map(String::as_str)
+                .filter(|m| !m.lists(i))
+                .map(|m| m.name.as_str())
                 .collect();
             if absent.is_empty() {
                 continue;
             }
-            let in_none = absent.len() == all.len();
+            let in_none = absent.len() == self.payload_manifests.len();
             let message = if in_none {
                 "is not listed in any payload manifest".to_string()
             } else {
@@ -807,7 +949,12 @@ impl Verifier {
                     absent.join(", ")
                 )
             };
-            let finding = Finding::at(FindingCode::NotInManifest, &path, message);
+            found.push((
+                Finding::at(FindingCode::NotInManifest, path, message),
+                in_none,
+            ));
+        }
+        for (finding, in_none) in found {
             if in_none {
                 self.finding(finding);
             } else {
@@ -821,7 +968,7 @@ impl Verifier {
         let mut findings = Vec::new();
         for tag in &self.tag_manifests {
             for payload in &self.payload_manifests {
-                if !tag.entries.contains_key(&payload.name) {
+                if !tag.lists_path(&self.listing, &payload.name) {
                     findings.push(Finding::at(
                         FindingCode::NotInTagManifest,
                         &payload.name,
@@ -836,54 +983,73 @@ impl Verifier {
         self.report.findings.extend(findings);
     }
 
-    /// Recomputes every checksum, reading each file once.
-    fn check_checksums(&mut self, reader: &mut dyn BagReader) {
-        let mut expected: BTreeMap<String, Vec<(String, String, String)>> = BTreeMap::new();
+    /// What the manifests say of stored file `entry`: (manifest, algorithm, digest) for each
+    /// line that names it, in manifests this build can check.
+    fn checks_of(&self, entry: usize) -> Vec<(String, String, String)> {
         let manifests = self.payload_manifests.iter().chain(&self.tag_manifests);
+        let mut checks = Vec::new();
         for m in manifests.filter(|m| m.checkable()) {
-            for (listed, digest) in &m.entries {
-                if let Some(resolved) = self.resolve(listed) {
-                    let check = (m.name.clone(), m.algorithm.clone(), digest.clone());
-                    let disk = resolved.stored().to_string();
-                    expected.entry(disk).or_default().push(check);
-                }
+            for slot in m.slots_of(entry) {
+                checks.push((m.name.clone(), m.algorithm.clone(), m.digests.hex(slot)));
             }
         }
+        checks
+    }
+
+    /// Recomputes every checksum, reading each file once.
+    fn check_checksums(&mut self, reader: &mut dyn BagReader) {
         let hasher = |checks: &[(String, String, String)]| {
             MultiHasher::new(checks.iter().map(|(_, algorithm, _)| algorithm.as_str()))
         };
+        let mut found = Vec::new();
         // Tag files already read are hashed from memory; every other file on all cores.
-        let mut results = Vec::new();
-        for (path, checks) in &expected {
-            if let Some(bytes) = self.read_cache.get(path) {
-                results.push((path.clone(), Ok(hasher(checks).of_bytes(bytes))));
+        for (path, bytes) in &self.read_cache {
+            let Some(i) = self.listing.file(path) else {
+                continue;
+            };
+            let checks = self.checks_of(i);
+            if !checks.is_empty() {
+                found.extend(mismatches(
+                    path,
+                    &checks,
+                    Ok(hasher(&checks).of_bytes(bytes)),
+                ));
             }
         }
-        let jobs = expected
-            .iter()
-            .filter(|(path, _)| {
-                !self.oversized.contains(*path) && !self.read_cache.contains_key(*path)
+        let jobs = self
+            .listing
+            .files()
+            .filter(|&i| {
+                let path = self.listing.name(i);
+                !self.oversized.contains(path) && !self.read_cache.contains_key(path)
             })
-            .map(|(path, checks)| hash_pool::Job {
-                path: path.clone(),
-                hasher: hasher(checks),
+            .filter_map(|i| {
+                let checks = self.checks_of(i);
+                (!checks.is_empty()).then(|| hash_pool::Job {
+                    id: i,
+                    path: self.listing.name(i).to_string(),
+                    hasher: hasher(&checks),
+                })
             });
-        let mut found = Vec::new();
-        let mut compare = |(path, result): hash_pool::Hashed| {
-            let checks = expected.get(&path).map_or(&[][..], Vec::as_slice);
-            found.extend(mismatches(&path, checks, result));
-        };
-        results.into_iter().for_each(&mut compare);
-        hash_pool::hash_files(reader, jobs, &mut compare);
+        hash_pool::hash_files(reader, jobs, |(i, path, result)| {
+            found.extend(mismatches(&path, &self.checks_of(i), result));
+        });
         found.sort_by(|a, b| a.path.cmp(&b.path));
         self.report.findings.extend(found);
     }
 
-    /// Names equal after NFC are findings; names equal after case folding are warnings.
-    fn check_name_conflicts(&mut self) {
-        let names = self.files.keys().chain(&self.dirs);
+    /// Names equal after NFC are findings; names equal after case folding are warnings:
+    /// `(findings, warnings)`, found before the manifests are read so that the index it
+    /// takes is gone by then.
+    fn name_conflicts(&self) -> (Vec<Finding>, Vec<Finding>) {
+        let names: Vec<String> = self
+            .listing
+            .clashing()
+            .into_iter()
+            .map(str::to_string)
+            .collect();
         let mut by_nfc: BTreeMap<String, BTreeSet<&String>> = BTreeMap::new();
-        for name in names {
+        for name in &names {
             by_nfc.entry(name.nfc().collect()).or_default().insert(name);
         }
         let mut by_case: BTreeMap<String, Vec<&String>> = BTreeMap::new();
@@ -906,23 +1072,21 @@ impl Verifier {
                 "case",
             ));
         }
-        self.report.findings.extend(findings);
-        self.report.warnings.extend(warnings);
+        (findings, warnings)
     }
 
     /// Files that operating systems leave behind are warnings: they are rarely meant to be
     /// archived.
     fn check_os_specific_files(&mut self) {
-        let found: Vec<String> = self
-            .files
-            .keys()
-            .chain(&self.dirs)
+        let listing = &self.listing;
+        let found: Vec<String> = (0..listing.len())
+            .map(|i| listing.name(i))
             .filter(|path| {
                 let name = path.rsplit('/').next().unwrap_or(path);
                 let lower = name.to_lowercase();
                 OS_SPECIFIC_NAMES.contains(&lower.as_str()) || name.starts_with("._")
             })
-            .cloned()
+            .map(str::to_string)
             .collect();
         for path in found {
             self.warning(Finding::at(
@@ -933,17 +1097,128 @@ impl Verifier {
         }
     }
 
-    /// The report, with the payload manifest entries gathered by path.
+    /// The report, with the listing and the payload manifests handed over as its index.
     fn into_report(self) -> VerifyReport {
-        let mut report = self.report;
-        for m in &self.payload_manifests {
-            for (path, digest) in &m.entries {
-                let digests: &mut Digests = report.manifest.entry(path.clone()).or_default();
-                digests.insert(&m.algorithm, digest);
-            }
-        }
+        let Self {
+            listing,
+            payload_manifests,
+            mut report,
+            ..
+        } = self;
+        let mut others: Vec<String> = payload_manifests
+            .iter()
+            .flat_map(|m| m.others.iter().map(|o| o.listed.clone()))
+            .collect();
+        others.sort_unstable();
+        others.dedup();
+        let columns = payload_manifests
+            .into_iter()
+            .map(|m| {
+                let mut other_slots = vec![UNLISTED; others.len()];
+                for o in &m.others {
+                    if let Ok(at) = others.binary_search(&o.listed) {
+                        other_slots[at] = o.slot;
+                    }
+                }
+                let stored = match m.exact {
+                    ExactSlots::Dense(slots) => slots,
+                    ExactSlots::Sparse(pairs) => {
+                        let mut slots = vec![UNLISTED; listing.len()];
+                        for (i, slot) in pairs {
+                            slots[i as usize] = slot;
+                        }
+                        slots
+                    }
+                };
+                Column {
+                    algorithm: m.algorithm,
+                    stored,
+                    others: other_slots,
+                    digests: m.digests,
+                }
+            })
+            .collect();
+        report.payload = PayloadIndex::new(listing, others, columns);
         report
     }
+}
+
+/// Why a manifest could not be read as it streamed.
+enum StreamFailure {
+    TooLarge(u64),
+    NotUtf8(String),
+    Unreadable(std::io::Error),
+}
+
+impl<'a> ManifestLoad<'a> {
+    /// Starts reading manifest `name` of `algorithm`.
+    fn new(
+        listing: &'a Listing,
+        name: &str,
+        algorithm: String,
+        is_tag: bool,
+        encoding: PathEncoding,
+    ) -> Self {
+        Self {
+            listing,
+            file: ManifestFile {
+                name: name.to_string(),
+                digests: DigestStore::for_algorithm(&algorithm),
+                algorithm,
+                exact: ExactSlots::Sparse(Vec::new()),
+                others: Vec::new(),
+                respelled: Vec::new(),
+            },
+            is_tag,
+            encoding,
+            first_exact: vec![UNLISTED; listing.len()],
+            first_other: BTreeMap::new(),
+            problems: Vec::new(),
+            line_findings: Vec::new(),
+        }
+    }
+}
+
+/// Streams a UTF-8 manifest into `load`, line by line; true when it starts with a BOM.
+fn stream_manifest(
+    reader: &mut dyn BagReader,
+    name: &str,
+    load: &mut ManifestLoad<'_>,
+) -> std::result::Result<bool, StreamFailure> {
+    let mut line_no = 0;
+    let mut bytes = 0u64;
+    let mut bom = false;
+    let mut not_utf8 = None;
+    let file = reader.open(name).map_err(StreamFailure::Unreadable)?;
+    manifest::for_each_line(file.take(MAX_TAG_FILE_BYTES + 1), |raw| {
+        line_no += 1;
+        bytes += raw.len() as u64 + 1;
+        let raw = match raw.strip_prefix(BOM) {
+            Some(rest) if line_no == 1 => {
+                bom = true;
+                rest
+            }
+            _ => raw,
+        };
+        match std::str::from_utf8(raw) {
+            Ok(text) => {
+                load.line(text, line_no);
+                Ok(())
+            }
+            Err(e) => {
+                not_utf8 = Some(format!("is not valid UTF-8: line {line_no}: {e}"));
+                Err(std::io::Error::from(std::io::ErrorKind::InvalidData))
+            }
+        }
+    })
+    .map_err(|e| match not_utf8.take() {
+        Some(message) => StreamFailure::NotUtf8(message),
+        None => StreamFailure::Unreadable(e),
+    })?;
+    if bytes > MAX_TAG_FILE_BYTES {
+        return Err(StreamFailure::TooLarge(bytes));
+    }
+    Ok(bom)
 }
 
 /// What is wrong with one file's checksums: it could not be read, or a digest differs from
@@ -1131,7 +1406,7 @@ mod tests {
         assert!(report.is_valid(), "{:?}", report.findings);
         assert!(report.warnings.is_empty(), "{:?}", report.warnings);
         assert_eq!((report.payload_bytes, report.payload_files), (8, 2));
-        let digests = report.manifest.get("data/a.txt").ok_or("no entry")?;
+        let digests = report.payload.get("data/a.txt").ok_or("no entry")?;
         assert!(digests.agrees_with(&fixity::of_bytes(b"abc")));
         assert!(!digests.agrees_with(&fixity::of_bytes(b"abd")));
         assert_eq!(digests.iter().count(), 2);

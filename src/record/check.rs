@@ -9,7 +9,7 @@
 
 use super::schema::RecordValidator;
 use super::{FileRef, Record};
-use crate::bundle::{self, BagEntry, BagReader, BundleError, EntryKind, Finding, VerifyReport};
+use crate::bundle::{self, BagEntry, BagReader, BundleError, Finding, VerifyReport};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::io::{self, Read};
@@ -129,7 +129,6 @@ pub fn verify_with_records_held(
     let mut tap = RecordTap {
         inner: reader,
         validator,
-        sizes: BTreeMap::new(),
         examined: BTreeMap::new(),
     };
     let bag = bundle::verify_reader(&mut tap)?;
@@ -184,25 +183,23 @@ fn examine(validator: &RecordValidator, bytes: &[u8]) -> Examined {
 }
 
 /// A [`BagReader`] in front of the real one that examines each record as the bag verifier
-/// streams it, and remembers every file's size from the listing.
+/// streams it.
 struct RecordTap<'a> {
     inner: &'a mut dyn BagReader,
     validator: &'a RecordValidator,
-    sizes: BTreeMap<String, u64>,
     examined: BTreeMap<String, Examined>,
 }
 
 impl RecordTap<'_> {
     /// Examines the records the verifier did not stream, then checks every record's files.
     fn finish(mut self, report: &VerifyReport) -> (Vec<RecordProblem>, usize) {
-        let unread: Vec<String> = self
-            .sizes
-            .keys()
-            .filter(|p| is_record(p) && !self.examined.contains_key(*p))
-            .cloned()
+        let unread: Vec<(String, u64)> = report
+            .payload
+            .stored()
+            .filter(|(p, _)| is_record(p) && !self.examined.contains_key(*p))
+            .map(|(p, size)| (p.to_string(), size))
             .collect();
-        for path in unread {
-            let listed = self.sizes.get(&path).copied().unwrap_or(0);
+        for (path, listed) in unread {
             if listed > MAX_RECORD_BYTES {
                 self.examined.insert(path, too_large(listed));
                 continue;
@@ -239,7 +236,7 @@ impl RecordTap<'_> {
                 problem(*code, message.clone(), None);
             }
             for file in &examined.files {
-                if let Some((code, message)) = check_file(report, &self.sizes, file) {
+                if let Some((code, message)) = check_file(report, file) {
                     problem(code, message, Some(file));
                 }
             }
@@ -253,14 +250,8 @@ impl BagReader for RecordTap<'_> {
         self.inner.location()
     }
 
-    fn list_entries(&mut self) -> io::Result<Vec<BagEntry>> {
-        let entries = self.inner.list_entries()?;
-        self.sizes = entries
-            .iter()
-            .filter(|e| e.kind == EntryKind::File)
-            .map(|e| (e.path.clone(), e.size))
-            .collect();
-        Ok(entries)
+    fn list_entries(&mut self, visit: &mut dyn FnMut(BagEntry)) -> io::Result<()> {
+        self.inner.list_entries(visit)
     }
 
     fn open(&mut self, path: &str) -> io::Result<Box<dyn Read + '_>> {
@@ -274,11 +265,6 @@ impl BagReader for RecordTap<'_> {
         if !is_record(path) || examined.contains_key(path) {
             return Ok(reader);
         }
-        let listed = self.sizes.get(path).copied().unwrap_or(0);
-        if listed > MAX_RECORD_BYTES {
-            examined.insert(path.to_string(), too_large(listed));
-            return Ok(reader);
-        }
         Ok(Box::new(Tee {
             inner: reader,
             copy: Vec::new(),
@@ -289,7 +275,7 @@ impl BagReader for RecordTap<'_> {
         }))
     }
 
-    fn container_findings(&self) -> Vec<Finding> {
+    fn container_findings(&mut self) -> Vec<Finding> {
         self.inner.container_findings()
     }
 }
@@ -344,13 +330,9 @@ impl Read for Tee<'_> {
 }
 
 /// Whether `file` is in the payload as the record says; the problem when not.
-fn check_file(
-    report: &VerifyReport,
-    sizes: &BTreeMap<String, u64>,
-    file: &FileRef,
-) -> Option<(RecordProblemCode, String)> {
+fn check_file(report: &VerifyReport, file: &FileRef) -> Option<(RecordProblemCode, String)> {
     use RecordProblemCode as C;
-    let Some(digests) = report.manifest.get(&file.path) else {
+    let Some(digests) = report.payload.get(&file.path) else {
         let message = format!(
             "points to {}, which is not in the payload manifests",
             file.path
@@ -370,8 +352,8 @@ fn check_file(
         );
         return Some((C::RecordFileDigestMismatch, message));
     }
-    match sizes.get(&file.path) {
-        Some(&size) if size != file.size => Some((
+    match report.payload.size(&file.path) {
+        Some(size) if size != file.size => Some((
             C::RecordFileSizeMismatch,
             format!("says {} is {} bytes; it is {size}", file.path, file.size),
         )),
