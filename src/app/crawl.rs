@@ -425,6 +425,8 @@ pub(crate) async fn crawl_source<S: Source>(
         progress,
     };
     crawl.resume(&kept)?;
+    // What the interrupted run left is on disk now; its list is not kept for the crawl.
+    drop(kept);
     crawl.know_earlier_files();
     crawl
         .progress
