@@ -17,6 +17,7 @@ mod download;
 mod journal;
 mod kept;
 
+pub use download::InFlight;
 pub use journal::{JournalKey, OtherCrawl, RunIdentity, record_path};
 
 use crate::bundle::{BundleError, Origin, PathPlanner, PayloadPath, PayloadSink};
@@ -24,7 +25,7 @@ use crate::fetch::{Client, FetchError, Validators};
 use crate::fixity::Fixity;
 use crate::record::{self, FileRef, Record, WantedFile};
 use kept::KeptIndex;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use url::Url;
@@ -45,6 +46,9 @@ pub struct Files {
     failed: HashMap<String, Arc<FileError>>,
     /// Files an earlier bundle holds, by URL: asked for only if they changed.
     known: BTreeMap<String, KnownFile>,
+    /// URLs being downloaded, not in the index yet: a later page wanting one does not fetch
+    /// it again.
+    in_flight: HashSet<String>,
     counts: FileCounts,
 }
 
@@ -166,6 +170,7 @@ impl Files {
             kept,
             failed: HashMap::new(),
             known: BTreeMap::new(),
+            in_flight: HashSet::new(),
             counts: FileCounts::default(),
         })
     }
@@ -266,9 +271,37 @@ impl Files {
         writer: &mut impl PayloadSink,
         wanted: impl Iterator<Item = &'w WantedFile>,
     ) -> Result<(), FilesError> {
-        self.kept.start_page();
+        let in_flight = self.start(writer, wanted)?;
+        self.finish(writer, in_flight).await
+    }
+
+    /// Starts fetching every wanted file not met yet, in the background; their payload names
+    /// are planned now, in the order wanted. [`finish`](Self::finish) adds them to the bag.
+    pub fn start<'w>(
+        &mut self,
+        writer: &mut impl PayloadSink,
+        wanted: impl Iterator<Item = &'w WantedFile>,
+    ) -> Result<InFlight, FilesError> {
         let jobs = self.plan(writer, wanted)?;
-        download::run(self, writer, jobs).await
+        let in_flight = download::start(self, jobs);
+        self.in_flight.extend(in_flight.urls().iter().cloned());
+        Ok(in_flight)
+    }
+
+    /// Waits for the downloads [`start`](Self::start) began and adds each file to the bag.
+    /// One file's failure is remembered for [`attach`](Self::attach); only the bag or the
+    /// disk stop the step.
+    pub async fn finish(
+        &mut self,
+        writer: &mut impl PayloadSink,
+        in_flight: InFlight,
+    ) -> Result<(), FilesError> {
+        for url in in_flight.urls() {
+            self.in_flight.remove(url);
+        }
+        // The files of earlier pages are read back from disk when a record wants them.
+        self.kept.start_page();
+        download::finish(self, writer, in_flight).await
     }
 
     /// The downloads still to run: one per URL not met yet.
@@ -279,7 +312,10 @@ impl Files {
     ) -> Result<Vec<download::Job>, FilesError> {
         let mut jobs: Vec<download::Job> = Vec::new();
         for w in wanted {
-            if jobs.iter().any(|j| j.url == w.url) || self.met(w.url.as_str())? {
+            if jobs.iter().any(|j| j.url == w.url)
+                || self.in_flight.contains(w.url.as_str())
+                || self.met(w.url.as_str())?
+            {
                 continue;
             }
             let known = self.known.get(w.url.as_str()).cloned();
