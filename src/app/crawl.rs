@@ -398,14 +398,19 @@ pub(crate) async fn crawl_source<S: Source>(
     // Resume only what this crawl left: the same site, list and mapping.
     let identity = RunIdentity::new(&cfg.site, &resolved.schema.list.id, &mapping_text);
     identity.check(staging.dir(), staging.header(), staging.has_files())?;
-    let (writer, kept) = staging.resume(&identity.header())?;
+    let (mut writer, kept) = staging.resume(&identity.header())?;
     let mut crawl = Crawl {
         increment,
         cfg,
         fetched_at: clock.stamp(&zone),
         zone,
         clock,
-        files: Files::new(client.clone(), cfg.fetch.concurrency, &cfg.site),
+        files: Files::new(
+            client.clone(),
+            cfg.fetch.concurrency,
+            &cfg.site,
+            &writer.temp_file()?,
+        )?,
         client,
         capture,
         writer,
@@ -422,6 +427,8 @@ pub(crate) async fn crawl_source<S: Source>(
         progress,
     };
     crawl.resume(&kept)?;
+    // What the interrupted run left is on disk now; its list is not kept for the crawl.
+    drop(kept);
     crawl.know_earlier_files();
     crawl
         .progress
@@ -703,7 +710,7 @@ impl Crawl<'_> {
         if kept.is_empty() {
             return Ok(());
         }
-        let resumed = self.files.resume(kept);
+        let resumed = self.files.resume(kept)?;
         self.done = resumed.records;
         self.count_files();
         tracing::warn!(
@@ -886,7 +893,7 @@ impl Crawl<'_> {
     fn write_record(&mut self, m: MappedItem) -> Result<(), Error> {
         let MappedItem { mut record, wanted } = m;
         let item_id = record.source.item_id;
-        let failures = self.files.attach(&mut record, &wanted);
+        let failures = self.files.attach(&mut record, &wanted)?;
         for f in &failures {
             match &*f.error {
                 FileError::Fetch(FetchError::Refused {
@@ -919,7 +926,7 @@ impl Crawl<'_> {
                 })?,
             }
         }
-        if !self.keep_record(&record, &wanted, failures.is_empty()) {
+        if !self.keep_record(&record, &wanted, failures.is_empty())? {
             return Ok(());
         }
         // A record with a missing file is not journaled as done: a resumed run retries it.
@@ -938,24 +945,23 @@ impl Crawl<'_> {
         record: &record::Record,
         wanted: &[record::WantedFile],
         complete: bool,
-    ) -> bool {
+    ) -> Result<bool, Error> {
         let Some(inc) = &mut self.increment else {
-            return true;
+            return Ok(true);
         };
-        let files: Vec<ItemFile> = wanted
-            .iter()
-            .filter_map(|w| {
-                let k = self.files.kept(w.url.as_str())?;
-                Some(ItemFile {
+        let mut files: Vec<ItemFile> = Vec::new();
+        for w in wanted {
+            if let Some(k) = self.files.kept(w.url.as_str())? {
+                files.push(ItemFile {
                     url: w.url.to_string(),
-                    path: k.path.clone(),
-                    fixity: k.fixity.clone(),
-                    validators: k.validators.clone(),
-                    held_by: k.held_by.clone(),
-                })
-            })
-            .collect();
-        inc.settle(record, &files, complete)
+                    path: k.path,
+                    fixity: k.fixity,
+                    validators: k.validators,
+                    held_by: k.held_by,
+                });
+            }
+        }
+        Ok(inc.settle(record, &files, complete))
     }
 
     /// The run's statistics, written beside the bag, not in it: requests and retries vary
@@ -1032,17 +1038,15 @@ impl Crawl<'_> {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let payload: std::collections::BTreeMap<String, crate::fixity::Fixity> = self
+        // The METS document lists every file: it is built in memory, unlike the bag.
+        let payload = self
             .writer
-            .payload()
-            .iter()
-            .map(|(p, f)| (p.as_str().to_string(), f.clone()))
-            .collect();
-        let path_map: Vec<(String, String)> = self
-            .files
-            .path_map()
-            .map(|(u, p)| (u.to_string(), p.to_string()))
-            .collect();
+            .payload()?
+            .map(|e| e.map(|(p, f)| (p.as_str().to_string(), f)))
+            .collect::<Result<std::collections::BTreeMap<String, crate::fixity::Fixity>, _>>()?;
+        let scratch = self.writer.temp_file()?;
+        let path_map: Vec<(String, String)> =
+            self.files.path_map(&scratch)?.collect::<Result<_, _>>()?;
         let mut failures: Vec<record::mets::MetsFailure> = self
             .report
             .failures
@@ -1097,6 +1101,37 @@ impl Crawl<'_> {
         Ok(())
     }
 
+    /// `data/path-map.tsv`, streamed to a file: for a crawl, every file fetched by URL,
+    /// sorted in bounded memory; for a backup, every file of the portal as the bundle leaves
+    /// it, wherever the copy is.
+    fn write_path_map(&mut self) -> Result<(), Error> {
+        let temp = self.writer.temp_file()?;
+        let file = std::fs::File::create(&temp).map_err(crate::error::io(&temp))?;
+        let mut map = bundle::crawl_bag::PathMapWriter::new(std::io::BufWriter::new(file))
+            .map_err(crate::error::io(&temp))?;
+        match &self.increment {
+            Some(inc) => {
+                for (url, path) in inc.path_map() {
+                    map.file(&url, &path).map_err(crate::error::io(&temp))?;
+                }
+            }
+            None => {
+                let scratch = self.writer.temp_file()?;
+                for entry in self.files.path_map(&scratch)? {
+                    let (url, path) = entry?;
+                    map.file(&url, &path).map_err(crate::error::io(&temp))?;
+                }
+            }
+        }
+        std::io::Write::flush(&mut map.into_inner()).map_err(crate::error::io(&temp))?;
+        let fixity = std::fs::File::open(&temp)
+            .and_then(crate::fixity::of_reader)
+            .map_err(crate::error::io(&temp))?;
+        let path = PayloadPath::new(bundle::crawl_bag::PATH_MAP)?;
+        self.writer.move_file_keyed(&path, &temp, fixity, &())?;
+        Ok(())
+    }
+
     /// The payload files besides records and files: the record schema, the path map and
     /// the crawl report.
     fn write_payload_extras(&mut self) -> Result<(), Error> {
@@ -1104,15 +1139,7 @@ impl Crawl<'_> {
             &PayloadPath::new("schema/record.schema.json")?,
             record::schema::SCHEMA_JSON.as_bytes(),
         )?;
-        let tsv = match &self.increment {
-            // Every file of the portal as the bundle leaves it, wherever the copy is.
-            Some(inc) => bundle::crawl_bag::path_map(
-                inc.path_map().iter().map(|(u, p)| (u.as_str(), p.as_str())),
-            ),
-            None => bundle::crawl_bag::path_map(self.files.path_map()),
-        };
-        self.writer
-            .add_bytes(&PayloadPath::new(bundle::crawl_bag::PATH_MAP)?, &tsv)?;
+        self.write_path_map()?;
         if let Some(inc) = &self.increment
             && inc.kind == crate::state::BundleKind::Incremental
         {

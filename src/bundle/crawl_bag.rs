@@ -77,17 +77,31 @@ impl CrawlDescription {
     }
 }
 
-/// The path map's bytes: a header, then `original URL <TAB> payload path` per file, in the
-/// order given.
-pub fn path_map<'a>(files: impl IntoIterator<Item = (&'a str, &'a str)>) -> Vec<u8> {
-    let mut tsv = String::from("original_url\tpayload_path\n");
-    for (url, path) in files {
-        tsv.push_str(url);
-        tsv.push('\t');
-        tsv.push_str(path);
-        tsv.push('\n');
+/// The path map, written as it is read: a header, then `original URL <TAB> payload path` per
+/// file, in the order given (the crawl gives them sorted by URL).
+pub struct PathMapWriter<W: std::io::Write> {
+    out: W,
+}
+
+impl<W: std::io::Write> PathMapWriter<W> {
+    /// Starts the path map in `out` with its header.
+    pub fn new(mut out: W) -> std::io::Result<Self> {
+        out.write_all(b"original_url\tpayload_path\n")?;
+        Ok(Self { out })
     }
-    tsv.into_bytes()
+
+    /// Adds one file.
+    pub fn file(&mut self, url: &str, path: &str) -> std::io::Result<()> {
+        for part in [url, "\t", path, "\n"] {
+            self.out.write_all(part.as_bytes())?;
+        }
+        Ok(())
+    }
+
+    /// Where it was written.
+    pub fn into_inner(self) -> W {
+        self.out
+    }
 }
 
 #[cfg(test)]
@@ -128,11 +142,13 @@ mod tests {
     }
 
     #[test]
-    fn the_path_map_is_one_line_per_file_under_a_header() {
-        let tsv = path_map([("http://h/a%20b.pdf", "data/files/a-b.pdf")]);
+    fn the_path_map_is_one_line_per_file_under_a_header() -> std::io::Result<()> {
+        let mut map = PathMapWriter::new(Vec::new())?;
+        map.file("http://h/a%20b.pdf", "data/files/a-b.pdf")?;
         assert_eq!(
-            tsv,
+            map.into_inner(),
             b"original_url\tpayload_path\nhttp://h/a%20b.pdf\tdata/files/a-b.pdf\n"
         );
+        Ok(())
     }
 }

@@ -22,6 +22,7 @@ mod paths;
 pub mod profile;
 mod reader;
 mod report;
+pub mod sort;
 mod verify;
 mod writer;
 pub mod zip;
@@ -34,6 +35,7 @@ pub use names::{NameAllocator, PayloadPath, is_portable_segment, portable_segmen
 pub use paths::{MAX_PAYLOAD_PATH, Origin, PathPlanner};
 pub use reader::{BagEntry, BagReader, DirReader, EntryKind};
 pub use report::{Digests, Finding, FindingCode, PayloadIndex, VerifyReport};
+pub use sort::ExternalSort;
 pub use verify::{MAX_TAG_FILE_BYTES, verify_bag, verify_reader};
 pub use writer::{BagWriter, FinishedBag, PayloadSink, RUN_DIR, Staging, staging_path};
 pub use zip_reader::ZipReader;

@@ -9,7 +9,7 @@
 //! a path map inside the payload, not in the file system.
 
 use super::{BundleError, Result};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::fmt;
 use unicode_normalization::UnicodeNormalization;
 use unicode_normalization::char::is_combining_mark;
@@ -183,9 +183,14 @@ fn segment_problem(segment: &str) -> Option<&'static str> {
 ///
 /// The first name derived from an original is used as is; later ones that clash get `-2`,
 /// `-3`, ... before the extension (`Bao-cao.pdf`, `bao-cao-2.pdf`).
+///
+/// It keeps a fingerprint of each name taken (8 bytes), not the name, so a crawl of a large
+/// portal does not hold every file name: two names whose fingerprints agree only make the
+/// later one take a suffix, and the fingerprint is the same from run to run, so a rerun
+/// gives the same names.
 #[derive(Debug, Default, Clone)]
 pub struct NameAllocator {
-    taken: HashMap<String, HashSet<String>>,
+    taken: HashSet<u64>,
 }
 
 impl NameAllocator {
@@ -205,8 +210,8 @@ impl NameAllocator {
     /// extension, that is free in `dir`. Nothing is taken: [`reserve`](Self::reserve) the
     /// name chosen.
     pub fn first_free(&self, dir: &str, base: &str, alternatives: &[String]) -> String {
-        let taken = self.taken.get(&dir.to_lowercase());
-        let free = |name: &str| taken.is_none_or(|t| !t.contains(&name.to_lowercase()));
+        let dir = dir.to_lowercase();
+        let free = |name: &str| !self.taken.contains(&name_fingerprint(&dir, name));
         if let Some(name) = std::iter::once(base)
             .chain(alternatives.iter().map(String::as_str))
             .find(|n| free(n))
@@ -222,10 +227,18 @@ impl NameAllocator {
     /// Marks a fixed name (such as `metadata`) as taken in `dir`; false if it already was.
     pub fn reserve(&mut self, dir: &str, name: &str) -> bool {
         self.taken
-            .entry(dir.to_lowercase())
-            .or_default()
-            .insert(name.to_lowercase())
+            .insert(name_fingerprint(&dir.to_lowercase(), name))
     }
+}
+
+/// The fingerprint of `name` (any case) in the lowercase directory `dir`: the same in every
+/// run of this build.
+fn name_fingerprint(dir: &str, name: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::hash::DefaultHasher::new();
+    dir.hash(&mut h);
+    name.to_lowercase().hash(&mut h);
+    h.finish()
 }
 
 /// The portable name `base` with `-<suffix>` before its extension (`anh.jpg`, `id-1` →

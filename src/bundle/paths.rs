@@ -3,8 +3,9 @@
 //! Files keep the shape of the site in the bag (`Lists/TinTucSuKien/Attachments/12/…`) so a
 //! person can find them, but every segment is made portable, and no two files share a path:
 //!
-//! - each file is planned once, by the key that makes it unique (its URL), and the same key
-//!   always gets the same path;
+//! - each file is planned once, by the key that makes it unique (its URL): the caller keeps
+//!   the path with the file (the files step does), and the planner keeps only fingerprints of
+//!   the names it gave, so its memory stays small however many files a portal holds;
 //! - a URL's query is part of its file's name (`img.ashx?id=1` → `img-id-1.ashx`), and a file
 //!   from another host whose name is taken gets that host in its name;
 //! - a file and a directory never share a name (`/a` beside `/a/b.txt` → `a` and `a-2/b.txt`),
@@ -19,7 +20,8 @@
 
 use super::Result;
 use super::names::{NameAllocator, PayloadPath, portable_segment, with_suffix, with_suffix_within};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
 
 /// Longest payload path, counted as written in manifests (`data/…`), in characters (all of
 /// them ASCII). Windows tools choke past 260 characters for the whole path; 200 leaves room
@@ -50,10 +52,22 @@ pub struct Origin<'a> {
 pub struct PathPlanner {
     root: String,
     allocator: NameAllocator,
-    /// Directory segments: (directory, original segment) → portable name.
-    dirs: BTreeMap<(String, String), String>,
-    /// Files: key → payload path.
-    files: HashMap<String, PayloadPath>,
+    /// Directory segments: fingerprint of (directory, original segment) → the portable name,
+    /// as the number of its suffix (see [`DirName`]).
+    dirs: HashMap<u64, DirName>,
+    /// The few directory names no suffix number describes.
+    odd_dirs: HashMap<u64, String>,
+}
+
+/// The name a directory segment was given: its portable form, or that with `-<n>`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum DirName {
+    /// The portable segment itself.
+    Plain,
+    /// The portable segment with this suffix number.
+    Numbered(u32),
+    /// Something else, kept in `odd_dirs`.
+    Odd,
 }
 
 impl PathPlanner {
@@ -62,25 +76,23 @@ impl PathPlanner {
         Self {
             root: root.to_string(),
             allocator: NameAllocator::new(),
-            dirs: BTreeMap::new(),
-            files: HashMap::new(),
+            dirs: HashMap::new(),
+            odd_dirs: HashMap::new(),
         }
     }
 
-    /// The payload path of the file `origin` describes: the same every time for its key,
-    /// shared with no other key, at most [`MAX_PAYLOAD_PATH`] characters with `data/`.
+    /// The payload path of the file `origin` describes: shared with no other key, at most
+    /// [`MAX_PAYLOAD_PATH`] characters with `data/`, and the same in every run that plans
+    /// (or [`assign`](Self::assign)s) the same files in the same order. Plan each key once.
     pub fn plan(&mut self, origin: &Origin<'_>) -> Result<PayloadPath> {
-        if let Some(p) = self.files.get(origin.key) {
-            return Ok(p.clone());
-        }
         let (dir_segments, last) = split(origin.path);
         // Directories as they would be named, without taking any name yet: only those the
         // path ends up using are taken, so what a resumed run replays is all there was.
         let mut dirs = vec![self.root.clone()];
         for segment in &dir_segments {
             let parent = dirs.join("/");
-            let name = match self.dirs.get(&(parent.clone(), segment.to_string())) {
-                Some(n) => n.clone(),
+            let name = match self.dir_name(&parent, segment) {
+                Some(n) => n,
                 None => self
                     .allocator
                     .first_free(&parent, &portable_segment(segment), &[]),
@@ -96,33 +108,64 @@ impl PathPlanner {
         let parent = dirs.join("/");
         let name = self.allocator.first_free(&parent, &base, &alternatives);
         if fits(&parent, &name) {
-            return self.commit(origin, &dir_segments, &dirs, &name);
+            return self.commit(&dir_segments, &dirs, &name);
         }
         let short = shortened(&base, origin.key);
         for keep in (1..=dirs.len()).rev() {
             let parent = dirs[..keep].join("/");
             let name = self.allocator.first_free(&parent, &short, &[]);
             if fits(&parent, &name) {
-                return self.commit(origin, &dir_segments, &dirs[..keep], &name);
+                return self.commit(&dir_segments, &dirs[..keep], &name);
             }
         }
         // Unreachable while the root is short: `data/<root>/` and a shortened name fit.
-        self.commit(origin, &dir_segments, &dirs[..1], &short)
+        self.commit(&dir_segments, &dirs[..1], &short)
     }
 
     /// Takes the names of `dirs` (the root first, then the directories kept) and `name` in
     /// the last of them, and remembers the file's path.
     fn commit(
         &mut self,
-        origin: &Origin<'_>,
         dir_segments: &[&str],
         dirs: &[String],
         name: &str,
     ) -> Result<PayloadPath> {
         let path = PayloadPath::new(&format!("{}/{name}", dirs.join("/")))?;
         self.take(dir_segments, dirs, name);
-        self.files.insert(origin.key.to_string(), path.clone());
         Ok(path)
+    }
+
+    /// The name given to directory `segment` in `parent`, if one was.
+    fn dir_name(&self, parent: &str, segment: &str) -> Option<String> {
+        let key = dir_key(parent, segment);
+        match self.dirs.get(&key)? {
+            DirName::Plain => Some(portable_segment(segment)),
+            DirName::Numbered(n) => Some(with_suffix(&portable_segment(segment), &n.to_string())),
+            DirName::Odd => self.odd_dirs.get(&key).cloned(),
+        }
+    }
+
+    /// Remembers that directory `segment` in `parent` is named `name`.
+    fn name_dir(&mut self, parent: &str, segment: &str, name: &str) {
+        let key = dir_key(parent, segment);
+        let base = portable_segment(segment);
+        // `-<n>` ends the name, or comes before its extension.
+        let numbered = || {
+            let stem = name.rsplit_once('.').map_or(name, |(stem, _)| stem);
+            [name, stem].into_iter().find_map(|s| {
+                let n: u32 = s.rsplit('-').next()?.parse().ok()?;
+                (with_suffix(&base, &n.to_string()) == name).then_some(n)
+            })
+        };
+        let kind = if name == base {
+            DirName::Plain
+        } else if let Some(n) = numbered() {
+            DirName::Numbered(n)
+        } else {
+            self.odd_dirs.insert(key, name.to_string());
+            DirName::Odd
+        };
+        self.dirs.insert(key, kind);
     }
 
     /// Marks `dirs` (root first) as the names of `dir_segments`, and `name` as taken in the
@@ -132,8 +175,7 @@ impl PathPlanner {
             let parent = dirs[..=i].join("/");
             let portable = &dirs[i + 1];
             self.allocator.reserve(&parent, portable);
-            self.dirs
-                .insert((parent, segment.to_string()), portable.clone());
+            self.name_dir(&parent, segment, portable);
         }
         self.allocator.reserve(&dirs.join("/"), name);
     }
@@ -151,8 +193,15 @@ impl PathPlanner {
         }
         let (dir_segments, _) = split(origin.path);
         self.take(&dir_segments, &segments, &name);
-        self.files.insert(origin.key.to_string(), path);
     }
+}
+
+/// The fingerprint of directory `segment` (as served) in the payload directory `parent`.
+fn dir_key(parent: &str, segment: &str) -> u64 {
+    let mut h = std::hash::DefaultHasher::new();
+    parent.hash(&mut h);
+    segment.hash(&mut h);
+    h.finish()
 }
 
 /// The directory segments of a decoded path and its last segment (empty segments skipped).
@@ -212,7 +261,7 @@ mod tests {
             a,
             "files/Lists/TinTucSuKien/Attachments/12/Quyet-dinh-42-QD-UBND.pdf"
         );
-        assert_eq!(plan(&mut p, at(file)), a);
+        assert_eq!(plan(&mut PathPlanner::new("files"), at(file)), a);
     }
 
     #[test]
@@ -354,7 +403,13 @@ mod tests {
             for &i in &kept {
                 resumed.assign(&at(all[i]), &planned[i]);
             }
-            let again: Vec<String> = all.iter().map(|f| plan(&mut resumed, at(f))).collect();
+            // The files step plans what it did not keep, and keeps the others' paths.
+            let again: Vec<String> = (0..all.len())
+                .map(|i| match kept.contains(&i) {
+                    true => planned[i].clone(),
+                    false => plan(&mut resumed, at(all[i])),
+                })
+                .collect();
             assert_eq!(again, planned, "resumed with {kept:?}");
         }
     }

@@ -11,12 +11,14 @@ use super::journal::{self, JOURNAL_NAME, Journal, JournalContents, JournalEntry}
 use super::lock::{LOCK_NAME, StagingLock};
 use super::manifest;
 use super::names::PayloadPath;
+use super::sort::ExternalSort;
 use super::{BundleError, Result, io_err};
 use crate::fixity::{self, Fixity};
 use serde::Serialize;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 use std::fs::{self, File};
-use std::io::{self, Write};
+use std::hash::{Hash, Hasher};
+use std::io::{self, BufRead, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 /// The exact bytes of `bagit.txt`.
@@ -42,11 +44,14 @@ pub const RUN_DIR: &str = "run";
 /// journal of every file it holds: [`resume`](Self::resume) picks it up again, while
 /// [`create`](Self::create) clears it (and logs a warning). While it exists it holds the
 /// staging directory's lock ([`StagingLock`]): no other run can write there.
+///
+/// Its memory does not grow with the bag's files beyond a fingerprint of each path: the
+/// journal on disk is the list of payload files, and the manifests are sorted from it when
+/// the bag is finished, in bounded memory ([`ExternalSort`]).
 #[derive(Debug)]
 pub struct BagWriter {
     out: PathBuf,
     staging: PathBuf,
-    payload: BTreeMap<PayloadPath, Fixity>,
     clashes: ClashIndex,
     journal: Journal,
     /// Temporary files handed out so far.
@@ -129,8 +134,6 @@ pub struct FinishedBag {
     pub payload_oxum: (u64, u64),
     /// Bag-Size as written in `bag-info.txt`, such as `7.7 KB`.
     pub bag_size: String,
-    /// Every payload file with its fixity, in manifest order.
-    pub payload: BTreeMap<PayloadPath, Fixity>,
 }
 
 /// The staging directory of one output, locked for this run: what an earlier run left there
@@ -182,7 +185,7 @@ impl Staging {
     /// the journal starts with `header`.
     pub fn fresh(self, header: &serde_json::Value) -> Result<BagWriter> {
         clear_except_lock(&self.dir)?;
-        BagWriter::open(self, header, BTreeMap::new(), ClashIndex::default(), &[])
+        BagWriter::open(self, header, ClashIndex::default(), &[])
     }
 
     /// Continues the bag an earlier run left, keeping every journaled file whose bytes still
@@ -205,8 +208,7 @@ impl Staging {
             }
             last.insert(e.path.clone(), e);
         }
-        let (mut payload, mut clashes, mut kept) =
-            (BTreeMap::new(), ClashIndex::default(), Vec::new());
+        let (mut clashes, mut kept) = (ClashIndex::default(), Vec::new());
         for path in order {
             let Some(entry) = last.remove(&path) else {
                 continue;
@@ -218,14 +220,13 @@ impl Staging {
                 .and_then(|f| File::open(f).ok())
                 .and_then(|f| fixity::of_reader(f).ok())
                 .is_some_and(|actual| actual == entry.fixity);
-            if intact && clashes.check(&p).is_ok() {
+            if intact && clashes.check(&data, &p).is_ok() {
                 clashes.insert(&p);
-                payload.insert(p, entry.fixity.clone());
                 kept.push(entry);
             }
         }
-        remove_unjournaled(&data, &payload)?;
-        let writer = BagWriter::open(self, header, payload, clashes, &kept)?;
+        remove_unjournaled(&data, &clashes)?;
+        let writer = BagWriter::open(self, header, clashes, &kept)?;
         Ok((writer, kept))
     }
 }
@@ -279,12 +280,11 @@ impl BagWriter {
         Self::lock(out)?.resume(&serde_json::Value::Null)
     }
 
-    /// The writer for `staging`, holding `payload` already: a fresh `data/` and `tmp/`, and
-    /// a journal of `header` and `kept`.
+    /// The writer for `staging`, holding the `kept` files (`clashes` knows their paths)
+    /// already: a fresh `data/` and `tmp/`, and a journal of `header` and `kept`.
     fn open(
         mut staging: Staging,
         header: &serde_json::Value,
-        payload: BTreeMap<PayloadPath, Fixity>,
         clashes: ClashIndex,
         kept: &[JournalEntry],
     ) -> Result<Self> {
@@ -303,7 +303,6 @@ impl BagWriter {
         Ok(Self {
             out,
             staging: dir,
-            payload,
             clashes,
             journal,
             temps: 0,
@@ -311,9 +310,14 @@ impl BagWriter {
         })
     }
 
-    /// Every payload file added so far, with its fixity.
-    pub fn payload(&self) -> &BTreeMap<PayloadPath, Fixity> {
-        &self.payload
+    /// Every payload file added so far with its fixity, in manifest order (a file added
+    /// twice as it was added last), read back from the journal and sorted in bounded memory.
+    pub fn payload(&mut self) -> Result<impl Iterator<Item = Result<(PayloadPath, Fixity)>>> {
+        self.commit()?;
+        let journal_path = self.staging.join(JOURNAL_NAME);
+        let sorted = sorted_payload(&journal_path, &self.staging.join(TEMP_DIR))
+            .map_err(io_err("sort the payload list", &journal_path))?;
+        Ok(sorted.map(move |r| r.map_err(io_err("sort the payload list", &journal_path))))
     }
 
     /// The staging directory the bag is built in.
@@ -413,10 +417,10 @@ impl BagWriter {
 
     /// Clash check, skipped when the path itself is being replaced.
     fn check_new(&self, path: &PayloadPath) -> Result<()> {
-        if self.payload.contains_key(path) {
+        if self.clashes.contains(path) {
             return Ok(());
         }
-        self.clashes.check(path)
+        self.clashes.check(&self.staging.join("data"), path)
     }
 
     /// Registers a file (written at `file`) and claims it in the journal's batch, committing
@@ -430,10 +434,10 @@ impl BagWriter {
     ) -> Result<()> {
         let entry = JournalEntry {
             path: path.as_str().to_string(),
-            fixity: fixity.clone(),
+            fixity,
             key: serde_json::to_value(key).unwrap_or_default(),
         };
-        self.register(path, fixity);
+        self.register(path);
         let journal_path = self.staging.join(JOURNAL_NAME);
         let full = self
             .journal
@@ -460,7 +464,7 @@ impl BagWriter {
 
     /// Whether payload file `path` has been added.
     pub fn contains(&self, path: &PayloadPath) -> bool {
-        self.payload.contains_key(path)
+        self.clashes.contains(path)
     }
 
     /// Writes the tag files, syncs the bag, renames it to the output path and lets the lock
@@ -477,23 +481,28 @@ impl BagWriter {
     pub fn finish_locked(mut self, info: BagInfo) -> Result<(FinishedBag, StagingLock)> {
         info.validate()?;
         self.commit()?;
-        remove_entry(&self.staging.join(TEMP_DIR))?;
         remove_entry(&self.staging.join(RUN_DIR))?;
+        // The journal lists the payload: it goes only once the manifests are written.
+        let payload = self.write_payload_manifests()?;
+        remove_entry(&self.staging.join(TEMP_DIR))?;
         let journal_path = self.staging.join(JOURNAL_NAME);
         fs::remove_file(&journal_path).map_err(io_err("remove journal", &journal_path))?;
-        let oxum = self.payload_oxum();
+        let oxum = payload.oxum;
         let mut tag_files: Vec<(String, Vec<u8>)> = vec![
             ("bagit.txt".into(), BAGIT_TXT.into()),
             ("bag-info.txt".into(), info.render(oxum).into_bytes()),
-            ("manifest-sha256.txt".into(), self.manifest(|f| &f.sha256)),
-            ("manifest-sha512.txt".into(), self.manifest(|f| &f.sha512)),
         ];
         tag_files.extend(info.tag_files);
         for (name, bytes) in &tag_files {
             self.write_tag_file(name, bytes)?;
         }
-        self.write_tag_manifests(&tag_files)?;
-        self.sync_dirs(tag_files.iter().map(|(name, _)| name.as_str()))?;
+        let mut fixities: BTreeMap<String, Fixity> = tag_files
+            .iter()
+            .map(|(name, bytes)| (name.clone(), fixity::of_bytes(bytes)))
+            .collect();
+        fixities.extend(payload.manifests);
+        self.write_tag_manifests(&fixities)?;
+        self.sync_tag_dirs(tag_files.iter().map(|(name, _)| name.as_str()))?;
         self.move_into_place()?;
         let mut lock = self.lock;
         lock.moved_to(&self.out);
@@ -501,41 +510,54 @@ impl BagWriter {
             path: self.out,
             payload_oxum: oxum,
             bag_size: human_size(oxum.0),
-            payload: self.payload,
         };
         Ok((finished, lock))
     }
 
     /// Records an added payload file.
-    fn register(&mut self, path: &PayloadPath, fixity: Fixity) {
+    fn register(&mut self, path: &PayloadPath) {
         self.clashes.insert(path);
-        self.payload.insert(path.clone(), fixity);
     }
 
-    /// Total payload bytes and file count.
-    fn payload_oxum(&self) -> (u64, u64) {
-        let bytes = self.payload.values().map(|f| f.size).sum();
-        (bytes, self.payload.len() as u64)
+    /// Writes both payload manifests from the journal, sorted by path, and syncs every
+    /// directory that holds a payload file; returns the Payload-Oxum and each manifest's
+    /// fixity.
+    fn write_payload_manifests(&mut self) -> Result<PayloadManifests> {
+        let journal_path = self.staging.join(JOURNAL_NAME);
+        let sorted = sorted_payload(&journal_path, &self.staging.join(TEMP_DIR))
+            .map_err(io_err("sort the payload list", &journal_path))?;
+        let mut sha256 = ManifestFile::create(&self.staging, "manifest-sha256.txt")?;
+        let mut sha512 = ManifestFile::create(&self.staging, "manifest-sha512.txt")?;
+        let mut dirs = DirSyncer::new(&self.staging);
+        let (mut bytes, mut files) = (0u64, 0u64);
+        for entry in sorted {
+            let (path, fixity) = entry.map_err(io_err("sort the payload list", &journal_path))?;
+            let listed = path.manifest_path();
+            sha256.line(&fixity.sha256, &listed)?;
+            sha512.line(&fixity.sha512, &listed)?;
+            dirs.file(&listed)?;
+            bytes += fixity.size;
+            files += 1;
+        }
+        dirs.finish()?;
+        Ok(PayloadManifests {
+            oxum: (bytes, files),
+            manifests: vec![sha256.finish()?, sha512.finish()?],
+        })
     }
 
-    /// A payload manifest, one line per file, sorted by path.
-    fn manifest(&self, digest: impl Fn(&Fixity) -> &String) -> Vec<u8> {
-        let lines: Vec<(&str, String)> = self
-            .payload
-            .iter()
-            .map(|(path, fixity)| (digest(fixity).as_str(), path.manifest_path()))
-            .collect();
-        manifest::render(lines.iter().map(|(d, p)| (*d, p.as_str()))).into_bytes()
-    }
-
-    /// Writes both tag manifests over `tag_files`, sorted by name.
-    fn write_tag_manifests(&self, tag_files: &[(String, Vec<u8>)]) -> Result<()> {
-        let fixities: BTreeMap<&str, Fixity> = tag_files
-            .iter()
-            .map(|(name, bytes)| (name.as_str(), fixity::of_bytes(bytes)))
-            .collect();
-        let sha256 = manifest::render(fixities.iter().map(|(n, f)| (f.sha256.as_str(), *n)));
-        let sha512 = manifest::render(fixities.iter().map(|(n, f)| (f.sha512.as_str(), *n)));
+    /// Writes both tag manifests over the tag files' `fixities`, sorted by name.
+    fn write_tag_manifests(&self, fixities: &BTreeMap<String, Fixity>) -> Result<()> {
+        let sha256 = manifest::render(
+            fixities
+                .iter()
+                .map(|(n, f)| (f.sha256.as_str(), n.as_str())),
+        );
+        let sha512 = manifest::render(
+            fixities
+                .iter()
+                .map(|(n, f)| (f.sha512.as_str(), n.as_str())),
+        );
         self.write_tag_file("tagmanifest-sha256.txt", sha256.as_bytes())?;
         self.write_tag_file("tagmanifest-sha512.txt", sha512.as_bytes())
     }
@@ -550,35 +572,16 @@ impl BagWriter {
         write_synced(&file, bytes).map_err(io_err("write", &file))
     }
 
-    /// Syncs every directory that holds a payload or tag file, several at a time.
-    fn sync_dirs<'a>(&self, tag_files: impl Iterator<Item = &'a str>) -> Result<()> {
-        let mut dirs = BTreeSet::from([String::new(), "data".to_string()]);
-        let payload = self.payload.keys().map(PayloadPath::manifest_path);
-        for file in payload.chain(tag_files.map(str::to_string)) {
-            let mut dir = file.as_str();
-            while let Some(slash) = dir.rfind('/') {
-                dir = &dir[..slash];
-                dirs.insert(dir.to_string());
-            }
+    /// Syncs the bag's root, `data/`, and every directory that holds a tag file (those that
+    /// hold payload files are synced as the manifests are written).
+    fn sync_tag_dirs<'a>(&self, tag_files: impl Iterator<Item = &'a str>) -> Result<()> {
+        let mut dirs = DirSyncer::new(&self.staging);
+        dirs.dir("")?;
+        dirs.dir("data")?;
+        for name in tag_files {
+            dirs.file(name)?;
         }
-        let paths: Vec<PathBuf> = dirs
-            .iter()
-            .map(|dir| {
-                let mut path = self.staging.clone();
-                path.extend(dir.split('/').filter(|s| !s.is_empty()));
-                path
-            })
-            .collect();
-        if cfg!(unix) {
-            journal::sync_files(paths.iter().map(PathBuf::as_path).collect()).map_err(|e| {
-                BundleError::Io {
-                    action: "sync directory",
-                    path: e.path,
-                    source: e.source,
-                }
-            })?;
-        }
-        Ok(())
+        dirs.finish()
     }
 
     /// Renames the staging directory to the output path and syncs the parent directory.
@@ -665,7 +668,7 @@ fn plain_file(data: &Path, path: &PayloadPath) -> Option<PathBuf> {
 
 /// Deletes everything under `data` that `payload` does not hold, walking the tree without
 /// following links (a link is removed itself).
-fn remove_unjournaled(data: &Path, payload: &BTreeMap<PayloadPath, Fixity>) -> Result<()> {
+fn remove_unjournaled(data: &Path, payload: &ClashIndex) -> Result<()> {
     let mut stack = vec![data.to_path_buf()];
     while let Some(dir) = stack.pop() {
         let entries = fs::read_dir(&dir).map_err(io_err("list", &dir))?;
@@ -687,7 +690,7 @@ fn remove_unjournaled(data: &Path, payload: &BTreeMap<PayloadPath, Fixity>) -> R
                 .map(|r| r.replace(std::path::MAIN_SEPARATOR, "/"));
             let known = rel
                 .and_then(|r| PayloadPath::new(&r).ok())
-                .is_some_and(|p| payload.contains_key(&p));
+                .is_some_and(|p| payload.contains(&p));
             if !known {
                 fs::remove_file(&path).map_err(io_err("remove unfinished file", &path))?;
             }
@@ -736,51 +739,327 @@ fn sync_dir(path: &Path) -> io::Result<()> {
     }
 }
 
-/// Payload paths and directories seen so far, by lowercase form, to refuse names that
-/// collide on case-insensitive file systems or put a file where a directory is.
+/// What writing the payload manifests found: the Payload-Oxum, and each manifest's name and
+/// fixity for the tag manifests.
+struct PayloadManifests {
+    oxum: (u64, u64),
+    manifests: Vec<(String, Fixity)>,
+}
+
+/// A manifest written line by line, hashed as it is written.
+struct ManifestFile {
+    name: String,
+    path: PathBuf,
+    out: BufWriter<File>,
+    hasher: fixity::FixityHasher,
+}
+
+impl ManifestFile {
+    fn create(staging: &Path, name: &str) -> Result<Self> {
+        let path = staging.join(name);
+        let file = File::create(&path).map_err(io_err("write", &path))?;
+        Ok(Self {
+            name: name.to_string(),
+            out: BufWriter::new(file),
+            path,
+            hasher: fixity::FixityHasher::new(),
+        })
+    }
+
+    fn line(&mut self, digest: &str, listed: &str) -> Result<()> {
+        let line = manifest::render([(digest, listed)]);
+        self.hasher.update(line.as_bytes());
+        self.out
+            .write_all(line.as_bytes())
+            .map_err(io_err("write", &self.path))
+    }
+
+    /// Flushes and syncs the file; its name and fixity.
+    fn finish(self) -> Result<(String, Fixity)> {
+        let path = self.path;
+        let file = self
+            .out
+            .into_inner()
+            .map_err(|e| io_err("write", &path)(e.into_error()))?;
+        file.sync_all().map_err(io_err("write", &path))?;
+        Ok((self.name, self.hasher.finish()))
+    }
+}
+
+/// Directories of the staged bag to sync, met in sorted order (so each once), synced in
+/// batches several at a time.
+struct DirSyncer {
+    staging: PathBuf,
+    /// The directories of the last file met, outermost first.
+    last: Vec<String>,
+    batch: Vec<PathBuf>,
+}
+
+/// Directories synced together.
+const DIR_BATCH: usize = 256;
+
+impl DirSyncer {
+    fn new(staging: &Path) -> Self {
+        Self {
+            staging: staging.to_path_buf(),
+            last: Vec::new(),
+            batch: Vec::new(),
+        }
+    }
+
+    /// Notes the directories of `file` (relative to the bag root, `/`-separated) that the
+    /// file met before it did not share.
+    fn file(&mut self, file: &str) -> Result<()> {
+        let dirs: Vec<&str> = file.match_indices('/').map(|(at, _)| &file[..at]).collect();
+        let shared = dirs
+            .iter()
+            .zip(&self.last)
+            .take_while(|(a, b)| **a == b.as_str())
+            .count();
+        for dir in &dirs[shared..] {
+            self.dir(dir)?;
+        }
+        self.last = dirs.iter().map(|d| d.to_string()).collect();
+        Ok(())
+    }
+
+    /// Notes one directory (relative to the bag root; `""` for the root).
+    fn dir(&mut self, dir: &str) -> Result<()> {
+        let mut path = self.staging.clone();
+        path.extend(dir.split('/').filter(|s| !s.is_empty()));
+        self.batch.push(path);
+        if self.batch.len() >= DIR_BATCH {
+            self.sync()?;
+        }
+        Ok(())
+    }
+
+    fn sync(&mut self) -> Result<()> {
+        let batch = std::mem::take(&mut self.batch);
+        if cfg!(unix) {
+            journal::sync_files(batch.iter().map(PathBuf::as_path).collect()).map_err(|e| {
+                BundleError::Io {
+                    action: "sync directory",
+                    path: e.path,
+                    source: e.source,
+                }
+            })?;
+        }
+        Ok(())
+    }
+
+    fn finish(mut self) -> Result<()> {
+        self.sync()
+    }
+}
+
+/// Every payload file the journal at `journal` lists, sorted by path, the last entry of each
+/// path only; run files of the sort go to `tmp`.
+fn sorted_payload(
+    journal: &Path,
+    tmp: &Path,
+) -> io::Result<impl Iterator<Item = io::Result<(PayloadPath, Fixity)>> + use<>> {
+    let mut sort = ExternalSort::new(tmp, "payload");
+    let reader = BufReader::new(File::open(journal)?);
+    for (seq, line) in reader.split(b'\n').enumerate() {
+        let line = line?;
+        // The header, or a torn line: not an entry.
+        let Ok(entry) = serde_json::from_slice::<JournalEntry>(&line) else {
+            continue;
+        };
+        if PayloadPath::new(&entry.path).is_err() {
+            continue;
+        }
+        sort.push(sort_record(&entry.path, seq as u64, &entry.fixity))?;
+    }
+    Ok(LastPerPath {
+        sorted: sort.finish()?,
+        held: None,
+    })
+}
+
+/// A payload file as a sort record: the path, a NUL (which no path holds, so a path sorts
+/// before any longer one it begins), the journal line's number (so the last entry of a path
+/// sorts last), then the fixity.
+fn sort_record(path: &str, seq: u64, fixity: &Fixity) -> Vec<u8> {
+    let mut r = Vec::with_capacity(path.len() + 17 + fixity.sha256.len() + fixity.sha512.len() + 1);
+    r.extend_from_slice(path.as_bytes());
+    r.push(0);
+    r.extend_from_slice(&seq.to_be_bytes());
+    r.extend_from_slice(&fixity.size.to_be_bytes());
+    r.extend_from_slice(fixity.sha256.as_bytes());
+    r.push(b' ');
+    r.extend_from_slice(fixity.sha512.as_bytes());
+    r
+}
+
+/// A [`sort_record`] read back.
+fn from_sort_record(r: &[u8]) -> io::Result<(PayloadPath, Fixity)> {
+    let bad = || io::Error::new(io::ErrorKind::InvalidData, "a damaged payload sort record");
+    let nul = r.iter().position(|&b| b == 0).ok_or_else(bad)?;
+    let path = std::str::from_utf8(&r[..nul]).map_err(|_| bad())?;
+    let path = PayloadPath::new(path).map_err(|_| bad())?;
+    let rest = r.get(nul + 9..).ok_or_else(bad)?;
+    let size = rest.get(..8).ok_or_else(bad)?;
+    let size = u64::from_be_bytes(size.try_into().map_err(|_| bad())?);
+    let digests = std::str::from_utf8(&rest[8..]).map_err(|_| bad())?;
+    let (sha256, sha512) = digests.split_once(' ').ok_or_else(bad)?;
+    let fixity = Fixity {
+        size,
+        sha256: sha256.to_string(),
+        sha512: sha512.to_string(),
+    };
+    Ok((path, fixity))
+}
+
+/// The path of a [`sort_record`].
+fn record_path(r: &[u8]) -> &[u8] {
+    let nul = r.iter().position(|&b| b == 0).unwrap_or(r.len());
+    &r[..nul]
+}
+
+/// Sorted payload records, the last of each path only.
+struct LastPerPath {
+    sorted: super::sort::Sorted,
+    held: Option<Vec<u8>>,
+}
+
+impl Iterator for LastPerPath {
+    type Item = io::Result<(PayloadPath, Fixity)>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            let next = match self.sorted.next().transpose() {
+                Ok(next) => next,
+                Err(e) => return Some(Err(e)),
+            };
+            match (self.held.take(), next) {
+                (None, None) => return None,
+                (None, Some(n)) => self.held = Some(n),
+                (Some(h), None) => return Some(from_sort_record(&h)),
+                (Some(h), Some(n)) if record_path(&h) == record_path(&n) => self.held = Some(n),
+                (Some(h), Some(n)) => {
+                    self.held = Some(n);
+                    return Some(from_sort_record(&h));
+                }
+            }
+        }
+    }
+}
+
+/// Payload paths and directories seen so far, to refuse names that collide on
+/// case-insensitive file systems or put a file where a directory is.
+///
+/// It keeps fingerprints, not names, so its memory stays small however many files the bag
+/// holds: a fingerprint of each lowercase path with one of the path itself. A lowercase
+/// fingerprint met again is a clash only if the staged directory shows one ([`on_disk_clash`]),
+/// so two names whose fingerprints happen to agree are not refused.
 #[derive(Debug, Default)]
 struct ClashIndex {
-    files: HashMap<String, String>,
-    dirs: HashMap<String, String>,
+    /// Keys chosen at random for this run: names from the portal cannot be made to collide.
+    hasher: std::hash::RandomState,
+    /// Files: fingerprint of the lowercase path → fingerprint of the path.
+    files: HashMap<u64, u64>,
+    /// Directories, the same way.
+    dirs: HashMap<u64, u64>,
 }
 
 impl ClashIndex {
-    /// Fails if `path` cannot be added next to what is already there.
-    fn check(&self, path: &PayloadPath) -> Result<()> {
+    fn fingerprint(&self, text: &str) -> u64 {
+        let mut h = std::hash::BuildHasher::build_hasher(&self.hasher);
+        text.hash(&mut h);
+        h.finish()
+    }
+
+    /// Whether `path` itself was added.
+    fn contains(&self, path: &PayloadPath) -> bool {
+        let actual = path.as_str();
+        let lower = self.fingerprint(&actual.to_ascii_lowercase());
+        self.files.get(&lower) == Some(&self.fingerprint(actual))
+    }
+
+    /// Fails if `path` cannot be added next to what is already there, as the staged `data`
+    /// directory shows it.
+    fn check(&self, data: &Path, path: &PayloadPath) -> Result<()> {
+        if !self.may_clash(path) {
+            return Ok(());
+        }
+        match on_disk_clash(data, path) {
+            Some(existing) => Err(BundleError::PayloadClash {
+                path: path.as_str().to_string(),
+                existing,
+            }),
+            None => Ok(()),
+        }
+    }
+
+    /// Whether the fingerprints say `path` may clash with a file or directory added.
+    fn may_clash(&self, path: &PayloadPath) -> bool {
         let actual = path.as_str();
         let lower = actual.to_ascii_lowercase();
-        let clash = |existing: &String| BundleError::PayloadClash {
-            path: actual.to_string(),
-            existing: existing.clone(),
-        };
-        if let Some(existing) = self.files.get(&lower).or_else(|| self.dirs.get(&lower)) {
-            return Err(clash(existing));
+        let whole = self.fingerprint(&lower);
+        if self.files.contains_key(&whole) || self.dirs.contains_key(&whole) {
+            return true;
         }
-        for (at, _) in actual.match_indices('/') {
-            let dir = &actual[..at];
-            let dir_lower = &lower[..at];
-            if let Some(existing) = self.files.get(dir_lower) {
-                return Err(clash(existing));
-            }
-            if let Some(existing) = self.dirs.get(dir_lower).filter(|d| *d != dir) {
-                return Err(clash(existing));
-            }
-        }
-        Ok(())
+        actual.match_indices('/').any(|(at, _)| {
+            let dir_lower = self.fingerprint(&lower[..at]);
+            self.files.contains_key(&dir_lower)
+                || self
+                    .dirs
+                    .get(&dir_lower)
+                    .is_some_and(|&d| d != self.fingerprint(&actual[..at]))
+        })
     }
 
     /// Records `path` and its directories.
     fn insert(&mut self, path: &PayloadPath) {
         let actual = path.as_str();
+        let lower = actual.to_ascii_lowercase();
         for (at, _) in actual.match_indices('/') {
-            let dir = &actual[..at];
-            self.dirs
-                .entry(dir.to_ascii_lowercase())
-                .or_insert_with(|| dir.to_string());
+            let dir = self.fingerprint(&actual[..at]);
+            let dir_lower = self.fingerprint(&lower[..at]);
+            self.dirs.entry(dir_lower).or_insert(dir);
         }
-        self.files
-            .insert(actual.to_ascii_lowercase(), actual.to_string());
+        let (whole, actual) = (self.fingerprint(&lower), self.fingerprint(actual));
+        self.files.insert(whole, actual);
     }
+}
+
+/// The file or directory in the staged `data` directory that `path` would clash with: a
+/// name that differs from one of its segments only by case, a file where it needs a
+/// directory, or a directory where its file would be. Links are not followed.
+fn on_disk_clash(data: &Path, path: &PayloadPath) -> Option<String> {
+    let segments: Vec<&str> = path.segments().collect();
+    let mut dir = data.to_path_buf();
+    let mut existing = String::new();
+    for (i, segment) in segments.iter().enumerate() {
+        let lower = segment.to_ascii_lowercase();
+        let (mut same, mut other) = (None, None);
+        for entry in fs::read_dir(&dir).ok()?.flatten() {
+            let name = entry.file_name();
+            let Some(name) = name.to_str() else { continue };
+            if name == *segment {
+                same = entry.file_type().ok();
+            } else if name.to_ascii_lowercase() == lower {
+                other = Some(name.to_string());
+            }
+        }
+        if !existing.is_empty() {
+            existing.push('/');
+        }
+        if let Some(other) = other {
+            existing.push_str(&other);
+            return Some(existing);
+        }
+        existing.push_str(segment);
+        let is_dir = same?.is_dir();
+        let last = i + 1 == segments.len();
+        if is_dir == last {
+            return Some(existing);
+        }
+        dir.push(segment);
+    }
+    None
 }
 
 #[cfg(test)]

@@ -1,11 +1,10 @@
 //! Running the downloads: concurrently, each added to the bag the moment it is complete.
 
-use super::{Fetched, FileError, Files, FilesError, KeptFile, KnownFile};
+use super::{FileError, Files, FilesError, KeptFile, KnownFile};
 use crate::bundle::{PayloadPath, PayloadSink};
 use crate::fetch::{Conditional, FetchError, Validators};
 use futures::StreamExt;
 use std::path::PathBuf;
-use std::sync::Arc;
 use url::Url;
 
 /// One download to run.
@@ -107,17 +106,14 @@ pub(super) async fn finish(
             Ok(Conditional::Fetched(fixity, validators))
                 if job.known.as_ref().is_some_and(|k| k.fixity == fixity) =>
             {
-                referenced(files, job, validators)
+                referenced(files, job, validators)?
             }
             Ok(Conditional::Fetched(fixity, validators)) => {
                 files.add(writer, job, fixity, validators)?
             }
-            Ok(Conditional::NotModified(validators)) => referenced(files, job, validators),
+            Ok(Conditional::NotModified(validators)) => referenced(files, job, validators)?,
             Err(e @ FetchError::Io { .. }) => return Err(FilesError::Write(e)),
-            Err(e) => {
-                let failed = Fetched::Failed(Arc::new(FileError::Fetch(e)));
-                files.index.insert(job.url.to_string(), failed);
-            }
+            Err(e) => files.fail(job.url.as_str(), FileError::Fetch(e)),
         }
     }
     Ok(())
@@ -125,12 +121,12 @@ pub(super) async fn finish(
 
 /// A file that has not changed since the copy an earlier bundle holds (the server says so,
 /// or its bytes are the same): the record points at that copy.
-fn referenced(files: &mut Files, job: Job, validators: Validators) {
+fn referenced(files: &mut Files, job: Job, validators: Validators) -> Result<(), FilesError> {
     let _ = std::fs::remove_file(&job.temp);
     let url = job.url.to_string();
     let Some(known) = job.known else {
         // Only a request that held a copy is answered 304 (the client sees to it).
-        return;
+        return Ok(());
     };
     let validators = if validators.is_empty() {
         known.validators
@@ -143,5 +139,5 @@ fn referenced(files: &mut Files, job: Job, validators: Validators) {
         validators,
         held_by: Some(known.bundle),
     };
-    files.keep(url, kept);
+    files.keep(url, kept)
 }

@@ -15,6 +15,7 @@
 
 mod download;
 mod journal;
+mod kept;
 
 pub use download::InFlight;
 pub use journal::{JournalKey, OtherCrawl, RunIdentity, record_path};
@@ -23,7 +24,9 @@ use crate::bundle::{BundleError, Origin, PathPlanner, PayloadPath, PayloadSink};
 use crate::fetch::{Client, FetchError, Validators};
 use crate::fixity::Fixity;
 use crate::record::{self, FileRef, Record, WantedFile};
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use kept::KeptIndex;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use url::Url;
 
@@ -37,8 +40,10 @@ pub struct Files {
     /// The site's host and port: files from elsewhere may get their host in their name.
     site: Option<(String, Option<u16>)>,
     paths: PathPlanner,
-    /// Every file met so far, by URL.
-    index: BTreeMap<String, Fetched>,
+    /// Every file kept so far, by URL (on disk).
+    kept: KeptIndex,
+    /// Every file that failed so far, by URL.
+    failed: HashMap<String, Arc<FileError>>,
     /// Files an earlier bundle holds, by URL: asked for only if they changed.
     known: BTreeMap<String, KnownFile>,
     /// URLs being downloaded, not in the index yet: a later page wanting one does not fetch
@@ -61,7 +66,7 @@ pub struct KnownFile {
 }
 
 /// A file a record can point to: in this bag, or (unchanged) in an earlier bundle.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct KeptFile {
     /// Its payload path (`data/…`).
     pub path: String,
@@ -71,14 +76,6 @@ pub struct KeptFile {
     pub validators: Validators,
     /// The earlier bundle that holds it; `None` when it is in this bag.
     pub held_by: Option<String>,
-}
-
-/// What became of one URL.
-enum Fetched {
-    /// In the bag (or an earlier bundle) at this path.
-    Kept(KeptFile),
-    /// Could not be fetched, or could not be named.
-    Failed(Arc<FileError>),
 }
 
 /// How many files are in the bag and how many bytes they hold.
@@ -130,6 +127,14 @@ pub enum FilesError {
     /// Writing a download to disk failed.
     #[error(transparent)]
     Write(FetchError),
+    /// The list of files kept so far could not be written or read back.
+    #[error("could not use the list of files fetched so far at {}: {source}; check that the disk has room and run again", path.display())]
+    Index {
+        /// The list's file, in staging.
+        path: PathBuf,
+        /// What failed.
+        source: std::io::Error,
+    },
 }
 
 /// What an interrupted run left, as the files step reads it back.
@@ -143,20 +148,49 @@ pub struct Resumed {
 
 impl Files {
     /// A files step fetching through `client`, with `concurrency` requests in flight, for
-    /// the site at `site`.
-    pub fn new(client: Client, concurrency: usize, site: &Url) -> Self {
-        Self {
+    /// the site at `site`, keeping its list of files fetched at `index` (a temporary file in
+    /// staging: the list is large for a large portal, so it is not held in memory).
+    pub fn new(
+        client: Client,
+        concurrency: usize,
+        site: &Url,
+        index: &Path,
+    ) -> Result<Self, FilesError> {
+        let kept = KeptIndex::create(index).map_err(|source| FilesError::Index {
+            path: index.to_path_buf(),
+            source,
+        })?;
+        Ok(Self {
             client,
             concurrency: concurrency.max(1),
             site: site
                 .host_str()
                 .map(|h| (h.to_string(), site.port_or_known_default())),
             paths: PathPlanner::new(FILES_ROOT),
-            index: BTreeMap::new(),
+            kept,
+            failed: HashMap::new(),
             known: BTreeMap::new(),
             in_flight: HashSet::new(),
             counts: FileCounts::default(),
+        })
+    }
+
+    /// An error of the list of files kept.
+    fn index_error(&self, source: std::io::Error) -> FilesError {
+        FilesError::Index {
+            path: self.kept.path().to_path_buf(),
+            source,
         }
+    }
+
+    /// Whether the file at `url` was met already (kept, or failed).
+    fn met(&self, url: &str) -> Result<bool, FilesError> {
+        Ok(self.failed.contains_key(url)
+            || self
+                .kept
+                .get(url)
+                .map_err(|e| self.index_error(e))?
+                .is_some())
     }
 
     /// Files earlier bundles hold, by URL: each keeps its payload path, and is asked for
@@ -174,16 +208,16 @@ impl Files {
     }
 
     /// What became of the file at `url`, when it is in this bag or referenced.
-    pub fn kept(&self, url: &str) -> Option<&KeptFile> {
-        match self.index.get(url)? {
-            Fetched::Kept(k) => Some(k),
-            Fetched::Failed(_) => None,
-        }
+    pub fn kept(&self, url: &str) -> Result<Option<KeptFile>, FilesError> {
+        self.kept.get(url).map_err(|e| self.index_error(e))
     }
 
     /// Takes over what an interrupted run left in the bag: its files (not fetched again, and
     /// their payload names stay as they were) and its complete records.
-    pub fn resume(&mut self, kept: &[crate::bundle::journal::JournalEntry]) -> Resumed {
+    pub fn resume(
+        &mut self,
+        kept: &[crate::bundle::journal::JournalEntry],
+    ) -> Result<Resumed, FilesError> {
         let mut resumed = Resumed::default();
         for entry in kept {
             match JournalKey::of(entry) {
@@ -192,7 +226,7 @@ impl Files {
                     let origin = self.origin(&url, parsed.as_ref(), &server_path);
                     self.paths.assign(&origin, &entry.path);
                     let path = format!("data/{}", entry.path);
-                    self.keep(url, KeptFile::here(path, entry.fixity.clone()));
+                    self.keep(url, KeptFile::here(path, entry.fixity.clone()))?;
                     resumed.files += 1;
                 }
                 Some(JournalKey::Record { item_id }) => {
@@ -201,7 +235,8 @@ impl Files {
                 None => {}
             }
         }
-        resumed
+        self.kept.start_page();
+        Ok(resumed)
     }
 
     /// Files in the bag so far.
@@ -209,12 +244,24 @@ impl Files {
         self.counts
     }
 
-    /// Every file in the bag: its original URL and payload path (`data/…`), by URL.
-    pub fn path_map(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.index.iter().filter_map(|(url, f)| match f {
-            Fetched::Kept(k) => Some((url.as_str(), k.path.as_str())),
-            Fetched::Failed(_) => None,
-        })
+    /// Every file in the bag: its original URL and payload path (`data/…`), by URL, sorted
+    /// in bounded memory; `scratch` is a temporary path no one else uses, beside which the
+    /// sort may write.
+    pub fn path_map(
+        &self,
+        scratch: &Path,
+    ) -> Result<impl Iterator<Item = Result<(String, String), FilesError>>, FilesError> {
+        let path = self.kept.path().to_path_buf();
+        let sorted = self
+            .kept
+            .path_map(scratch)
+            .map_err(|e| self.index_error(e))?;
+        Ok(sorted.map(move |r| {
+            r.map_err(|source| FilesError::Index {
+                path: path.clone(),
+                source,
+            })
+        }))
     }
 
     /// Fetches every wanted file not met yet, concurrently, into the bag. One file's failure
@@ -252,6 +299,8 @@ impl Files {
         for url in in_flight.urls() {
             self.in_flight.remove(url);
         }
+        // The files of earlier pages are read back from disk when a record wants them.
+        self.kept.start_page();
         download::finish(self, writer, in_flight).await
     }
 
@@ -263,9 +312,9 @@ impl Files {
     ) -> Result<Vec<download::Job>, FilesError> {
         let mut jobs: Vec<download::Job> = Vec::new();
         for w in wanted {
-            if self.index.contains_key(w.url.as_str())
+            if jobs.iter().any(|j| j.url == w.url)
                 || self.in_flight.contains(w.url.as_str())
-                || jobs.iter().any(|j| j.url == w.url)
+                || self.met(w.url.as_str())?
             {
                 continue;
             }
@@ -319,19 +368,23 @@ impl Files {
             path,
             source,
         };
-        self.index
-            .insert(url.to_string(), Fetched::Failed(Arc::new(error)));
+        self.fail(url, error);
+    }
+
+    /// Remembers that the file at `url` could not be had.
+    fn fail(&mut self, url: &str, error: FileError) {
+        self.failed.insert(url.to_string(), Arc::new(error));
     }
 
     /// Records a file that is in the bag, or referenced in an earlier bundle.
-    fn keep(&mut self, url: String, kept: KeptFile) {
+    fn keep(&mut self, url: String, kept: KeptFile) -> Result<(), FilesError> {
         if kept.held_by.is_some() {
             self.counts.referenced += 1;
         } else {
             self.counts.files += 1;
             self.counts.bytes += kept.fixity.size;
         }
-        self.index.insert(url, Fetched::Kept(kept));
+        self.kept.insert(url, kept).map_err(|e| self.index_error(e))
     }
 
     /// Moves a downloaded file into the bag, journaled with where it came from. A name the
@@ -355,8 +408,7 @@ impl Files {
                     validators,
                     ..KeptFile::here(path, fixity)
                 };
-                self.keep(job.url.to_string(), kept);
-                Ok(())
+                self.keep(job.url.to_string(), kept)
             }
             Err(e @ BundleError::Io { .. }) if refused_name(&e) => {
                 let _ = std::fs::remove_file(&job.temp);
@@ -370,22 +422,24 @@ impl Files {
 
     /// Fills `record`'s file slots from the files fetched; returns the wanted files that
     /// failed (their slots stay empty).
-    pub fn attach(&self, record: &mut Record, wanted: &[WantedFile]) -> Vec<FileFailure> {
+    pub fn attach(
+        &self,
+        record: &mut Record,
+        wanted: &[WantedFile],
+    ) -> Result<Vec<FileFailure>, FilesError> {
         let mut failures = Vec::new();
         for w in wanted {
-            match self.index.get(w.url.as_str()) {
-                Some(Fetched::Kept(k)) => {
-                    let media = record::media_type_for(&k.path);
-                    record.fill(w.slot, FileRef::new(k.path.clone(), &k.fixity, media));
-                }
-                Some(Fetched::Failed(error)) => failures.push(FileFailure {
+            if let Some(error) = self.failed.get(w.url.as_str()) {
+                failures.push(FileFailure {
                     url: w.url.to_string(),
                     error: Arc::clone(error),
-                }),
-                None => {}
+                });
+            } else if let Some(k) = self.kept(w.url.as_str())? {
+                let media = record::media_type_for(&k.path);
+                record.fill(w.slot, FileRef::new(k.path, &k.fixity, media));
             }
         }
-        failures
+        Ok(failures)
     }
 }
 
@@ -450,7 +504,8 @@ mod tests {
     fn resumed_files_fill_their_slots_and_the_rest_stay_empty() {
         let client = Client::new(&Default::default()).unwrap();
         let site = url::Url::parse("http://127.0.0.1/").unwrap();
-        let mut files = Files::new(client, 2, &site);
+        let dir = tempfile::tempdir().unwrap();
+        let mut files = Files::new(client, 2, &site, &dir.path().join("kept")).unwrap();
         let pdf = crate::fixity::of_bytes(b"%PDF");
         let kept = [
             JournalEntry {
@@ -468,7 +523,7 @@ mod tests {
                 key: serde_json::to_value(JournalKey::Record { item_id: 3 }).unwrap(),
             },
         ];
-        let resumed = files.resume(&kept);
+        let resumed = files.resume(&kept).unwrap();
         assert_eq!(resumed.files, 1);
         assert_eq!(resumed.records, BTreeSet::from([3]));
         assert_eq!(
@@ -480,18 +535,24 @@ mod tests {
             }
         );
         assert_eq!(
-            files.path_map().collect::<Vec<_>>(),
-            [("http://127.0.0.1/k.pdf", "data/files/k.pdf")]
+            files
+                .path_map(&dir.path().join("scratch"))
+                .unwrap()
+                .map(Result::unwrap)
+                .collect::<Vec<_>>(),
+            [("http://127.0.0.1/k.pdf".into(), "data/files/k.pdf".into())]
         );
 
         let mut r = record();
-        let failures = files.attach(
-            &mut r,
-            &[
-                wanted(FileSlot::Attachment(0), "http://127.0.0.1/k.pdf"),
-                wanted(FileSlot::Image, "http://127.0.0.1/a.jpg"),
-            ],
-        );
+        let failures = files
+            .attach(
+                &mut r,
+                &[
+                    wanted(FileSlot::Attachment(0), "http://127.0.0.1/k.pdf"),
+                    wanted(FileSlot::Image, "http://127.0.0.1/a.jpg"),
+                ],
+            )
+            .unwrap();
         assert!(failures.is_empty(), "a file never fetched is not a failure");
         let file = r.attachments[0].file.as_ref().unwrap();
         assert_eq!(file.path, "data/files/k.pdf");
@@ -540,7 +601,7 @@ mod tests {
             RefusingNames(crate::bundle::BagWriter::create(&dir.path().join("bag")).unwrap());
         let client = Client::new(&Default::default()).unwrap();
         let site = url::Url::parse("http://127.0.0.1/").unwrap();
-        let mut files = Files::new(client, 2, &site);
+        let mut files = Files::new(client, 2, &site, &dir.path().join("kept")).unwrap();
         let w = wanted(FileSlot::Attachment(0), "http://127.0.0.1/k.pdf");
         let mut jobs = files.plan(&mut sink, [&w].into_iter()).unwrap();
         let job = jobs.remove(0);
@@ -555,7 +616,7 @@ mod tests {
             )
             .expect("one refused name does not stop the step");
         assert!(!temp.exists(), "the download is not left behind");
-        let failures = files.attach(&mut record(), &[w]);
+        let failures = files.attach(&mut record(), &[w]).unwrap();
         assert_eq!(failures.len(), 1);
         assert!(
             matches!(&*failures[0].error, FileError::Unnamable { path, .. } if path == "data/files/k.pdf"),

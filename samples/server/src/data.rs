@@ -30,6 +30,8 @@ pub struct Portal {
     pub users: Vec<User>,
     /// Whether items were added by [`Portal::grown`]: their images are generated.
     pub(crate) grown: bool,
+    /// The largest file generated for a grown item, in bytes.
+    pub(crate) grown_max_file: u64,
 }
 
 /// The `site` object of `portal.json`.
@@ -432,6 +434,7 @@ impl Portal {
             lists,
             users,
             grown: false,
+            grown_max_file: crate::grow::MAX_FILE,
         })
     }
 

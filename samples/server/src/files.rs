@@ -105,7 +105,7 @@ fn grown_image(portal: &Portal, web_path: &str, segments: &[String]) -> Option<B
     if !first.eq_ignore_ascii_case("PublishingImages") {
         return None;
     }
-    let (template, content) = grow::image(rest)?;
+    let (template, content) = grow::image(rest, portal.grown_max_file)?;
     let original = portal.tree.file("files", &template).ok()?;
     let Content::Synthetic { len, .. } = content else {
         return None;

@@ -26,14 +26,22 @@ pub(crate) const GROWN_IMAGES: &str = "_grown";
 const POOL_LEN: usize = 4 * 1024 * 1024;
 
 /// The largest generated file; below [`POOL_LEN`], so every window fits.
-const MAX_FILE: u64 = 3 * 1024 * 1024;
+pub(crate) const MAX_FILE: u64 = 3 * 1024 * 1024;
 
 impl Portal {
     /// This portal with its first list that has items grown to `items` items (a list that
     /// already holds as many is left as it is). Items past the sample's are copies of the
     /// sample's, in turn, under new ids, with generated attachments and images of
     /// realistic sizes.
-    pub fn grown(mut self, items: usize) -> Portal {
+    pub fn grown(self, items: usize) -> Portal {
+        self.grown_with_max_file(items, MAX_FILE)
+    }
+
+    /// [`grown`](Self::grown), with no generated file larger than `max_file` bytes: many
+    /// items with files of their own, for a test that cannot afford gigabytes.
+    pub fn grown_with_max_file(mut self, items: usize, max_file: u64) -> Portal {
+        let max_file = max_file.min(MAX_FILE);
+        self.grown_max_file = max_file;
         let Some(list) = self.lists.iter_mut().find(|l| !l.items.is_empty()) else {
             return self;
         };
@@ -56,7 +64,7 @@ impl Portal {
                 let seed = seed(next, &a.file_name);
                 a.synthetic = Some(Content::Synthetic {
                     seed,
-                    len: size(seed, Kind::Document),
+                    len: size(seed, Kind::Document).min(max_file),
                 });
             }
             list.items.insert(next, item);
@@ -84,8 +92,8 @@ fn own_images(value: &mut Value, id: i64) {
 
 /// A grown item's image: `rest` are the segments after `PublishingImages`, as
 /// `_grown/<id>/<template path…>`. Returns the template's path below `files/` and the
-/// content to serve, or `None` when the path is not one.
-pub(crate) fn image(rest: &[String]) -> Option<(String, Content)> {
+/// content to serve (at most `max_file` bytes), or `None` when the path is not one.
+pub(crate) fn image(rest: &[String], max_file: u64) -> Option<(String, Content)> {
     let [grown, id, path @ ..] = rest else {
         return None;
     };
@@ -95,7 +103,7 @@ pub(crate) fn image(rest: &[String]) -> Option<(String, Content)> {
     let id: i64 = id.parse().ok()?;
     let template = format!("files/PublishingImages/{}", path.join("/"));
     let seed = seed(id, &template);
-    let len = size(seed, Kind::Image);
+    let len = size(seed, Kind::Image).min(max_file);
     Some((template, Content::Synthetic { seed, len }))
 }
 
