@@ -6,9 +6,10 @@
 //! when the API is closed), binding
 //! the mapping to the list's fields (every naming error surfaces here, before anything is
 //! downloaded), resuming what an interrupted run of the same crawl left (another crawl's is
-//! refused), the page loop (`archive_page`: map items, fetch their files concurrently with
-//! fixity computed on the way, write records), and `finish` (schema, path map, crawl report,
-//! bag-info, rename into place).
+//! refused), the page loop (`start_page`: map items, start fetching their files concurrently
+//! with fixity computed on the way; `archive_page`: add the files to the bag, write records,
+//! while the next page is read and its files download), and `finish` (schema, path map, crawl
+//! report, bag-info, rename into place).
 
 use super::Outcome;
 use super::clock::RunClock;
@@ -425,31 +426,58 @@ pub(crate) async fn crawl_source<S: Source>(
         .progress
         .set_total(resolved.schema.list.item_count.unwrap_or(0));
     let query = resolved.item_query(cfg.page_size);
-    let mut page = source
-        .next_page(&query)
-        .await
-        .map_err(|e| crawl.sign_in_lost(e.into()))?;
     // A capture keeps its records in the order the exchanges happen: reading ahead would make
     // that order, and so the bag, differ from run to run.
     let read_ahead = crawl.capture.is_none();
-    while let Some(items) = page {
-        let mapped = crawl.map_page(&resolved, &source, &items)?;
-        let next = if read_ahead {
-            // The next page is read while this one's files download.
-            let (next, archived) = tokio::join!(
-                source.next_page(&query),
-                crawl.archive_page(mapped, items.len())
-            );
-            archived.map_err(|e| crawl.sign_in_lost(e))?;
-            next
-        } else {
+    // The page whose files are downloading.
+    let mut downloading: Option<Page> = None;
+    let mut next = source.next_page(&query).await;
+    loop {
+        let started = match next {
+            Ok(Some(items)) => crawl.start_page(&resolved, &source, &items).map(Some),
+            Ok(None) => Ok(None),
+            Err(e) => Err(e.into()),
+        };
+        let page = match started {
+            Ok(Some(page)) => page,
+            Ok(None) => break,
+            Err(e) => {
+                // What was fetched goes into the bag before the crawl stops.
+                if let Some(last) = downloading.take() {
+                    crawl
+                        .archive_page(last)
+                        .await
+                        .map_err(|e| crawl.sign_in_lost(e))?;
+                }
+                return Err(crawl.sign_in_lost(e));
+            }
+        };
+        if !read_ahead {
             crawl
-                .archive_page(mapped, items.len())
+                .archive_page(page)
                 .await
                 .map_err(|e| crawl.sign_in_lost(e))?;
-            source.next_page(&query).await
+            next = source.next_page(&query).await;
+            continue;
+        }
+        // This page's files download while the last page goes into the bag and the next
+        // page is read.
+        let last = downloading.replace(page);
+        let archive_last = async {
+            match last {
+                Some(last) => crawl.archive_page(last).await,
+                None => Ok(()),
+            }
         };
-        page = next.map_err(|e| crawl.sign_in_lost(e.into()))?;
+        let (archived, read) = tokio::join!(archive_last, source.next_page(&query));
+        archived.map_err(|e| crawl.sign_in_lost(e))?;
+        next = read;
+    }
+    if let Some(last) = downloading.take() {
+        crawl
+            .archive_page(last)
+            .await
+            .map_err(|e| crawl.sign_in_lost(e))?;
     }
     crawl.report.add_source_facts(source.facts());
     crawl.progress.finish();
@@ -640,6 +668,14 @@ fn scope(cfg: &CrawlConfig, mapping: &Mapping) -> Result<Scope, Error> {
     Ok(Scope::new(&cfg.site, &allowed))
 }
 
+/// A page of items mapped, its files downloading.
+struct Page {
+    mapped: Vec<MappedItem>,
+    /// Items the page held, mapped or not.
+    items: usize,
+    files: files::InFlight,
+}
+
 /// The state of a crawl in progress.
 struct Crawl<'a> {
     /// A backup run's changes (none for a crawl).
@@ -700,16 +736,35 @@ impl Crawl<'_> {
         self.report.counts.file_bytes = c.bytes;
     }
 
-    /// Archives one page of `items` items, `mapped` by [`map_page`](Self::map_page): fetches
-    /// their files, writes their records.
-    async fn archive_page(&mut self, mapped: Vec<MappedItem>, items: usize) -> Result<(), Error> {
+    /// Maps one page of items and starts downloading the files their records want.
+    fn start_page<S: Source>(
+        &mut self,
+        resolved: &ResolvedMapping,
+        source: &S,
+        items: &[RawItem],
+    ) -> Result<Page, Error> {
+        let mapped = self.map_page(resolved, source, items)?;
+        let files = self.files.start(
+            &mut self.writer,
+            mapped.iter().flat_map(|m| m.wanted.iter()),
+        )?;
+        Ok(Page {
+            mapped,
+            items: items.len(),
+            files,
+        })
+    }
+
+    /// Archives one page [`start_page`](Self::start_page) began: adds its files to the bag
+    /// as their downloads finish, writes its records.
+    async fn archive_page(&mut self, page: Page) -> Result<(), Error> {
+        let Page {
+            mapped,
+            items,
+            files,
+        } = page;
         self.report.counts.pages += 1;
-        self.files
-            .fetch(
-                &mut self.writer,
-                mapped.iter().flat_map(|m| m.wanted.iter()),
-            )
-            .await?;
+        self.files.finish(&mut self.writer, files).await?;
         self.count_files();
         for m in mapped {
             self.write_record(m)?;

@@ -22,13 +22,28 @@ pub(super) struct Job {
     pub known: Option<KnownFile>,
 }
 
-/// Runs `jobs` with at most twice the client's concurrency in flight (the client itself
-/// bounds requests), adding each finished file to the bag as it completes.
-pub(super) async fn run(
-    files: &mut Files,
-    writer: &mut impl PayloadSink,
-    jobs: Vec<Job>,
-) -> Result<(), FilesError> {
+/// The downloads of one page, under way in a task of their own: the crawl goes on (the next
+/// page read, the last page's records written) while they run. Dropped before it is
+/// [`finish`](super::Files::finish)ed, it stops starting new ones; nothing of it reaches the bag.
+pub struct InFlight {
+    urls: Vec<String>,
+    task: Option<tokio::task::JoinHandle<Vec<Finished>>>,
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
+    }
+}
+
+/// A download run, and how it ended.
+type Finished = Result<(Job, Result<Conditional, FetchError>), tokio::task::JoinError>;
+
+/// Starts `jobs` with at most twice the client's concurrency in flight (the client itself
+/// bounds requests); their results wait in the returned [`InFlight`].
+pub(super) fn start(files: &Files, jobs: Vec<Job>) -> InFlight {
     let client = files.client.clone();
     // At `--concurrency 1` the downloads go one after another in the plan's order, so that
     // a capture of them (`--warc`) repeats from run to run; otherwise one more in flight per
@@ -37,29 +52,56 @@ pub(super) async fn run(
         1 => 1,
         n => n * 2,
     };
+    let urls = jobs.iter().map(|j| j.url.to_string()).collect();
     // Each download is a task of its own: hashing and writing run on every worker thread,
     // not on the one that drives the crawl.
-    let mut results = futures::stream::iter(jobs)
-        .map(|job| {
-            let client = client.clone();
-            tokio::spawn(async move {
-                let held = job
-                    .known
-                    .as_ref()
-                    .map(|k| k.validators.clone())
-                    .unwrap_or_default();
-                let r = client.download_if_changed(&job.url, &job.temp, &held).await;
-                (job, r)
+    let task = tokio::spawn(
+        futures::stream::iter(jobs)
+            .map(move |job| {
+                let client = client.clone();
+                tokio::spawn(async move {
+                    let held = job
+                        .known
+                        .as_ref()
+                        .map(|k| k.validators.clone())
+                        .unwrap_or_default();
+                    let r = client.download_if_changed(&job.url, &job.temp, &held).await;
+                    (job, r)
+                })
             })
+            .buffer_unordered(limit)
+            .collect::<Vec<_>>(),
+    );
+    InFlight {
+        urls,
+        task: Some(task),
+    }
+}
+
+impl InFlight {
+    /// The URLs being fetched.
+    pub(super) fn urls(&self) -> &[String] {
+        &self.urls
+    }
+}
+
+/// Waits for the downloads of `in_flight` and adds each file to the bag.
+pub(super) async fn finish(
+    files: &mut Files,
+    writer: &mut impl PayloadSink,
+    mut in_flight: InFlight,
+) -> Result<(), FilesError> {
+    let failed = |e: tokio::task::JoinError| {
+        FilesError::Write(FetchError::Io {
+            path: std::path::PathBuf::new(),
+            source: std::io::Error::other(e),
         })
-        .buffer_unordered(limit);
-    while let Some(finished) = results.next().await {
-        let (job, result) = finished.map_err(|e| {
-            FilesError::Write(FetchError::Io {
-                path: std::path::PathBuf::new(),
-                source: std::io::Error::other(e),
-            })
-        })?;
+    };
+    let Some(task) = in_flight.task.take() else {
+        return Ok(());
+    };
+    for finished in task.await.map_err(failed)? {
+        let (job, result) = finished.map_err(failed)?;
         match result {
             // The same bytes again (a server that does not answer 304): still not copied.
             Ok(Conditional::Fetched(fixity, validators))

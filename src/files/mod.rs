@@ -16,13 +16,14 @@
 mod download;
 mod journal;
 
+pub use download::InFlight;
 pub use journal::{JournalKey, OtherCrawl, RunIdentity, record_path};
 
 use crate::bundle::{BundleError, Origin, PathPlanner, PayloadPath, PayloadSink};
 use crate::fetch::{Client, FetchError, Validators};
 use crate::fixity::Fixity;
 use crate::record::{self, FileRef, Record, WantedFile};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::sync::Arc;
 use url::Url;
 
@@ -40,6 +41,9 @@ pub struct Files {
     index: BTreeMap<String, Fetched>,
     /// Files an earlier bundle holds, by URL: asked for only if they changed.
     known: BTreeMap<String, KnownFile>,
+    /// URLs being downloaded, not in the index yet: a later page wanting one does not fetch
+    /// it again.
+    in_flight: HashSet<String>,
     counts: FileCounts,
 }
 
@@ -150,6 +154,7 @@ impl Files {
             paths: PathPlanner::new(FILES_ROOT),
             index: BTreeMap::new(),
             known: BTreeMap::new(),
+            in_flight: HashSet::new(),
             counts: FileCounts::default(),
         }
     }
@@ -219,8 +224,35 @@ impl Files {
         writer: &mut impl PayloadSink,
         wanted: impl Iterator<Item = &'w WantedFile>,
     ) -> Result<(), FilesError> {
+        let in_flight = self.start(writer, wanted)?;
+        self.finish(writer, in_flight).await
+    }
+
+    /// Starts fetching every wanted file not met yet, in the background; their payload names
+    /// are planned now, in the order wanted. [`finish`](Self::finish) adds them to the bag.
+    pub fn start<'w>(
+        &mut self,
+        writer: &mut impl PayloadSink,
+        wanted: impl Iterator<Item = &'w WantedFile>,
+    ) -> Result<InFlight, FilesError> {
         let jobs = self.plan(writer, wanted)?;
-        download::run(self, writer, jobs).await
+        let in_flight = download::start(self, jobs);
+        self.in_flight.extend(in_flight.urls().iter().cloned());
+        Ok(in_flight)
+    }
+
+    /// Waits for the downloads [`start`](Self::start) began and adds each file to the bag.
+    /// One file's failure is remembered for [`attach`](Self::attach); only the bag or the
+    /// disk stop the step.
+    pub async fn finish(
+        &mut self,
+        writer: &mut impl PayloadSink,
+        in_flight: InFlight,
+    ) -> Result<(), FilesError> {
+        for url in in_flight.urls() {
+            self.in_flight.remove(url);
+        }
+        download::finish(self, writer, in_flight).await
     }
 
     /// The downloads still to run: one per URL not met yet.
@@ -231,7 +263,10 @@ impl Files {
     ) -> Result<Vec<download::Job>, FilesError> {
         let mut jobs: Vec<download::Job> = Vec::new();
         for w in wanted {
-            if self.index.contains_key(w.url.as_str()) || jobs.iter().any(|j| j.url == w.url) {
+            if self.index.contains_key(w.url.as_str())
+                || self.in_flight.contains(w.url.as_str())
+                || jobs.iter().any(|j| j.url == w.url)
+            {
                 continue;
             }
             let known = self.known.get(w.url.as_str()).cloned();
