@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Exports one SharePoint list with Office365-REST-Python-Client: items as JSON, attachments
-and picture-field images as files. No bag, no fixity, no resume.
+and images as files. No bag, no fixity, no resume.
 
     o365_export.py SITE_URL --mapping M.toml --out DIR --token-env VAR
 
@@ -9,8 +9,7 @@ beside `sharc crawl` (the `o365` pair). It reads the columns the mapping names (
 resolved through the list's fields, as sharc does), expands lookups, people and attachments,
 follows the server's next links to the end, then downloads each attachment, each picture and
 each image the HTML columns show from the site, one after another through the client's own
-file calls. It prints one JSON line: items, files,
-bytes.
+file calls. It prints one JSON line: items, files, bytes.
 """
 
 import argparse

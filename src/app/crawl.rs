@@ -356,6 +356,7 @@ async fn crawl_html(
         ignore_robots: cfg.ignore_robots,
         max_pages: cfg.max_pages,
         concurrency: cfg.fetch.concurrency,
+        read_ahead: setup.capture.is_none(),
     };
     let mut source = HtmlSource::new(setup.client.clone(), &cfg.site, html, opts)?;
     if let Some(why) = fallback {

@@ -55,6 +55,9 @@ pub struct HtmlOptions {
     pub max_pages: usize,
     /// Article pages asked for at once (the client still spaces them by any crawl delay).
     pub concurrency: usize,
+    /// Read the next list page while the articles of this one are read (off for a capture,
+    /// whose order must repeat from run to run, and at a concurrency of 1).
+    pub read_ahead: bool,
 }
 
 impl Default for HtmlOptions {
@@ -63,6 +66,7 @@ impl Default for HtmlOptions {
             ignore_robots: false,
             max_pages: 1000,
             concurrency: 4,
+            read_ahead: true,
         }
     }
 }
@@ -81,6 +85,8 @@ pub struct HtmlSource {
     next_list: Option<(Url, u32)>,
     /// The first list page, read by `describe`.
     first: Option<(Url, String)>,
+    /// The next list page, being read while the articles of the last one are.
+    ahead: Option<(Url, tokio::task::JoinHandle<Result<Body, FetchError>>)>,
     list_pages: usize,
     article_pages: usize,
     /// Every URL fetched (fragment dropped).
@@ -145,6 +151,7 @@ impl HtmlSource {
             starts,
             next_list: None,
             first: None,
+            ahead: None,
             list_pages: 0,
             article_pages: 0,
             fetched: HashSet::new(),
@@ -291,7 +298,16 @@ impl HtmlSource {
             Some((first_url, text)) if first_url == url => text,
             _ => {
                 self.list_pages += 1;
-                let body = self.get(&url).await?;
+                let body = match self.ahead.take() {
+                    Some((ahead, task)) if ahead == url => {
+                        self.fetched.insert(url.to_string());
+                        task.await.map_err(|e| FetchError::Io {
+                            path: std::path::PathBuf::new(),
+                            source: std::io::Error::other(e),
+                        })??
+                    }
+                    _ => self.get(&url).await?,
+                };
                 self.decode(&body)
             }
         };
@@ -314,6 +330,7 @@ impl HtmlSource {
         // Articles robots.txt refused are still the list going on: only a page with nothing
         // new at all ends it.
         self.plan_next(&url, n, next_link, articles.is_empty() && refused == 0);
+        self.read_ahead();
         let bodies = self.fetch_articles(&articles).await;
         let mut items = Vec::new();
         for ((id, url), result) in articles.into_iter().zip(bodies) {
@@ -405,6 +422,22 @@ impl HtmlSource {
             return;
         }
         self.next_list = Some((next, n.saturating_add(1)));
+    }
+
+    /// Starts reading the chain's next list page, when there is one `--max-pages` allows.
+    fn read_ahead(&mut self) {
+        let Some((next, _)) = &self.next_list else {
+            return;
+        };
+        if !self.opts.read_ahead
+            || self.opts.concurrency < 2
+            || self.list_pages >= self.opts.max_pages
+        {
+            return;
+        }
+        let (client, url) = (self.client.clone(), next.clone());
+        let task = tokio::spawn(async move { client.get(&url, ACCEPT_HTML).await });
+        self.ahead = Some((next.clone(), task));
     }
 
     /// Fetches article pages, a few at once (the client spaces them by any crawl delay).
