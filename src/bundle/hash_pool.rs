@@ -41,16 +41,25 @@ pub(crate) struct Job {
     pub hasher: MultiHasher,
 }
 
-/// What the reading thread tells a hashing thread.
+/// A file about to be hashed: its job's id, its path, its hasher.
+type Start = (usize, String, MultiHasher);
+
+/// What the reading thread tells a hashing thread. A file smaller than a chunk is one
+/// message: its start, its bytes and its end together.
 enum Message {
-    /// A new file starts.
-    Start(usize, String, MultiHasher),
-    /// Its next bytes: the first so many of a buffer.
-    Bytes(Vec<u8>, usize),
-    /// It is complete.
-    End,
-    /// It could not be read to its end.
-    Failed(io::Error),
+    /// Bytes of a file: the first `n` of `buf`. `start` comes with a file's first bytes,
+    /// `end` with its last.
+    Bytes {
+        start: Option<Start>,
+        buf: Vec<u8>,
+        n: usize,
+        end: bool,
+    },
+    /// The file could not be read to its end.
+    Failed {
+        start: Option<Start>,
+        error: io::Error,
+    },
 }
 
 /// One hashing thread, as the reading thread sees it.
@@ -119,25 +128,28 @@ fn read_into(
         // A hashing thread only goes away when the reader does.
         let _ = worker.send.send(m);
     };
-    send(Message::Start(job.id, job.path.clone(), job.hasher));
+    let mut start = Some((job.id, job.path.clone(), job.hasher));
     let mut file = match reader.open(&job.path) {
         Ok(file) => file,
-        Err(e) => return send(Message::Failed(e)),
+        Err(error) => return send(Message::Failed { start, error }),
     };
     loop {
         let mut buf = free.recv().unwrap_or_else(|_| vec![0; CHUNK]);
         match fill(&mut file, &mut buf) {
-            Ok(0) => {
-                let _ = give_back.send(buf);
-                return send(Message::End);
-            }
             Ok(n) => {
+                // A chunk not filled is the last; a full one may be followed by none.
+                let end = n < buf.len();
                 worker.waiting.fetch_add(n, Ordering::Relaxed);
-                send(Message::Bytes(buf, n));
+                let start = start.take();
+                send(Message::Bytes { start, buf, n, end });
+                if end {
+                    return;
+                }
             }
-            Err(e) => {
+            Err(error) => {
                 let _ = give_back.send(buf);
-                return send(Message::Failed(e));
+                let start = start.take();
+                return send(Message::Failed { start, error });
             }
         }
     }
@@ -165,25 +177,28 @@ fn hash_thread(
     give_back: &mpsc::Sender<Vec<u8>>,
     waiting: &AtomicUsize,
 ) {
-    let mut current: Option<(usize, String, MultiHasher)> = None;
+    let mut current: Option<Start> = None;
     for message in receive {
         match message {
-            Message::Start(id, path, hasher) => current = Some((id, path, hasher)),
-            Message::Bytes(buf, n) => {
+            Message::Bytes { start, buf, n, end } => {
+                if start.is_some() {
+                    current = start;
+                }
                 if let Some((_, _, hasher)) = &mut current {
                     hasher.update(&buf[..n]);
                 }
                 waiting.fetch_sub(n, Ordering::Relaxed);
                 let _ = give_back.send(buf);
-            }
-            Message::End => {
-                if let Some((id, path, hasher)) = current.take() {
+                if end && let Some((id, path, hasher)) = current.take() {
                     let _ = results.send((id, path, Ok(hasher.finish())));
                 }
             }
-            Message::Failed(e) => {
+            Message::Failed { start, error } => {
+                if start.is_some() {
+                    current = start;
+                }
                 if let Some((id, path, _)) = current.take() {
-                    let _ = results.send((id, path, Err(e)));
+                    let _ = results.send((id, path, Err(error)));
                 }
             }
         }

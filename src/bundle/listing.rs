@@ -50,13 +50,27 @@ pub(crate) enum Match {
     Case,
 }
 
-/// One listed entry: where its name is, whether it is a directory, its size.
+/// One listed entry in 16 bytes: where its name is, whether it is a directory, its size.
 #[derive(Debug, Clone, Copy)]
 struct Slot {
-    start: usize,
+    start: u32,
+    /// Length of the name, with [`DIR`] set for a directory.
     len: u32,
-    dir: bool,
     size: u64,
+}
+
+/// The bit of [`Slot::len`] that marks a directory.
+const DIR: u32 = 1 << 31;
+
+impl Slot {
+    fn range(&self) -> std::ops::Range<usize> {
+        let start = self.start as usize;
+        start..start + (self.len & !DIR) as usize
+    }
+
+    fn dir(&self) -> bool {
+        self.len & DIR != 0
+    }
 }
 
 /// Collects a listing in any order, the same name possibly more than once.
@@ -68,15 +82,22 @@ pub(crate) struct ListingBuilder {
 
 impl ListingBuilder {
     /// Adds a file (`dir` false) or a directory; a name already added as a file keeps that.
-    pub(crate) fn push(&mut self, name: &str, dir: bool, size: u64) {
-        let start = self.names.len();
+    /// False, and nothing added, once the names would pass 4 GiB (a listing no bag has).
+    pub(crate) fn push(&mut self, name: &str, dir: bool, size: u64) -> bool {
+        let (Ok(start), Ok(len)) = (u32::try_from(self.names.len()), u32::try_from(name.len()))
+        else {
+            return false;
+        };
+        if len >= DIR || start.checked_add(len).is_none() {
+            return false;
+        }
         self.names.push_str(name);
         self.slots.push(Slot {
             start,
-            len: name.len() as u32,
-            dir,
+            len: if dir { len | DIR } else { len },
             size,
         });
+        true
     }
 
     /// The listing, sorted by name, each name once (a file before a directory of the same
@@ -87,8 +108,8 @@ impl ListingBuilder {
             mut slots,
         } = self;
         names.shrink_to_fit();
-        let name = |s: &Slot| &names[s.start..s.start + s.len as usize];
-        slots.sort_by(|a, b| name(a).cmp(name(b)).then(a.dir.cmp(&b.dir)));
+        let name = |s: &Slot| &names[s.range()];
+        slots.sort_by(|a, b| name(a).cmp(name(b)).then(a.dir().cmp(&b.dir())));
         slots.dedup_by(|later, first| name(later) == name(first));
         slots.shrink_to_fit();
         let mut listing = Listing {
@@ -133,8 +154,7 @@ impl Listing {
 
     /// The name of entry `i`.
     pub(crate) fn name(&self, i: usize) -> &str {
-        let s = &self.slots[i];
-        &self.names[s.start..s.start + s.len as usize]
+        &self.names[self.slots[i].range()]
     }
 
     /// Forgets the case-folded index, once no listed path needs it.
@@ -144,7 +164,7 @@ impl Listing {
 
     /// Whether entry `i` is a directory.
     pub(crate) fn is_dir(&self, i: usize) -> bool {
-        self.slots[i].dir
+        self.slots[i].dir()
     }
 
     /// The size of entry `i` (0 for a directory).
@@ -155,7 +175,7 @@ impl Listing {
     /// The entry named exactly `name`.
     pub(crate) fn find(&self, name: &str) -> Option<usize> {
         self.slots
-            .binary_search_by(|s| self.names[s.start..s.start + s.len as usize].cmp(name))
+            .binary_search_by(|s| self.names[s.range()].cmp(name))
             .ok()
     }
 

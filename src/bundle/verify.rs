@@ -136,16 +136,22 @@ pub fn verify_bag(path: &Path) -> Result<VerifyReport> {
 pub fn verify_reader(reader: &mut dyn BagReader) -> Result<VerifyReport> {
     let mut listing = ListingBuilder::default();
     let mut odd = Vec::new();
-    reader
-        .list_entries(&mut |entry| match entry.kind {
-            EntryKind::File => listing.push(&entry.path, false, entry.size),
-            EntryKind::Dir => listing.push(&entry.path, true, 0),
-            _ => odd.push(entry),
-        })
-        .map_err(|e| BundleError::NotABag {
-            path: reader.location(),
-            reason: e.to_string(),
-        })?;
+    let mut held = true;
+    let listed = reader.list_entries(&mut |entry| match entry.kind {
+        EntryKind::File => held &= listing.push(&entry.path, false, entry.size),
+        EntryKind::Dir => held &= listing.push(&entry.path, true, 0),
+        _ => odd.push(entry),
+    });
+    let not_a_bag = |reason: String| BundleError::NotABag {
+        path: reader.location(),
+        reason,
+    };
+    listed.map_err(|e| not_a_bag(e.to_string()))?;
+    if !held {
+        return Err(not_a_bag(
+            "its names add up to more than 4 GiB, more than sharc holds to verify a bag".into(),
+        ));
+    }
     let mut verifier = Verifier::new(listing.finish(), odd);
     let unreadable = verifier.add_container_findings(reader.container_findings());
     if unreadable {
